@@ -1,0 +1,68 @@
+/**
+ * Prometheus metrics of one relay, fed by the server's events (never called from the
+ * protocol code). Labels are bounded enums — method, cause, reason code, direction —
+ * never meeting ids, usernames or addresses.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+
+import type { TurnServer } from '../server/index.js'
+
+export interface RelayMetrics {
+  readonly registry: Registry
+  /** Unsubscribes from the server's events. */
+  detach(): void
+}
+
+export interface RelayMetricsOptions {
+  server: TurnServer
+  /** Extra gauges read at scrape time (socket-layer counts). */
+  sockets?: () => { tcpConnections: number; relaySockets: number; tcpClosedForGarbage: number }
+  defaultMetrics?: boolean
+}
+
+const P = 'sovereign_relay_'
+
+export function relayMetrics(o: RelayMetricsOptions): RelayMetrics {
+  const registry = new Registry()
+  const { server } = o
+  if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: P })
+  const r = [registry]
+  new Gauge({ name: `${P}allocations`, help: 'Current allocations', registers: r, collect() { this.set(server.table.size) } })
+  new Gauge({ name: `${P}draining`, help: '1 while the relay refuses new allocations', registers: r, collect() { this.set(server.draining ? 1 : 0) } })
+  if (o.sockets) {
+    const sockets = o.sockets
+    new Gauge({ name: `${P}tcp_connections`, help: 'Open TCP client connections', registers: r, collect() { this.set(sockets().tcpConnections) } })
+    new Gauge({ name: `${P}relay_sockets`, help: 'Bound relayed UDP sockets', registers: r, collect() { this.set(sockets().relaySockets) } })
+    new Gauge({ name: `${P}tcp_closed_for_garbage`, help: 'TCP connections closed for unframeable bytes (since start)', registers: r, collect() { this.set(sockets().tcpClosedForGarbage) } })
+  }
+  const created = new Counter({ name: `${P}allocations_created_total`, help: 'Allocations created', labelNames: ['transport'], registers: r })
+  const refreshed = new Counter({ name: `${P}allocations_refreshed_total`, help: 'Allocation refreshes', registers: r })
+  const deleted = new Counter({ name: `${P}allocations_deleted_total`, help: 'Allocations deleted, by cause', labelNames: ['cause'], registers: r })
+  const denied = new Counter({ name: `${P}permission_denied_total`, help: 'Allocations or peers refused by peer safety or the residency policy', labelNames: ['method', 'reason'], registers: r })
+  const quota = new Counter({ name: `${P}quota_exceeded_total`, help: 'Requests refused by a quota', labelNames: ['kind'], registers: r })
+  const authFailed = new Counter({ name: `${P}auth_failures_total`, help: 'Requests failing authentication, by STUN error code', labelNames: ['code'], registers: r })
+  const requests = new Counter({ name: `${P}requests_total`, help: 'STUN/TURN requests answered, by method and response code (200 = success)', labelNames: ['method', 'code'], registers: r })
+  const bytes = new Counter({ name: `${P}relayed_bytes_total`, help: 'Application bytes relayed', labelNames: ['direction'], registers: r })
+  const packets = new Counter({ name: `${P}relayed_packets_total`, help: 'Packets relayed', labelNames: ['direction'], registers: r })
+  const policyFailed = new Counter({ name: `${P}policy_failures_total`, help: 'Policy hook errors (each failed closed with a 403)', registers: r })
+  const dropped = new Counter({ name: `${P}dropped_packets_total`, help: 'Packets dropped, by reason', labelNames: ['reason'], registers: r })
+
+  const off = [
+    server.events.on('allocation-created', (i) => created.inc({ transport: i.transport })),
+    server.events.on('allocation-refreshed', () => refreshed.inc()),
+    server.events.on('allocation-deleted', (_i, cause) => deleted.inc({ cause })),
+    server.events.on('permission-denied', (e) => denied.inc({ method: e.method, reason: e.reason })),
+    server.events.on('quota-exceeded', (kind) => quota.inc({ kind })),
+    server.events.on('auth-failed', (code) => authFailed.inc({ code: String(code) })),
+    server.events.on('request', (method, code) => requests.inc({ method, code: String(code) })),
+    server.events.on('bytes-relayed', (c) => {
+      bytes.inc({ direction: 'to_peer' }, c.toPeerBytes)
+      bytes.inc({ direction: 'to_client' }, c.toClientBytes)
+      packets.inc({ direction: 'to_peer' }, c.toPeerPackets)
+      packets.inc({ direction: 'to_client' }, c.toClientPackets)
+    }),
+    server.events.on('dropped', (reason, count) => dropped.inc({ reason }, count)),
+    server.events.on('policy-failed', () => policyFailed.inc()),
+  ]
+  return { registry, detach: () => off.forEach((f) => f()) }
+}

@@ -1,0 +1,235 @@
+/**
+ * A relay that belongs to a region (`sovereign relay --config f --region r --id x`):
+ * the relay node of relay-node.ts with the residency policy plugged into its hook,
+ * registered in the region's fleet with a heartbeat of its load, obeying revocations of
+ * every region whose meetings it serves, and writing its decisions to the meetings'
+ * audit streams. Nothing durable lives here: kill it and only its live allocations go.
+ */
+import { createHmac } from 'node:crypto'
+import { Gauge, Histogram } from 'prom-client'
+
+import type { NetworkConfig } from '../../config/network-config.js'
+import { openGeoLookup } from '../../geo/lookup.js'
+import { startHeartbeat, type HeartbeatLoop } from '../../state/heartbeat.js'
+import { PolicyCache } from '../../state/policy-cache.js'
+import { StateRegistry } from '../../state/state-registry.js'
+import { checkPeer, compilePeerPolicy } from '../peer-safety/index.js'
+import { startRelayNode, type RelayNode } from '../relay-node.js'
+import { AuditSink } from './audit-sink.js'
+import { FleetView } from './fleet-view.js'
+import { ResidencyPolicy } from './residency-policy.js'
+import { enforceRevocations } from './revocation-enforcer.js'
+
+export interface RegionRelayOptions {
+  readonly config: NetworkConfig
+  readonly region: string
+  readonly id: string
+  /** Instead of the instance's configured addresses (tests pass port 0). */
+  readonly listen?: readonly string[]
+  /** Addresses relayed sockets bind on, instead of the instance's `relayAddress`. */
+  readonly relayAddresses?: readonly string[]
+  readonly metrics?: string | null
+  /** Key prefix of the state layer (tests). */
+  readonly statePrefix?: string
+  readonly version?: string
+  readonly heartbeatMs?: number
+  readonly heartbeatTtlMs?: number
+  readonly policyTtlMs?: number
+  readonly log?: (message: string) => void
+}
+
+export interface RegionRelay {
+  readonly node: RelayNode
+  readonly registry: StateRegistry
+  readonly cache: PolicyCache
+  readonly audit: AuditSink
+  readonly heartbeat: HeartbeatLoop
+  /**
+   * Applies a reloaded config without dropping allocations: the region's relay secrets
+   * (rotation by overlap). Other changes (listen addresses, Redis) need a draining restart;
+   * they are reported, not applied.
+   */
+  reload(config: NetworkConfig): { secrets: number; needsRestart: string[] }
+  /** Marks the relay draining in the registry too (no new allocations anywhere). */
+  drain(): Promise<void>
+  shutdown(graceMs: number): Promise<void>
+  close(): Promise<void>
+}
+
+/** Every relay of a region derives the same nonce keys from the region's secrets, so any of them checks any nonce. */
+export function regionNonceKeys(secrets: readonly { value: string }[]): Buffer[] {
+  return secrets.map((s) => createHmac('sha256', s.value).update('sovereign-relay nonce key v1').digest())
+}
+
+export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRelay> {
+  const { config } = o
+  const log = o.log ?? (() => {})
+  const region = config.regionById(o.region)
+  if (!region) throw new RangeError(`no region "${o.region}" in ${config.source}`)
+  const instance = region.relays.find((r) => r.id === o.id)
+  const listen = o.listen ?? instance?.listen
+  if (!listen || listen.length === 0) {
+    throw new RangeError(`relay "${o.id}" is not declared in region ${o.region} of ${config.source}; declare it or give --listen`)
+  }
+  const settings = config.relay
+
+  const registry = new StateRegistry({ regions: config.regions, ...(o.statePrefix !== undefined ? { prefix: o.statePrefix } : {}), warn: log })
+  const own = registry.region(o.region)
+  // Connect to every region's state up front: a jurisdiction-mode meeting homed elsewhere
+  // is read from its home region, and a connection opened on first use would fail that
+  // first read (commands fail fast rather than queue, so callers can fail closed).
+  await Promise.all(config.regions.map((r) =>
+    registry.region(r.id).ready(2000).catch((err: unknown) =>
+      log(`warning: state of region ${r.id} not reachable yet (${String(err)}); what needs it is refused until it is`)),
+  ))
+  const geo = await openGeoLookup({
+    ...(config.geo?.database !== undefined ? { database: config.geo.database } : {}),
+    overrides: config.geo?.overrides ?? [],
+    watch: config.geo?.watch ?? false,
+  })
+  const cache = new PolicyCache({ resolve: (id) => registry.forMeeting(id), ...(o.policyTtlMs !== undefined ? { ttlMs: o.policyTtlMs } : {}) })
+  // Revocations of the relay's own region arrive even before it serves a meeting.
+  await cache.watch(own).catch((err: unknown) => log(`warning: cannot subscribe to revocations yet (${String(err)}); will retry`))
+  const audit = new AuditSink({ resolve: (id) => registry.forMeeting(id) })
+  const peerPolicy = compilePeerPolicy({ allow: settings.allowPeers, deny: settings.denyPeers })
+  const policy = new ResidencyPolicy({
+    relayId: o.id,
+    region: o.region,
+    cache,
+    fleet: new FleetView({ region: (id) => registry.region(id) }),
+    geo,
+    audit,
+    isDeniedRange: (ip) => !checkPeer(ip, peerPolicy).allow,
+  })
+
+  let node: RelayNode
+  try {
+    const metrics = o.metrics === null ? undefined : (o.metrics ?? instance?.metrics)
+    node = await startRelayNode({
+      listen,
+      realm: settings.realm,
+      secrets: region.relaySecrets,
+      nonceKeys: regionNonceKeys(region.relaySecrets),
+      nonceLifetimeSeconds: settings.nonceTtlSeconds,
+      requireMeeting: true,
+      maxCredentialTtlSeconds: settings.credentialTtlSeconds,
+      allowPeers: settings.allowPeers,
+      denyPeers: settings.denyPeers,
+      ...(o.relayAddresses !== undefined && o.relayAddresses.length > 0
+        ? { relayAddresses: o.relayAddresses }
+        : instance?.relayAddress !== undefined ? { relayAddresses: [instance.relayAddress] } : {}),
+      ports: settings.ports,
+      quotas: {
+        allocationsPerParticipant: settings.quotas.allocationsPerParticipant,
+        allocationsPerMeeting: settings.quotas.allocationsPerMeeting,
+        bandwidthBytesPerSecond: settings.quotas.bandwidthBytesPerSecond,
+        ...(instance?.capacity !== undefined ? { capacity: instance.capacity } : {}),
+      },
+      ...(metrics !== undefined ? { metrics } : {}),
+      policy,
+    })
+  } catch (err) {
+    await Promise.allSettled([audit.close(), cache.close(), registry.close()])
+    throw err
+  }
+
+  const registries = [node.metrics.registry]
+  const latency = new Histogram({
+    name: 'sovereign_relay_revocation_latency_seconds',
+    help: 'From a revocation being published to this relay having dropped the allocations it names',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: registries,
+  })
+  new Gauge({ name: 'sovereign_relay_state_up', help: '1 while the region state (Redis) is connected', registers: registries, collect() { this.set(own.health.snapshot.state === 'connected' ? 1 : 0) } })
+  new Gauge({ name: 'sovereign_relay_audit_queued', help: 'Residency decisions waiting to be written to audit streams', registers: registries, collect() { this.set(audit.queued) } })
+  new Gauge({ name: 'sovereign_relay_audit_dropped', help: 'Residency decisions dropped because the audit queue overflowed (since start)', registers: registries, collect() { this.set(audit.dropped) } })
+  const stopEnforcing = enforceRevocations({ cache, server: node.server, revoke: (t) => node.revoke(t), latency, onError: (err) => log(`revocation re-check: ${String(err)}`) })
+
+  // Load for the heartbeat: packets and bytes per second over the last beat.
+  let packets = 0
+  let bytes = 0
+  const unsubscribe = node.server.events.on('bytes-relayed', (c) => {
+    packets += c.toPeerPackets + c.toClientPackets
+    bytes += c.toPeerBytes + c.toClientBytes
+  })
+  let lastBeat = Date.now()
+  let lastCpu = process.cpuUsage()
+  const startedAt = Date.now()
+  const capacity = instance?.capacity ?? 10_000
+  const udp = node.addresses.filter((a) => a.transport === 'udp').map(hostPort)
+  const tcp = node.addresses.filter((a) => a.transport === 'tcp').map(hostPort)
+  const heartbeat = startHeartbeat({
+    fleet: own.fleet,
+    ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}),
+    ...(o.heartbeatTtlMs !== undefined ? { ttlMs: o.heartbeatTtlMs } : {}),
+    onError: () => { /* reported through sovereign_relay_state_up; the loop retries */ },
+    beat: () => {
+      node.server.flush()
+      const now = Date.now()
+      const seconds = Math.max(0.001, (now - lastBeat) / 1000)
+      const cpu = process.cpuUsage(lastCpu)
+      const load = {
+        allocations: node.server.table.size,
+        packetsPerSecond: Math.round(packets / seconds),
+        bytesPerSecond: Math.round(bytes / seconds),
+        cpu: Math.min(1, (cpu.user + cpu.system) / 1e6 / seconds),
+      }
+      packets = 0
+      bytes = 0
+      lastBeat = now
+      lastCpu = process.cpuUsage()
+      return { id: o.id, region: o.region, udp, tcp, capacity, version: o.version ?? 'dev', startedAt, load, draining: node.server.draining, sentAt: now }
+    },
+  })
+
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await heartbeat.stop({ deregister: true }).catch(() => {})
+      stopEnforcing()
+      unsubscribe()
+      await node.close()
+      await audit.close()
+      await cache.close()
+      geo.close({ closeDatabase: true })
+      await registry.close()
+    })())
+
+  let current = config
+  return {
+    node,
+    registry,
+    cache,
+    audit,
+    heartbeat,
+    reload(next) {
+      const nextRegion = next.regionById(o.region)
+      if (!nextRegion) throw new RangeError(`the reloaded config has no region "${o.region}"`)
+      const needsRestart: string[] = []
+      const before = current.regionById(o.region)!
+      if (JSON.stringify(before.redis) !== JSON.stringify(nextRegion.redis)) needsRestart.push(`regions.${o.region}.redis`)
+      const was = before.relays.find((r) => r.id === o.id)
+      const now = nextRegion.relays.find((r) => r.id === o.id)
+      if (JSON.stringify(was) !== JSON.stringify(now)) needsRestart.push(`regions.${o.region}.relays.${o.id}`)
+      if (JSON.stringify(current.relay) !== JSON.stringify(next.relay)) needsRestart.push('relay')
+      node.setSecrets(nextRegion.relaySecrets)
+      current = next
+      return { secrets: nextRegion.relaySecrets.length, needsRestart }
+    },
+    async drain() {
+      node.drain()
+      await heartbeat.beatNow()
+    },
+    async shutdown(graceMs) {
+      node.drain()
+      await heartbeat.beatNow()
+      await node.shutdown(graceMs)
+      await close()
+    },
+    close,
+  }
+}
+
+function hostPort(a: { host: string; port: number; family: 4 | 6 }): string {
+  return a.family === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+}

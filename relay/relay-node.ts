@@ -1,0 +1,167 @@
+/**
+ * One runnable relay node: the sans-IO TurnServer, relay/auth credentials and nonces,
+ * peer safety, the socket layer, and metrics over HTTP, composed. The CLI, the local
+ * network and tests start relays through this and nothing else.
+ */
+import { randomBytes } from 'node:crypto'
+
+import type { TurnSecret } from './auth/index.js'
+import { startMetricsHttp, type MetricsHttp } from './metrics/http.js'
+import { relayMetrics, type RelayMetrics } from './metrics/relay-metrics.js'
+import { parseHostPort, type HostPort } from './node/host-port.js'
+import { SocketLayer, type ListenAddress } from './node/socket-layer.js'
+import { compilePeerPolicy, peerSafety } from './peer-safety/index.js'
+import { openPolicy, type RelayPolicy } from './policy.js'
+import { TurnServer, restAuth, type Lifetimes, type Quotas } from './server/index.js'
+
+export interface RelayNodeOptions {
+  /** `host:port` or `[v6]:port`; UDP and TCP on each. Port 0 picks a free one. */
+  listen: readonly string[]
+  realm?: string
+  /** TURN REST secrets, newest first; a plain string gets the id `s<index>`. */
+  secrets: readonly (string | TurnSecret)[]
+  /** HMAC keys of the stateless nonces; relays of one region share them. Default: random per process. */
+  nonceKeys?: readonly (string | Buffer)[]
+  nonceLifetimeSeconds?: number
+  /** Require meeting-scoped usernames (a region member); standalone relays accept any REST user. */
+  requireMeeting?: boolean
+  maxCredentialTtlSeconds?: number
+  /** CIDRs allowed despite the built-in peer deny list, and extra denied CIDRs. */
+  allowPeers?: readonly string[]
+  denyPeers?: readonly string[]
+  /** Addresses relayed sockets bind on (one per family). Default: the listen hosts. */
+  relayAddresses?: readonly string[]
+  ports?: { min: number; max: number }
+  quotas?: Partial<Quotas>
+  lifetimes?: Partial<Lifetimes>
+  /** `host:port` of /metrics, /healthz, /readyz; omitted: no HTTP. */
+  metrics?: string
+  policy?: RelayPolicy
+  software?: string
+  tcp?: boolean
+  now?: () => number
+  onError?: (err: unknown, where: string) => void
+}
+
+export interface RelayNode {
+  readonly addresses: readonly ListenAddress[]
+  readonly metricsUrl: string | undefined
+  readonly server: TurnServer
+  readonly sockets: SocketLayer
+  readonly metrics: RelayMetrics
+  /** Refuse new allocations (508), keep relaying existing ones; /readyz turns 503. */
+  drain(): void
+  /** Replaces the TURN REST secrets (rotation by overlap: list the new one first, keep the old). */
+  setSecrets(secrets: readonly (string | TurnSecret)[]): void
+  /** Drops the allocations of a meeting (or of one participant) now; returns how many. */
+  revoke(target: { meetingId: string; participantId?: string }): number
+  /** Drain, wait `graceMs` (or until no allocation is left), then close. */
+  shutdown(graceMs: number): Promise<void>
+  /** Closes everything now. Idempotent. */
+  close(): Promise<void>
+}
+
+export const DEFAULT_SOFTWARE = 'sovereign-relay'
+
+export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
+  const now = o.now ?? Date.now
+  const realm = o.realm ?? 'sovereign'
+  const listen: HostPort[] = o.listen.map((l) => parseHostPort(l))
+  if (listen.length === 0) throw new RangeError('a relay needs at least one --listen address')
+  const relayAddresses = pickRelayAddresses(listen, o.relayAddresses ?? [])
+  const secrets: TurnSecret[] = o.secrets.map((s, i) => (typeof s === 'string' ? { id: `s${i}`, value: s } : s))
+  if (secrets.length === 0) throw new RangeError('a relay needs at least one secret')
+  const auth = restAuth({
+    realm,
+    secrets,
+    nonceKeys: o.nonceKeys ?? [randomBytes(32)],
+    ...(o.nonceLifetimeSeconds !== undefined ? { nonceLifetimeSeconds: o.nonceLifetimeSeconds } : {}),
+    requireMeeting: o.requireMeeting ?? false,
+    ...(o.maxCredentialTtlSeconds !== undefined ? { maxCredentialTtlSeconds: o.maxCredentialTtlSeconds } : {}),
+    now,
+  })
+  const server = new TurnServer({
+    realm,
+    software: o.software ?? DEFAULT_SOFTWARE,
+    auth,
+    peerSafety: peerSafety(compilePeerPolicy({ allow: o.allowPeers ?? [], deny: o.denyPeers ?? [] })),
+    policy: o.policy ?? openPolicy,
+    relayAddresses,
+    ...(o.ports ? { ports: o.ports } : {}),
+    ...(o.quotas ? { quotas: o.quotas } : {}),
+    ...(o.lifetimes ? { lifetimes: o.lifetimes } : {}),
+    now,
+  })
+  const sockets = await SocketLayer.start({
+    server,
+    listen,
+    ...(o.tcp !== undefined ? { tcp: o.tcp } : {}),
+    ...(o.onError ? { onError: o.onError } : {}),
+  })
+  const metrics = relayMetrics({ server, sockets: () => sockets.stats })
+  let http: MetricsHttp | undefined
+  try {
+    if (o.metrics) {
+      const hp = parseHostPort(o.metrics)
+      http = await startMetricsHttp({ host: hp.host, port: hp.port, registry: metrics.registry, beforeScrape: () => server.flush(), ready: () => !server.draining && !sockets.closed })
+    }
+  } catch (err) {
+    await sockets.close()
+    throw err
+  }
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await sockets.close()
+      await http?.close()
+      metrics.detach()
+    })())
+  return {
+    addresses: sockets.addresses,
+    metricsUrl: http?.url,
+    server,
+    sockets,
+    metrics,
+    drain: () => server.drain(),
+    setSecrets(next) {
+      if (next.length === 0) throw new RangeError('a relay needs at least one secret')
+      auth.verifier.setSecrets(next.map((x, i) => (typeof x === 'string' ? { id: `s${i}`, value: x } : x)))
+    },
+    revoke(target) {
+      const actions = server.revoke(target)
+      sockets.execute(actions)
+      return actions.filter((a) => a.type === 'close-relay').length
+    },
+    async shutdown(graceMs) {
+      server.drain()
+      const deadline = Date.now() + graceMs
+      await new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (server.table.size === 0 || Date.now() >= deadline || sockets.closed) return resolve()
+          setTimeout(check, Math.min(250, Math.max(0, deadline - Date.now()))).unref()
+        }
+        check()
+      })
+      await close()
+    },
+    close,
+  }
+}
+
+/** One relay address per family: given explicitly, else the first specific listen host. */
+function pickRelayAddresses(listen: readonly HostPort[], explicit: readonly string[]): { 4?: string; 6?: string } {
+  const out: { 4?: string; 6?: string } = {}
+  for (const a of explicit) {
+    const { family } = parseHostPort(a, 0)
+    out[family] ??= a.replace(/^\[|\]$/g, '')
+  }
+  for (const l of listen) {
+    if (out[l.family] !== undefined) continue
+    if (l.host === '0.0.0.0' || l.host === '::') continue
+    out[l.family] = l.host
+  }
+  if (out[4] === undefined && out[6] === undefined) {
+    throw new RangeError('listening on a wildcard address: give --relay-address (the address clients reach relayed sockets on)')
+  }
+  return out
+}

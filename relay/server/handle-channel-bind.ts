@@ -1,0 +1,45 @@
+/**
+ * ChannelBind (RFC 8656 §11.2): bind a channel number to a peer transport address for
+ * 600 s, and install or refresh the permission for its IP address.
+ */
+import { Attr, CHANNEL_NUMBER_MAX, CHANNEL_NUMBER_MIN, StunErrorCode } from '../proto/constants.js'
+import { getAttribute } from '../proto/message.js'
+import type { Action } from './actions.js'
+import { drop } from './actions.js'
+import { decodePeer } from './handle-create-permission.js'
+import { installPermission } from './permission.js'
+import { checkPeerAllowed } from './peer-check.js'
+import { requireAllocation } from './require-allocation.js'
+import type { Request, ServerCore } from './server-core.js'
+import { readChannelNumber } from './wire.js'
+
+export async function handleChannelBind(s: ServerCore, req: Request): Promise<Action[]> {
+  const pro = requireAllocation(s, req)
+  if (!pro.ok) return pro.actions
+  const { allocation, key } = pro
+  // "The request contains both a CHANNEL-NUMBER and an XOR-PEER-ADDRESS attribute" and
+  // "the channel number is in the range 0x4000 through 0x4FFF (inclusive)" — else 400.
+  const cn = getAttribute(req.msg, Attr.ChannelNumber)
+  const number = cn ? readChannelNumber(cn.value) : undefined
+  const pa = getAttribute(req.msg, Attr.XorPeerAddress)
+  const peer = pa ? decodePeer(pa.value, req.msg.transactionId) : undefined
+  if (number === undefined || number < CHANNEL_NUMBER_MIN || number > CHANNEL_NUMBER_MAX || !peer) {
+    return s.failure(req, StunErrorCode.BadRequest, key)
+  }
+  // "If the XOR-PEER-ADDRESS attribute contains an address of an address family that is
+  // not the same as that of a relayed transport address for the allocation" → 443.
+  if (peer.family !== allocation.family) return s.failure(req, StunErrorCode.PeerAddressFamilyMismatch, key)
+  const verdict = await checkPeerAllowed(s, allocation, peer, 'channel-bind')
+  if (!verdict.allow) {
+    s.events.emit('permission-denied', { method: 'channel-bind', reason: verdict.reason, meetingId: allocation.identity.meetingId })
+    return s.failure(req, StunErrorCode.Forbidden, key)
+  }
+  if (s.table.byId(allocation.id) !== allocation) return [drop('no-allocation')]
+  // "The channel number is not currently bound to a different transport address (same
+  // transport address is OK)" and "the transport address is not currently bound to a
+  // different channel number" — else 400.
+  if (allocation.channels.bind(number, peer, req.now) === 'conflict') return s.failure(req, StunErrorCode.BadRequest, key)
+  // "In addition, the server MUST install or refresh a permission for the IP address."
+  installPermission(allocation.permissions, peer.address, req.now)
+  return s.success(req, [], key)
+}

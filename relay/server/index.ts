@@ -1,0 +1,11 @@
+/** The sans-IO TURN server: public surface for relay/node and tests. */
+export { TurnServer, DEFAULT_QUOTAS, type TurnServerOptions } from './turn-server.js'
+export type { Action } from './actions.js'
+export type { TurnAuth, NonceCheck } from './authenticate.js'
+export type { Allocation } from './allocation.js'
+export type { ChannelBinding } from './channel-binding.js'
+export { TypedEmitter, type RelayEvents, type AllocationInfo, type DeleteCause, type DropReason, type QuotaKind } from './events.js'
+export { fiveTupleKey, hostPort, familyOf, type FiveTuple, type TransportAddress, type ClientTransport } from './five-tuple.js'
+export { listenerKey } from './allocation-table.js'
+export type { Quotas, Lifetimes } from './server-core.js'
+export { restAuth, type RestAuthOptions } from './rest-auth.js'
