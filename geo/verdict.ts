@@ -1,0 +1,70 @@
+/**
+ * Every residency decision is a verdict with a machine-readable reason, so the audit
+ * stream, the metrics and the error a client sees can all say why. Reasons are stable
+ * snake_case codes; add new ones here, never inline.
+ */
+export const REASONS = [
+  // allowed
+  'home_region',
+  'in_jurisdiction',
+  'tenant_allowed_region',
+  'attendee_policy_open',
+  'country_allowed',
+  'country_not_blocked',
+  'unknown_country_allowed',
+  'peer_is_relay_of_meeting',
+  'peer_is_admitted_endpoint',
+  'peer_allowed_by_operator',
+  'peer_public_address',
+  'no_residency_policy',
+  // denied
+  'region_unknown',
+  'region_not_allowed_for_tenant',
+  'region_outside_allowed_set',
+  'jurisdiction_not_allowed',
+  'country_not_in_allow_list',
+  'country_blocked',
+  'country_unknown',
+  'peer_denied_range',
+  'peer_not_in_meeting',
+  'meeting_not_homed_here',
+  'meeting_unknown',
+  'meeting_ended',
+  'participant_revoked',
+  'no_capacity_in_allowed_regions',
+  'policy_unavailable',
+  // control plane: admission and in-meeting decisions (control-plane/security/audit-reason.ts maps SR_* codes here)
+  'admitted_by_host',
+  'waiting_room',
+  'host_not_present',
+  'token_invalid',
+  'passcode_required',
+  'passcode_wrong',
+  'meeting_locked',
+  'meeting_full',
+  'removed_cannot_rejoin',
+  'denied_by_host',
+  'not_host',
+  'screen_share_not_allowed',
+  'file_transfer_not_allowed',
+  'recording_not_allowed',
+  'target_not_admitted',
+  'public_key_required',
+  'key_unavailable',
+  'rate_limited',
+  'protocol_violation',
+  'request_refused',
+  'internal_error',
+] as const
+
+export type Reason = (typeof REASONS)[number]
+
+export type Verdict =
+  | { readonly allow: true; readonly reason: Reason; readonly detail?: string }
+  | { readonly allow: false; readonly reason: Reason; readonly detail?: string }
+
+export const allow = (reason: Reason, detail?: string): Verdict =>
+  detail === undefined ? { allow: true, reason } : { allow: true, reason, detail }
+
+export const deny = (reason: Reason, detail?: string): Verdict =>
+  detail === undefined ? { allow: false, reason } : { allow: false, reason, detail }
