@@ -1,0 +1,77 @@
+/**
+ * A relay's heartbeat loop: registers at once, then beats every `intervalMs` with a
+ * `ttlMs` TTL (1 s / 3 s: two beats may be lost before the relay leaves the live set).
+ * Timers are injected so tests step it by hand. A beat never overlaps the previous one
+ * (a hung Redis does not pile up calls); failures go to `onError`, and the loop keeps
+ * going, so the relay re-registers by itself once Redis is back.
+ */
+import { DEFAULT_RELAY_TTL_MS, type FleetStore, type RelayHeartbeat } from './fleet.js'
+
+export interface HeartbeatTimers {
+  setInterval(fn: () => void, ms: number): unknown
+  clearInterval(handle: unknown): void
+}
+
+export interface HeartbeatOptions {
+  readonly fleet: FleetStore
+  /** Builds the current heartbeat (registration, load, draining) each time. */
+  readonly beat: () => RelayHeartbeat
+  readonly onError: (err: unknown) => void
+  readonly intervalMs?: number
+  readonly ttlMs?: number
+  readonly timers?: HeartbeatTimers
+  /** After each successful beat (metrics, health). */
+  readonly onBeat?: (beat: RelayHeartbeat) => void
+}
+
+export interface HeartbeatLoop {
+  /** Beat now (also what the timer calls); resolves when written or failed. */
+  beatNow(): Promise<void>
+  /** Stop beating; with `deregister` leave the live set now instead of at TTL. */
+  stop(options?: { deregister?: boolean }): Promise<void>
+}
+
+const realTimers: HeartbeatTimers = {
+  setInterval: (fn, ms) => {
+    const t = setInterval(fn, ms)
+    t.unref()
+    return t
+  },
+  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+}
+
+export function startHeartbeat(options: HeartbeatOptions): HeartbeatLoop {
+  const { fleet, onError } = options
+  const intervalMs = options.intervalMs ?? 1000
+  const ttlMs = options.ttlMs ?? DEFAULT_RELAY_TTL_MS
+  const timers = options.timers ?? realTimers
+  let pending: Promise<void> | undefined
+  let stopped = false
+
+  const beatNow = (): Promise<void> => {
+    if (stopped) return Promise.resolve()
+    if (pending) return pending
+    const beat = options.beat()
+    pending = fleet.heartbeat(beat, ttlMs).then(
+      () => options.onBeat?.(beat),
+      (err: unknown) => onError(err),
+    ).finally(() => {
+      pending = undefined
+    })
+    return pending
+  }
+
+  const handle = timers.setInterval(() => void beatNow(), intervalMs)
+  void beatNow()
+
+  return {
+    beatNow,
+    async stop({ deregister = false } = {}) {
+      if (stopped) return
+      stopped = true
+      timers.clearInterval(handle)
+      await pending
+      if (deregister) await fleet.deregister(options.beat().id)
+    },
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Meeting records and participants as stored in the meeting's home region. The
+ * control plane owns the semantics (who may join, what a host may do); this layer
+ * makes each change atomic and keeps the sets relays consult (admitted endpoints,
+ * present hosts, banned, revoked) in step with the participant changes that imply them.
+ */
+import type { AttendeePolicyConfig, MeetingSecuritySettings, ResidencyModeName } from '../config/schema.js'
+
+export type MeetingStatus = 'active' | 'locked' | 'ended'
+
+export interface MeetingRecord {
+  readonly id: string
+  readonly tenantId: string
+  /** Always the region named by the id (state/meeting-id.ts). */
+  readonly homeRegion: string
+  readonly residencyMode: ResidencyModeName
+  /** Regions whose relays may carry the meeting's media (guarantee 1). */
+  readonly allowedRegions: readonly string[]
+  readonly attendeePolicy: AttendeePolicyConfig
+  readonly settings: MeetingSecuritySettings
+  readonly status: MeetingStatus
+  readonly createdAt: number
+  readonly endedAt?: number
+  /** Bumped by every change; updates compare it (optimistic concurrency). */
+  readonly version: number
+  /** Control-plane fields this layer stores without interpreting (passcode hash, title, ...). */
+  readonly data?: Readonly<Record<string, unknown>>
+}
+
+export type NewMeeting = Omit<MeetingRecord, 'homeRegion' | 'status' | 'endedAt' | 'version'> & {
+  readonly status?: 'active' | 'locked'
+}
+
+export type MeetingChange = Partial<Pick<MeetingRecord, 'residencyMode' | 'allowedRegions' | 'attendeePolicy' | 'settings' | 'data'>> & {
+  readonly status?: 'active' | 'locked'
+}
+
+export type ParticipantRole = 'host' | 'co-host' | 'attendee'
+export type ParticipantStatus = 'waiting' | 'admitted' | 'left' | 'removed'
+
+export interface Participant {
+  readonly id: string
+  readonly identity: string
+  readonly role: ParticipantRole
+  readonly status: ParticipantStatus
+  /** Country of the observed address at join, when geo placed it. */
+  readonly country?: string
+  /** Observed IP addresses (usually one); admitted ones are what relays may send to (guarantee 2). */
+  readonly addresses: readonly string[]
+  /** Control-plane node holding the participant's socket. */
+  readonly node: string
+  readonly joinedAt: number
+}
+
+/** Why a change was not applied; expected outcomes, not errors. */
+export type MeetingRefusal = 'not_found' | 'version_conflict' | 'ended' | 'banned' | 'exists' | 'unknown_participant' | 'full'
+
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refusal: MeetingRefusal }
+
+export interface RevokeOption {
+  /** Also revoke the participant's credentials on every relay, stored this long (ms). */
+  readonly revokeTtlMs?: number
+}
+
+export interface ParticipantWriteOptions extends RevokeOption {
+  /** Let a banned participant wait or be admitted (meeting allows rejoin after removal). */
+  readonly allowBanned?: boolean
+  /** With status 'removed': add to the banned set. */
+  readonly ban?: boolean
+  /** When admitting: refuse ('full') if this many are admitted already. Checked atomically. */
+  readonly capacity?: number
+}
+
+export interface EndOptions {
+  /** How long the meeting-wide revocation is stored: the longest credential lifetime (ms). */
+  readonly revokeTtlMs: number
+  /** Put all keys of the ended meeting on this TTL (ms); 0 or absent keeps them. */
+  readonly retentionMs?: number
+}
+
+export interface MeetingStore {
+  readonly region: string
+  create(meeting: NewMeeting): Promise<Outcome<MeetingRecord>>
+  get(meetingId: string): Promise<MeetingRecord | undefined>
+  /** Apply `change` if the stored version is still `expectedVersion`. */
+  update(meetingId: string, expectedVersion: number, change: MeetingChange): Promise<Outcome<MeetingRecord>>
+  /** End for everyone: status ended, every credential of the meeting revoked and published. */
+  end(meetingId: string, options: EndOptions): Promise<Outcome<MeetingRecord>>
+
+  /** Create or replace a participant; returns the new policy version. */
+  putParticipant(meetingId: string, participant: Participant, options?: ParticipantWriteOptions): Promise<Outcome<number>>
+  /** Change only the status (admit, leave, remove); returns the new policy version. */
+  setParticipantStatus(meetingId: string, participantId: string, status: ParticipantStatus, options?: ParticipantWriteOptions): Promise<Outcome<number>>
+  getParticipant(meetingId: string, participantId: string): Promise<Participant | undefined>
+  listParticipants(meetingId: string): Promise<Participant[]>
+  isBanned(meetingId: string, participantId: string): Promise<boolean>
+  /** How many participants are admitted now. */
+  admittedCount(meetingId: string): Promise<number>
+  /** Is an admitted host or co-host in the meeting (join-before-host)? */
+  hostPresent(meetingId: string): Promise<boolean>
+}
+
+export const REFUSAL_BY_CODE: Readonly<Record<number, MeetingRefusal>> = {
+  [-1]: 'not_found',
+  [-2]: 'version_conflict',
+  [-3]: 'ended',
+  [-4]: 'banned',
+  [-5]: 'exists',
+  [-6]: 'unknown_participant',
+  [-7]: 'full',
+}

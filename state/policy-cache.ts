@@ -1,0 +1,188 @@
+/**
+ * The relay-side cache of meeting policy. A snapshot is read once from the meeting's
+ * HOME region (through `resolve`, normally `registry.forMeeting`) and reused until
+ *   - an invalidation with a newer version arrives (policy channel),
+ *   - a revocation of the meeting arrives (revocation channel; also emitted as
+ *     'revoked' so the relay drops allocations at once),
+ *   - the subscriber reconnected (messages may have been missed: everything of that
+ *     region turns stale and 'resync' tells the relay to re-check its allocations), or
+ *   - `ttlMs` passed (fallback should an invalidation be lost some other way).
+ * While the region's subscriber is not connected nothing cached is trusted: every get
+ * reads fresh (and fails if the command connection is down too).
+ * `get` fails (StateUnavailableError) when it cannot verify: callers fail closed for
+ * new work; `lastKnown` keeps existing allocations running on last-known policy.
+ */
+import { EventEmitter } from 'node:events'
+import type { PolicyInvalidation, PolicySnapshot } from './policy.js'
+import type { RevocationMessage } from './revocation.js'
+import { decodeRevocation } from './revocation.js'
+import type { RegionState } from './region-state.js'
+import type { Subscription } from './pubsub.js'
+import { homeRegionOf } from './meeting-id.js'
+
+interface Entry {
+  snapshot: PolicySnapshot
+  region: string
+  fetchedAt: number
+  stale: boolean
+}
+
+export interface ReceivedRevocation extends RevocationMessage {
+  /** Receiver's clock when it arrived: receivedAt - at is the publish-to-relay latency. */
+  readonly receivedAt: number
+}
+
+export interface PolicyCacheOptions {
+  /** The state of the meeting's home region (e.g. `(id) => registry.forMeeting(id)`). */
+  readonly resolve: (meetingId: string) => RegionState
+  readonly ttlMs?: number
+  readonly now?: () => number
+  readonly maxEntries?: number
+}
+
+export class PolicyCache extends EventEmitter<{
+  revoked: [ReceivedRevocation]
+  invalidated: [PolicyInvalidation]
+  /** The subscriber of `region` reconnected: re-check allocations of its meetings. */
+  resync: [string]
+}> {
+  readonly #resolve: (meetingId: string) => RegionState
+  readonly #ttlMs: number
+  readonly #now: () => number
+  readonly #max: number
+  readonly #entries = new Map<string, Entry>()
+  readonly #minVersion = new Map<string, number>()
+  /** Bumped by every message about a meeting (and every resync), so a read that raced one is stale. */
+  readonly #epoch = new Map<string, number>()
+  #resyncs = 0
+  readonly #inflight = new Map<string, Promise<PolicySnapshot | undefined>>()
+  readonly #watching = new Map<string, Promise<void>>()
+  readonly #subs: Subscription[] = []
+  readonly #unlisten: (() => void)[] = []
+  #closed = false
+
+  constructor(options: PolicyCacheOptions) {
+    super()
+    this.#resolve = options.resolve
+    this.#ttlMs = options.ttlMs ?? 30_000
+    this.#now = options.now ?? Date.now
+    this.#max = options.maxEntries ?? 10_000
+  }
+
+  /** Fresh policy of a meeting, or undefined when it does not exist. */
+  async get(meetingId: string): Promise<PolicySnapshot | undefined> {
+    const state = this.#resolve(meetingId)
+    await this.watch(state)
+    const e = this.#entries.get(meetingId)
+    // While the subscriber is disconnected invalidations may be passing us by: read fresh.
+    const listening = state.subscriberHealth.state === 'connected'
+    if (e && !e.stale && listening && this.#now() - e.fetchedAt < this.#ttlMs) return e.snapshot
+    let p = this.#inflight.get(meetingId)
+    if (!p) {
+      p = this.#fetch(state, meetingId).finally(() => this.#inflight.delete(meetingId))
+      this.#inflight.set(meetingId, p)
+    }
+    return p
+  }
+
+  /** The last snapshot read, fresh or not (for allocations that already exist). */
+  lastKnown(meetingId: string): PolicySnapshot | undefined {
+    return this.#entries.get(meetingId)?.snapshot
+  }
+
+  invalidate(meetingId: string): void {
+    const e = this.#entries.get(meetingId)
+    if (e) e.stale = true
+  }
+
+  /** Meetings with a cached snapshot (the relay re-checks them on 'resync'). */
+  cachedMeetings(region?: string): string[] {
+    return [...this.#entries].filter(([, e]) => region === undefined || e.region === region).map(([id]) => id)
+  }
+
+  /** Subscribe to a region's invalidations and revocations (done lazily by get). */
+  watch(state: RegionState): Promise<void> {
+    let w = this.#watching.get(state.region)
+    if (!w) {
+      w = this.#subscribe(state)
+      this.#watching.set(state.region, w)
+      // A failed subscription is retried on the next call, not cached.
+      w.catch(() => this.#watching.delete(state.region))
+    }
+    return w
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    for (const u of this.#unlisten) u()
+    await Promise.allSettled(this.#subs.map((s) => s.unsubscribe()))
+    this.#entries.clear()
+  }
+
+  async #subscribe(state: RegionState): Promise<void> {
+    const channels = state.keys.channels()
+    const policy = await state.pubsub.subscribe(channels.policy, (raw) => {
+      const inv = JSON.parse(raw) as PolicyInvalidation
+      if (this.#tracked(inv.meetingId)) {
+        this.#minVersion.set(inv.meetingId, Math.max(inv.version, this.#minVersion.get(inv.meetingId) ?? 0))
+        this.#touch(inv.meetingId)
+      }
+      const e = this.#entries.get(inv.meetingId)
+      if (e && e.snapshot.version < inv.version) e.stale = true
+      this.emit('invalidated', inv)
+    })
+    let revocations: Subscription
+    try {
+      revocations = await state.pubsub.subscribe(channels.revocations, (raw) => {
+        const m = decodeRevocation(raw)
+        if (!m) throw new Error(`undecodable revocation on ${channels.revocations}`)
+        if (this.#tracked(m.meetingId)) this.#touch(m.meetingId)
+        this.invalidate(m.meetingId)
+        this.emit('revoked', { ...m, receivedAt: this.#now() })
+      })
+    } catch (err) {
+      await policy.unsubscribe()
+      throw err
+    }
+    this.#subs.push(policy, revocations)
+    this.#unlisten.push(state.pubsub.onResubscribed(() => {
+      this.#resyncs += 1
+      for (const e of this.#entries.values()) if (e.region === state.region) e.stale = true
+      this.emit('resync', state.region)
+    }))
+  }
+
+  /** Only meetings cached or being read need version bookkeeping (keeps the maps bounded). */
+  #tracked(meetingId: string): boolean {
+    return this.#entries.has(meetingId) || this.#inflight.has(meetingId)
+  }
+
+  #touch(meetingId: string): void {
+    this.#epoch.set(meetingId, (this.#epoch.get(meetingId) ?? 0) + 1)
+  }
+
+  #forget(meetingId: string): void {
+    this.#entries.delete(meetingId)
+    this.#minVersion.delete(meetingId)
+    this.#epoch.delete(meetingId)
+  }
+
+  async #fetch(state: RegionState, meetingId: string): Promise<PolicySnapshot | undefined> {
+    const epoch = this.#epoch.get(meetingId)
+    const resyncs = this.#resyncs
+    const snapshot = await state.policy.snapshot(meetingId)
+    if (!snapshot) {
+      this.#forget(meetingId)
+      return undefined
+    }
+    const stale = snapshot.version < (this.#minVersion.get(meetingId) ?? 0) || this.#epoch.get(meetingId) !== epoch || this.#resyncs !== resyncs
+    this.#entries.delete(meetingId)
+    this.#entries.set(meetingId, { snapshot, region: homeRegionOf(meetingId) ?? state.region, fetchedAt: this.#now(), stale })
+    if (this.#entries.size > this.#max) {
+      const oldest = this.#entries.keys().next().value
+      if (oldest !== undefined) this.#forget(oldest)
+    }
+    return snapshot
+  }
+}
