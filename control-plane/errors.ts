@@ -1,0 +1,73 @@
+/**
+ * The control plane's error catalogue: one @fastify/error class per stable code of
+ * protocol/error-codes.ts, each with its HTTP status. Code anywhere in the control plane
+ * throws these; the HTTP error handler and the signaling session map them to a status, an
+ * `error`/`denied` message and a close code here, at one boundary (`toHttpError`,
+ * `toSignalError`). Anything that is not one of ours becomes SR_INTERNAL without leaking
+ * its message.
+ */
+import createError, { type FastifyError } from '@fastify/error'
+
+import { ERROR_CODES, closeCodeOf, isErrorCode, type CloseCode, type ErrorCode } from './protocol/error-codes.js'
+
+export type SovereignError = FastifyError & { code: ErrorCode; statusCode: number; detail?: string }
+type ErrorClass = new (detail?: string) => SovereignError
+
+const classes = new Map<ErrorCode, ErrorClass>()
+for (const [code, spec] of Object.entries(ERROR_CODES) as Array<[ErrorCode, (typeof ERROR_CODES)[ErrorCode]]>) {
+  // `%s` carries an optional detail, e.g. "region not allowed for this tenant: eu-west".
+  classes.set(code, createError(code, `${spec.message}%s`, spec.status) as unknown as ErrorClass)
+}
+
+/** A catalogue error. `detail` is appended to the stable message and must not hold secrets. */
+export function sovereignError(code: ErrorCode, detail?: string): SovereignError {
+  const Class = classes.get(code)
+  if (!Class) throw new TypeError(`unknown error code ${code}`)
+  const err = new Class(detail === undefined ? '' : `: ${detail}`)
+  if (detail !== undefined) err.detail = detail
+  return err
+}
+
+export function isSovereignError(err: unknown): err is SovereignError {
+  if (!(err instanceof Error)) return false
+  const code: unknown = (err as Error & { code?: unknown }).code
+  return typeof code === 'string' && isErrorCode(code)
+}
+
+export function errorCodeOf(err: unknown): ErrorCode {
+  return isSovereignError(err) ? err.code : 'SR_INTERNAL'
+}
+
+export interface HttpError {
+  readonly statusCode: number
+  readonly body: { readonly code: ErrorCode; readonly message: string }
+  /** For SR_REDIRECT_HOME_REGION: where the client must go instead (307). */
+  readonly location?: string
+}
+
+/** The HTTP boundary. Fastify's own validation errors become SR_INVALID_REQUEST (422). */
+export function toHttpError(err: unknown, location?: string): HttpError {
+  if (isSovereignError(err)) {
+    const out = { statusCode: err.statusCode, body: { code: err.code, message: err.message } }
+    return err.code === 'SR_REDIRECT_HOME_REGION' && location !== undefined ? { ...out, location } : out
+  }
+  if (err instanceof Error && (err as { validation?: unknown }).validation !== undefined) {
+    return { statusCode: 422, body: { code: 'SR_INVALID_REQUEST', message: err.message } }
+  }
+  return { statusCode: 500, body: { code: 'SR_INTERNAL', message: ERROR_CODES.SR_INTERNAL.message } }
+}
+
+export interface SignalError {
+  readonly code: ErrorCode
+  readonly message: string
+  /** Set when the error ends the session: send the message, then close with this code. */
+  readonly close?: CloseCode
+}
+
+/** The signaling boundary: what the session sends, and whether it then closes. */
+export function toSignalError(err: unknown): SignalError {
+  const code = errorCodeOf(err)
+  const message = isSovereignError(err) ? err.message : ERROR_CODES.SR_INTERNAL.message
+  const close = closeCodeOf(code)
+  return close === undefined ? { code, message } : { code, message, close }
+}

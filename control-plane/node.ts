@@ -1,0 +1,178 @@
+/**
+ * One control-plane node process: load the config, open the region's state, build the
+ * app, listen. Several nodes of one region share the region's Redis; each has its own id.
+ *
+ *   SIGHUP   reload the config (config/config-store.ts: a bad file is refused and the
+ *            running config stays); geo overrides follow the new config.
+ *   SIGTERM  graceful: stop accepting, finish in-flight requests, close state, exit 0.
+ *
+ * Redis that is down at start does not stop the node: it serves /healthz, answers 503
+ * on /readyz and fails closed per request until the connection comes back.
+ */
+import { hostname } from 'node:os'
+import { randomBytes } from 'node:crypto'
+
+import { ConfigStore } from '../config/config-store.js'
+import { parseHostPort } from '../config/host-port.js'
+import type { NetworkConfig } from '../config/network-config.js'
+import { openGeoLookup, type GeoLocator } from '../geo/lookup.js'
+import { StateRegistry } from '../state/state-registry.js'
+import { buildApp, type ControlPlaneApp } from './app.js'
+import { deriveRegionKek, type RegionKek } from './keys/at-rest.js'
+
+export class ControlPlaneNodeError extends Error {
+  readonly code: 'ERR_CP_REGION_UNKNOWN' | 'ERR_CP_LISTEN_MISSING' | 'ERR_CP_LISTEN_INVALID'
+  constructor(code: ControlPlaneNodeError['code'], message: string) {
+    super(message)
+    this.name = 'ControlPlaneNodeError'
+    this.code = code
+  }
+}
+
+export interface ControlPlaneNodeOptions {
+  readonly configPath: string
+  readonly region: string
+  /** Unique per node of the region; default `<region>-<hostname>-<random>`. */
+  readonly nodeId?: string
+  /** host:port; default the region's `controlPlane.listen`. Port 0 picks a free port. */
+  readonly listen?: string
+  /** Where SIGHUP/SIGTERM come from (tests pass an emitter); default process. */
+  readonly signals?: NodeJS.EventEmitter
+  /** fastify logger option; default JSON logs at info. */
+  readonly logger?: boolean | { level: string }
+  /** Key prefix in the region's Redis (tests). */
+  readonly prefix?: string
+  /** How long the start waits for the region's Redis before serving anyway; default 5 s. */
+  readonly connectWaitMs?: number
+  /** Environment for `{env: NAME}` config references; default process.env. */
+  readonly env?: NodeJS.ProcessEnv
+}
+
+export interface ControlPlaneNode {
+  readonly app: ControlPlaneApp
+  readonly nodeId: string
+  /** http://host:port actually bound. */
+  readonly url: string
+  readonly config: () => NetworkConfig
+  /** Resolves when the node hears the region's meeting events from its other nodes. */
+  readonly subscribed: Promise<void>
+  /** Resolves when the node has shut down (after SIGTERM or close()). */
+  readonly closed: Promise<void>
+  close(): Promise<void>
+}
+
+export async function startControlPlaneNode(options: ControlPlaneNodeOptions): Promise<ControlPlaneNode> {
+  const store = await ConfigStore.open(options.configPath, options.env === undefined ? {} : { env: options.env })
+  const first = store.current
+  const region = first.regionById(options.region)
+  if (!region) {
+    store.close()
+    throw new ControlPlaneNodeError('ERR_CP_REGION_UNKNOWN', `region ${options.region} is not in ${options.configPath} (regions: ${first.regions.map((r) => r.id).join(', ')})`)
+  }
+  const listenText = options.listen ?? region.controlPlane.listen
+  if (listenText === undefined) {
+    store.close()
+    throw new ControlPlaneNodeError('ERR_CP_LISTEN_MISSING', `no --listen given and regions[${options.region}].controlPlane.listen is not set`)
+  }
+  const listen = parseHostPort(listenText, { allowNames: true, allowPortZero: true })
+  if (!listen.ok) {
+    store.close()
+    throw new ControlPlaneNodeError('ERR_CP_LISTEN_INVALID', `--listen ${listenText}: ${listen.reason}`)
+  }
+  const nodeId = options.nodeId ?? `${options.region}-${hostname().replace(/[^A-Za-z0-9-]/g, '').slice(0, 24) || 'node'}-${randomBytes(3).toString('hex')}`
+
+  const geo: GeoLocator = await openGeoLookup({ ...(first.geo.database === undefined ? {} : { database: first.geo.database }), overrides: first.geo.overrides, watch: first.geo.watch })
+  const registry = new StateRegistry({ regions: first.regions, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) })
+  const state = registry.region(options.region)
+  // Give Redis a moment so a normal start serves with the bus already subscribed; a Redis
+  // that is down does not block the start (see the file comment).
+  if (state.kind === 'redis') await settleWithin(Promise.all([state.health.when('connected'), state.subscriberHealth.when('connected')]), options.connectWaitMs ?? 5000)
+  // Other regions' state serves jurisdiction-mode relay choice and the admin fleet view
+  // (relay data only). Open it now: a connection opened on first use would fail that first
+  // read, because commands fail fast rather than queue.
+  const others = first.regions.filter((r) => r.id !== options.region).map((r) => registry.region(r.id))
+  await settleWithin(Promise.all(others.filter((o) => o.kind === 'redis').map((o) => o.health.when('connected'))), options.connectWaitMs ?? 5000)
+  const config = () => store.current
+  const keks = kekFromEnvironment(options.env ?? process.env, options.region)
+  const app = await buildApp({
+    region: options.region, nodeId, config, state, geo, keks: () => keks,
+    // Reading another region's fleet is operator data, not meeting data (guarantee 4 is about meetings).
+    liveRelaysOf: (other) => registry.region(other).fleet.liveRelays(),
+    logger: options.logger ?? { level: 'info' },
+    listen: state.kind === 'memory' || state.subscriberHealth.state === 'connected',
+  })
+  const log = app.log
+
+  // Subscribe to the region bus once the subscriber connection is up (the node may start while Redis is down).
+  const subscribed = state.kind === 'memory' || state.subscriberHealth.state === 'connected'
+    ? Promise.resolve()
+    : state.subscriberHealth.when('connected').then(() => app.sovereign.meetings.listen((err) => log.warn({ err }, 'meeting bus')))
+  subscribed.catch((err: unknown) => log.error({ err }, 'meeting bus subscription failed'))
+
+  store.on('change', ({ config: next }) => {
+    if (!next.regionById(options.region)) {
+      log.error({ region: options.region }, 'the reloaded config no longer has this node\'s region; requests will fail until it is restored or the node is stopped')
+    }
+    geo.setOverrides(next.geo.overrides)
+    log.info({ source: next.source }, 'config reloaded')
+  })
+  store.on('rejected', (err) => log.error({ err: err.message }, 'config reload refused; the running config stays'))
+  store.on('error', (err) => log.error({ err }, 'config reload failed'))
+  const signals = options.signals ?? process
+  store.watchSighup(signals as unknown as Parameters<ConfigStore['watchSighup']>[0])
+
+  let bound: string
+  try {
+    bound = await app.listen({ host: listen.value.host, port: listen.value.port })
+  } catch (err) {
+    // Nothing may outlive a failed start: the caller gets the error and no open handles
+    // (store.close() also stops watching SIGHUP).
+    store.close()
+    await app.close().catch(() => {})
+    await registry.close()
+    geo.close({ closeDatabase: true })
+    throw err
+  }
+  log.info({ region: options.region, node: nodeId, url: bound, state: state.kind }, 'control plane listening')
+
+  let closing: Promise<void> | undefined
+  let resolveClosed!: () => void
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve))
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      signals.off('SIGTERM', onTerm)
+      store.close()
+      try {
+        await app.close()
+      } finally {
+        await registry.close()
+        geo.close({ closeDatabase: true })
+        resolveClosed()
+      }
+    })()
+    return closing
+  }
+  const onTerm = () => {
+    log.info('SIGTERM: draining')
+    close().catch((err: unknown) => log.error({ err }, 'shutdown failed'))
+  }
+  signals.on('SIGTERM', onTerm)
+
+  return { app, nodeId, url: bound, config, closed, subscribed, close }
+}
+
+/**
+ * The region KEK for managed key mode. The network config has no field for it yet, so it
+ * comes from SOVEREIGN_MEDIA_KEK (a secret of at least 16 characters, derived per region
+ * with HKDF); without it, managed-mode key delivery is refused (SR_KEY_UNAVAILABLE).
+ */
+function kekFromEnvironment(env: NodeJS.ProcessEnv, region: string): readonly RegionKek[] {
+  const secret = env.SOVEREIGN_MEDIA_KEK
+  return secret === undefined || secret === '' ? [] : [deriveRegionKek(env.SOVEREIGN_MEDIA_KEK_ID ?? 'kek-1', secret, region)]
+}
+
+async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+}

@@ -1,0 +1,207 @@
+/**
+ * The signaling endpoint: `GET /v1/signal`, a WebSocket speaking sovereign.signal.v1
+ * (control-plane/protocol/PROTOCOL.md). Sessions (../signaling/session.ts) handle each
+ * socket; this plugin owns the node's live sessions by meeting and fans out, to the
+ * sockets it holds, both the meeting service's events (which already span the region's
+ * nodes) and the region's signaling bus (forwarded signals, capability changes).
+ * Nothing crosses regions: a join for another region's meeting is redirected.
+ */
+import websocket from '@fastify/websocket'
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+
+import { CLOSE_CODES } from '../protocol/error-codes.js'
+import { LIMITS, SUBPROTOCOL } from '../protocol/version.js'
+import type { MeetingEvent } from '../services/meeting-events.js'
+import { observedAddress, type TrustedProxy } from '../signaling/remote-address.js'
+import { SignalSession, summaryOf } from '../signaling/session.js'
+import { isSignalBusMessage, SIGNAL_BUS_CHANNEL, type SignalBusMessage } from '../signaling/signal-bus.js'
+import { createSignalingMetrics } from '../signaling/signaling-metrics.js'
+
+export const SIGNAL_PATH = '/v1/signal'
+
+export interface SignalingOptions {
+  /** Messages per second per socket (token bucket), and the burst; default 50/s, burst 200. */
+  readonly rate?: { readonly ratePerSecond: number; readonly burst: number }
+  /** Time from open to `join`; default LIMITS.joinTimeoutSeconds. */
+  readonly joinTimeoutMs?: number
+  /** Peers whose X-Forwarded-For is believed; default none. */
+  readonly trustedProxy?: TrustedProxy
+}
+
+/** ws(s) URL of a region's signaling endpoint from its control-plane URL. */
+export function signalUrl(controlPlaneUrl: string): string {
+  return `${controlPlaneUrl.replace(/\/+$/, '').replace(/^http/, 'ws')}${SIGNAL_PATH}`
+}
+
+const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, options) => {
+  const ctx = app.sovereign
+  const metrics = createSignalingMetrics(ctx.registry)
+  const byMeeting = new Map<string, Set<SignalSession>>()
+  const local = (meetingId: string): SignalSession[] => [...(byMeeting.get(meetingId) ?? [])]
+  const log = (err: unknown, message: string) => app.log.warn({ err }, message)
+  const publish = (message: SignalBusMessage) => ctx.state.bus.publish(SIGNAL_BUS_CHANNEL, message)
+
+  const onBus = (payload: unknown) => {
+    if (!isSignalBusMessage(payload)) return log(new Error('undecodable signaling bus message'), 'signaling bus')
+    const sessions = local(payload.meetingId).filter((s) => s.state === 'admitted')
+    switch (payload.t) {
+      case 'signal':
+        for (const s of sessions) {
+          const wanted = payload.to === 'all' ? s.participantId !== payload.message.from : s.participantId === payload.to
+          if (wanted) s.send(payload.message)
+        }
+        return
+      case 'grant':
+        for (const s of sessions) {
+          if (s.participantId !== payload.participantId) continue
+          const capabilities = s.applyGrant(payload.capability, payload.grant)
+          void publish({ t: 'capabilities', meetingId: payload.meetingId, participantId: payload.participantId, capabilities, by: payload.by }).catch((err) => log(err, 'signaling bus'))
+        }
+        return
+      case 'capabilities':
+        for (const s of sessions) s.send({ type: 'capability-changed', participantId: payload.participantId, capabilities: payload.capabilities, by: payload.by })
+        return
+      case 'key-rotated':
+        for (const s of sessions) void s.keyRotated(payload.version, payload.reason).catch((err) => log(err, 'key delivery'))
+        return
+    }
+  }
+  const subscription = await ctx.state.bus.subscribe(SIGNAL_BUS_CHANNEL, onBus, (err) => log(err, 'signaling bus'))
+
+  const onEvent = (event: MeetingEvent) => {
+    // Managed keys: the node that caused the leave/removal rotates once, then every node delivers.
+    if (event.type === 'key-rotation-needed') {
+      if (event.origin !== ctx.nodeId) return
+      void ctx.keys.rotate(event.meetingId, event.reason)
+        .then(({ version }) => publish({ t: 'key-rotated', meetingId: event.meetingId, version, reason: event.reason }))
+        .catch((err) => log(err, 'key rotation'))
+      return
+    }
+    const sessions = local(event.meetingId)
+    if (sessions.length === 0) return
+    void fanOut(event, sessions).catch((err) => log(err, 'meeting event fan-out'))
+  }
+  const fanOut = async (event: MeetingEvent, sessions: SignalSession[]) => {
+    const admitted = sessions.filter((s) => s.state === 'admitted')
+    const by = 'by' in event && event.by !== undefined ? event.by : 'tenant'
+    switch (event.type) {
+      case 'participant-admitted': {
+        const meeting = await ctx.meetings.get(event.meetingId)
+        const p = (await ctx.meetings.participants(event.meetingId)).find((x) => x.id === event.participantId)
+        const own = sessions.find((s) => s.participantId === event.participantId)
+        for (const s of sessions) if (s.participantId === event.participantId && s.state === 'waiting') await s.admittedByHost()
+        const summary = own && own.state === 'admitted' ? own.summary() : summaryOf(p ?? { id: event.participantId, identity: event.participantId, role: event.role }, meeting)
+        for (const s of admitted) {
+          if (s.participantId === event.participantId) continue
+          s.send({ type: 'participant-joined', participant: summary })
+          if (event.by !== undefined && s.isHostRole) s.send({ type: 'participant-admitted', participantId: event.participantId, by: event.by })
+        }
+        return
+      }
+      case 'participant-waiting': {
+        const meeting = await ctx.meetings.get(event.meetingId)
+        const p = (await ctx.meetings.participants(event.meetingId)).find((x) => x.id === event.participantId)
+        const summary = summaryOf(p ?? { id: event.participantId, identity: event.participantId, role: event.role }, meeting)
+        for (const s of admitted) if (s.isHostRole) s.send({ type: 'participant-waiting', participant: summary, reason: event.reason })
+        return
+      }
+      case 'participant-denied':
+        for (const s of sessions) {
+          if (s.participantId !== event.participantId || s.state !== 'waiting') continue
+          s.send({ type: 'denied', code: 'SR_DENIED_BY_HOST', message: 'a host denied entry' })
+          s.end(CLOSE_CODES.deniedByHost, 'SR_DENIED_BY_HOST', true)
+        }
+        return
+      case 'participant-removed':
+        for (const s of sessions) {
+          if (s.state !== 'admitted' && s.participantId !== event.participantId) continue
+          s.send({ type: 'participant-removed', participantId: event.participantId, by })
+          if (s.participantId === event.participantId) s.end(CLOSE_CODES.removed, 'SR_REMOVED', true)
+        }
+        return
+      case 'participant-left':
+        for (const s of admitted) if (s.participantId !== event.participantId) s.send({ type: 'participant-left', participantId: event.participantId })
+        return
+      case 'meeting-locked':
+        for (const s of admitted) s.send({ type: 'meeting-locked', by })
+        return
+      case 'meeting-unlocked':
+        for (const s of admitted) s.send({ type: 'meeting-unlocked', by })
+        return
+      case 'meeting-ended':
+        for (const s of sessions) {
+          s.send({ type: 'meeting-ended', ...(event.by === undefined ? {} : { by: event.by }) })
+          s.end(CLOSE_CODES.meetingEnded, 'SR_MEETING_ENDED', true)
+        }
+        return
+      default:
+        return
+    }
+  }
+  const EVENTS = ['participant-admitted', 'participant-waiting', 'participant-denied', 'participant-removed', 'participant-left', 'meeting-locked', 'meeting-unlocked', 'meeting-ended', 'key-rotation-needed'] as const
+  for (const type of EVENTS) ctx.meetings.on(type, onEvent)
+
+  app.addHook('onClose', async () => {
+    for (const type of EVENTS) ctx.meetings.off(type, onEvent)
+    await subscription.unsubscribe()
+  })
+
+  await app.register(websocket, {
+    options: {
+      maxPayload: LIMITS.maxFrameBytes * 4,
+      handleProtocols: (protocols: Set<string>) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    },
+  })
+
+  app.get(SIGNAL_PATH, { websocket: true, schema: { hide: true }, config: { auth: 'none' } }, (socket, request) => {
+    if (socket.protocol !== SUBPROTOCOL) {
+      socket.close(CLOSE_CODES.unsupportedProtocol, 'SR_UNSUPPORTED_PROTOCOL')
+      return
+    }
+    const address = observedAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], options.trustedProxy)
+    const session: SignalSession = new SignalSession(socket, address, {
+      region: ctx.region,
+      meetings: ctx.meetings,
+      metrics,
+      signalUrlOf: (region) => {
+        const r = ctx.config().regionById(region)
+        return r ? signalUrl(r.controlPlane.url) : undefined
+      },
+      publish,
+      deliverKey: (meetingId, participantId, publicKey) => ctx.keys.deliver(meetingId, { participantId, publicKey }),
+      register: (s) => {
+        const id = s.meetingId
+        if (id === undefined) return
+        let set = byMeeting.get(id)
+        if (!set) byMeeting.set(id, (set = new Set()))
+        set.add(s)
+      },
+      unregister: (s) => {
+        const id = s.meetingId
+        if (id === undefined) return
+        const set = byMeeting.get(id)
+        set?.delete(s)
+        if (set?.size === 0) byMeeting.delete(id)
+      },
+      rate: options.rate ?? { ratePerSecond: 50, burst: 200 },
+      now: ctx.now,
+      log,
+    })
+    const timer = setTimeout(() => {
+      if (session.state === 'new') session.fail('SR_JOIN_TIMEOUT')
+    }, options.joinTimeoutMs ?? LIMITS.joinTimeoutSeconds * 1000)
+    timer.unref()
+    socket.on('message', (data, isBinary) => {
+      clearTimeout(timer)
+      session.receive(data, isBinary)
+    })
+    socket.on('close', () => {
+      clearTimeout(timer)
+      session.closed()
+    })
+    socket.on('error', (err) => log(err, 'signaling socket'))
+  })
+}
+
+export default fp(signalingPlugin, { name: 'sovereign-signaling', dependencies: ['sovereign-metrics'] })

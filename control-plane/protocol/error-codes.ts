@@ -1,0 +1,109 @@
+/**
+ * Stable error codes of the control plane, shared by HTTP answers and signaling `error`
+ * messages (one namespace, `SR_*`). A code never changes meaning; new codes are added
+ * at the end of their group. `close` is the WebSocket close code (RFC 6455 §7.4.2 leaves
+ * 4000-4999 to applications) used when the error ends the session; `undefined` means the
+ * error is reported with an `error` message and the session continues.
+ * HTTP statuses and @fastify/error classes are derived from this table in ../errors.ts.
+ */
+export const CLOSE_CODES = {
+  protocolViolation: 4000,
+  badToken: 4001,
+  badPasscode: 4002,
+  forbiddenCountry: 4003,
+  meetingNotFound: 4004,
+  meetingLocked: 4005,
+  meetingFull: 4006,
+  deniedByHost: 4007,
+  rateLimited: 4008,
+  removed: 4009,
+  meetingEnded: 4010,
+  redirect: 4011,
+  joinTimeout: 4012,
+  removedCannotRejoin: 4013,
+  unsupportedProtocol: 4014,
+  left: 4015,
+  messageTooLarge: 4016,
+  publicKeyRequired: 4017,
+  internal: 4500,
+} as const
+
+export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES]
+
+export interface ErrorSpec {
+  readonly status: number
+  readonly close?: CloseCode
+  readonly message: string
+}
+
+const C = CLOSE_CODES
+
+export const ERROR_CODES = {
+  // request / protocol
+  SR_INVALID_REQUEST: { status: 422, message: 'the request does not match its schema' },
+  SR_PROTOCOL_VIOLATION: { status: 400, close: C.protocolViolation, message: 'message does not follow sovereign.signal.v1' },
+  SR_UNSUPPORTED_PROTOCOL: { status: 426, close: C.unsupportedProtocol, message: 'the sovereign.signal.v1 subprotocol is required' },
+  SR_MESSAGE_TOO_LARGE: { status: 413, close: C.messageTooLarge, message: 'message exceeds the size limit' },
+  SR_JOIN_TIMEOUT: { status: 408, close: C.joinTimeout, message: 'no join message in time' },
+  SR_NOT_JOINED: { status: 409, message: 'join first' },
+  SR_ALREADY_JOINED: { status: 409, message: 'this socket already joined' },
+  SR_RATE_LIMITED: { status: 429, close: C.rateLimited, message: 'too many requests' },
+  SR_INTERNAL: { status: 500, close: C.internal, message: 'internal error' },
+  // tenants, meetings, regions
+  SR_UNAUTHENTICATED: { status: 401, message: 'missing or unknown API key' },
+  SR_FORBIDDEN: { status: 403, message: 'this key may not do that' },
+  SR_REGION_NOT_ALLOWED: { status: 403, message: 'region not allowed for this tenant' },
+  SR_REGION_UNKNOWN: { status: 422, message: 'unknown region' },
+  SR_MEETING_NOT_FOUND: { status: 404, close: C.meetingNotFound, message: 'meeting not found' },
+  SR_REDIRECT_HOME_REGION: { status: 307, close: C.redirect, message: 'the meeting lives in another region' },
+  SR_MEETING_STATE_CONFLICT: { status: 409, message: 'the meeting is not in a state that allows this' },
+  SR_REPORT_KEY_MISSING: { status: 503, message: 'this region has no report signing key' },
+  SR_KEY_UNAVAILABLE: { status: 503, message: 'the meeting key cannot be opened' },
+  // participant tokens
+  SR_TOKEN_MISSING: { status: 401, close: C.badToken, message: 'participant token missing' },
+  SR_TOKEN_MALFORMED: { status: 401, close: C.badToken, message: 'participant token malformed' },
+  SR_TOKEN_BAD_SIGNATURE: { status: 401, close: C.badToken, message: 'participant token signature invalid' },
+  SR_TOKEN_EXPIRED: { status: 401, close: C.badToken, message: 'participant token expired' },
+  SR_TOKEN_NOT_YET_VALID: { status: 401, close: C.badToken, message: 'participant token not yet valid' },
+  SR_TOKEN_WRONG_AUDIENCE: { status: 401, close: C.badToken, message: 'participant token is not for sovereign-relay' },
+  SR_TOKEN_UNKNOWN_TENANT: { status: 401, close: C.badToken, message: 'participant token issuer unknown' },
+  SR_TOKEN_CLAIMS_INVALID: { status: 401, close: C.badToken, message: 'participant token claims invalid' },
+  SR_TOKEN_WRONG_MEETING: { status: 401, close: C.badToken, message: 'participant token is for another meeting' },
+  SR_TOKEN_TTL_INVALID: { status: 422, message: 'token lifetime must be between 1 second and 24 hours' },
+  // admission
+  SR_PASSCODE_REQUIRED: { status: 401, close: C.badPasscode, message: 'this meeting needs a passcode' },
+  SR_PASSCODE_WRONG: { status: 401, close: C.badPasscode, message: 'wrong passcode' },
+  SR_MEETING_ENDED: { status: 410, close: C.meetingEnded, message: 'the meeting has ended' },
+  SR_MEETING_LOCKED: { status: 423, close: C.meetingLocked, message: 'the meeting is locked' },
+  SR_REMOVED_CANNOT_REJOIN: { status: 403, close: C.removedCannotRejoin, message: 'removed participants may not rejoin this meeting' },
+  SR_MEETING_FULL: { status: 409, close: C.meetingFull, message: 'the meeting is at capacity' },
+  SR_COUNTRY_FORBIDDEN: { status: 403, close: C.forbiddenCountry, message: 'attendees from this location may not join' },
+  SR_DENIED_BY_HOST: { status: 403, close: C.deniedByHost, message: 'a host denied entry' },
+  SR_REMOVED: { status: 403, close: C.removed, message: 'a host removed you from the meeting' },
+  SR_PUBLIC_KEY_REQUIRED: { status: 422, close: C.publicKeyRequired, message: 'managed key mode needs an X25519 public key in join' },
+  // in-meeting rights (the session continues)
+  SR_NOT_HOST: { status: 403, message: 'only a host or co-host may do that' },
+  SR_HOST_ONLY: { status: 403, message: 'only the host may do that' },
+  SR_CANNOT_ACT_ON_HOST: { status: 403, message: 'a co-host may not act on the host' },
+  SR_SCREEN_SHARE_NOT_ALLOWED: { status: 403, message: 'you may not share your screen' },
+  SR_FILE_TRANSFER_NOT_ALLOWED: { status: 403, message: 'file transfer is not allowed for you' },
+  SR_RECORDING_NOT_ALLOWED: { status: 403, message: 'recording is not allowed for you' },
+  SR_RECORDING_OFF: { status: 403, message: 'recording is off for this meeting' },
+  SR_UNKNOWN_PARTICIPANT: { status: 404, message: 'no such admitted participant' },
+  SR_NOT_WAITING: { status: 409, message: 'that participant is not waiting' },
+  SR_TARGET_IS_SELF: { status: 422, message: 'a participant cannot signal or remove itself' },
+} as const satisfies Record<string, ErrorSpec>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as ErrorCode[]
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_CODES, value)
+}
+
+/** The close code that ends a session for this error, if it does. */
+export function closeCodeOf(code: ErrorCode): CloseCode | undefined {
+  const spec: ErrorSpec = ERROR_CODES[code]
+  return spec.close
+}

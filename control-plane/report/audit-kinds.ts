@@ -1,0 +1,33 @@
+/**
+ * How the residency report reads the audit stream (state/audit.ts `AuditEvent`): the
+ * vocabulary of `kind`s and which part of a meeting each one is evidence about. Writers
+ * (control plane, relays) use these names; an unknown kind is still counted and its
+ * refusals still listed, it just proves nothing about media, signaling or keys.
+ */
+export const RELAY_KINDS = ['allocation', 'peer', 'permission', 'channel-bind', 'refresh', 'relay-revocation'] as const
+export const MEDIA_ISSUANCE_KINDS = ['relay-issued'] as const
+export const KEY_KINDS = ['key-generated', 'key-delivery', 'key-rotation'] as const
+export const SIGNALING_KINDS = [
+  'meeting-created', 'allowed-regions', 'settings', 'admission', 'waiting', 'signal', 'host-command', 'capability', 'leave',
+  'removal', 'lock', 'unlock', 'meeting-ended', 'refusal',
+] as const
+/** A node of another region answered with a redirect: evidence that it did not serve the meeting. */
+export const REDIRECT_KIND = 'redirect'
+
+export type Evidence = 'media' | 'media-issuance' | 'signaling' | 'keys' | 'redirect' | 'other'
+
+const has = (list: readonly string[], kind: string) => list.includes(kind)
+
+export function evidenceOf(kind: string): Evidence {
+  if (has(RELAY_KINDS, kind)) return 'media'
+  if (has(MEDIA_ISSUANCE_KINDS, kind)) return 'media-issuance'
+  if (has(KEY_KINDS, kind)) return 'keys'
+  if (kind === REDIRECT_KIND) return 'redirect'
+  if (has(SIGNALING_KINDS, kind)) return 'signaling'
+  return 'other'
+}
+
+/** Relays write relay kinds; everything else comes from a control-plane node. */
+export function actorKindOf(kind: string): 'relay' | 'control-plane' {
+  return has(RELAY_KINDS, kind) ? 'relay' : 'control-plane'
+}

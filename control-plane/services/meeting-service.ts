@@ -1,0 +1,553 @@
+/**
+ * The meeting service of one region: every operation on a meeting that the HTTP API
+ * and the WebSocket signaling share. It owns the semantics (settings, residency
+ * decisions, who may do what to a meeting record); state/ makes each change atomic;
+ * geo policy (through the ResidencyPolicy port) decides residency.
+ *
+ * - Only meetings homed in this region are served: anything else throws
+ *   SR_REDIRECT_HOME_REGION (guarantee 3) before a key is built (guarantee 4).
+ * - Every residency decision goes to the meeting's audit stream here, in its home
+ *   region (guarantee 7).
+ * - Failures are catalogue errors (control-plane/errors.ts) with stable codes;
+ *   expected outcomes of joining (wait, deny) are typed results, not exceptions.
+ * - Events (MeetingEventMap) are emitted locally and published on the region's bus;
+ *   `listen()` brings in the events of the region's other nodes.
+ */
+import { EventEmitter } from 'node:events'
+
+import type { NetworkConfig, Region, Tenant } from '../../config/network-config.js'
+import type { AttendeePolicyConfig, MeetingSecuritySettings, ResidencyModeName } from '../../config/schema.js'
+import type { GeoLookup, GeoResult } from '../../geo/geo-result.js'
+import type { Verdict } from '../../geo/verdict.js'
+import { mintTurnCredential } from '../../relay/auth/credentials.js'
+import type { AuditEvent } from '../../state/audit.js'
+import type { LiveRelay } from '../../state/fleet.js'
+import { homeRegionOf, isMeetingId, newMeetingId } from '../../state/meeting-id.js'
+import type { MeetingRecord, MeetingRefusal, Participant, ParticipantRole } from '../../state/meetings.js'
+import type { Subscription } from '../../state/pubsub.js'
+import type { RegionState } from '../../state/region-state.js'
+import { isSovereignError, sovereignError, type SovereignError } from '../errors.js'
+import type { CapabilityName, RoleName } from '../protocol/common.js'
+import type { ErrorCode } from '../protocol/error-codes.js'
+import type { IceServerShape, WaitReason } from '../protocol/server-messages.js'
+import { decideAdmission } from '../security/admission.js'
+import { auditReasonOf } from '../security/audit-reason.js'
+import { mintParticipantToken, verifyParticipantToken, type ParticipantClaims } from '../tokens/participant-token.js'
+import { isMeetingEvent, MEETING_EVENTS_CHANNEL, type MeetingEvent, type MeetingEventMap } from './meeting-events.js'
+import { resolveAttendeePolicy, resolveResidencyMode, resolveSettings, updateSettings, type SettingsInput } from './meeting-settings.js'
+import { participantIdFor } from './participant-id.js'
+import { selectRelays } from './relay-selection.js'
+import { geoResidencyPolicy, regionsOf, type ResidencyPolicy } from './residency-policy.js'
+
+/** Who is acting: the tenant's backend (HTTP, API key) or a host over signaling. */
+export type Actor =
+  | { readonly kind: 'tenant'; readonly tenantId: string }
+  | { readonly kind: 'participant'; readonly tenantId: string; readonly participantId: string }
+
+export interface CreateMeetingInput extends SettingsInput {
+  readonly region?: string
+  readonly residencyMode?: ResidencyModeName
+  readonly attendeePolicy?: Partial<AttendeePolicyConfig>
+  readonly title?: string
+}
+
+export interface UpdateMeetingInput extends SettingsInput {
+  readonly attendeePolicy?: Partial<AttendeePolicyConfig>
+  readonly title?: string
+}
+
+/** A meeting as the service hands it out: the record plus the fields kept in `data`. */
+export interface Meeting extends MeetingRecord {
+  readonly passcode?: string
+  readonly title?: string
+}
+
+export interface MintTokenInput {
+  readonly identity: string
+  readonly displayName?: string
+  readonly role: RoleName
+  readonly capabilities?: readonly CapabilityName[]
+  readonly ttlSeconds?: number
+}
+
+export interface MintedToken {
+  readonly token: string
+  readonly meetingId: string
+  readonly participantId: string
+  readonly expiresAt: number
+}
+
+export interface JoinRequest {
+  readonly token: string
+  readonly passcode?: string
+  /** The connection's observed address (what geo policy and relays judge). */
+  readonly address: string
+  /** The meeting of the URL the socket opened, when it names one. */
+  readonly meetingId?: string
+}
+
+export interface Admission {
+  readonly participant: Participant
+  readonly meeting: Meeting
+  readonly iceServers: readonly IceServerShape[]
+  /** Admitted participants, including this one. */
+  readonly participants: readonly Participant[]
+}
+
+export type JoinResult =
+  | ({ readonly outcome: 'admitted'; readonly claims: ParticipantClaims } & Admission)
+  | { readonly outcome: 'waiting'; readonly claims: ParticipantClaims; readonly participant: Participant; readonly meeting: Meeting; readonly reason: WaitReason }
+  | { readonly outcome: 'denied'; readonly code: ErrorCode; readonly verdict?: Verdict; readonly claims?: ParticipantClaims }
+
+export interface MeetingServiceOptions {
+  readonly region: string
+  readonly nodeId: string
+  /** The running config (a getter, so a SIGHUP reload is seen by the next call). */
+  readonly config: () => NetworkConfig
+  readonly state: RegionState
+  readonly geo?: GeoLookup
+  readonly policy?: ResidencyPolicy
+  /** Live relays of any region; default: this region's fleet from `state`, none elsewhere. */
+  readonly liveRelays?: (region: string) => Promise<readonly LiveRelay[]>
+  readonly now?: () => number
+  /** Relays handed to one participant. */
+  readonly relaysPerParticipant?: number
+}
+
+const UNKNOWN_PLACE: GeoResult = Object.freeze({ country: null, source: 'unknown' })
+
+/** A refused residency decision: the catalogue error plus the verdict's reason for metrics and audit. */
+export type ResidencyRefusal = SovereignError & { verdict: Verdict }
+
+export function residencyRefusal(code: ErrorCode, verdict: Verdict): ResidencyRefusal {
+  return Object.assign(sovereignError(code, verdict.detail === undefined ? verdict.reason : `${verdict.reason} (${verdict.detail})`), { verdict })
+}
+
+export function isResidencyRefusal(err: unknown): err is ResidencyRefusal {
+  return err instanceof Error && typeof (err as { verdict?: unknown }).verdict === 'object'
+}
+
+export class MeetingService extends EventEmitter<MeetingEventMap> {
+  readonly region: string
+  readonly nodeId: string
+  readonly #options: MeetingServiceOptions
+  readonly #state: RegionState
+  readonly #policy: ResidencyPolicy
+  readonly #now: () => number
+  #subscription: Subscription | undefined
+  #closed = false
+
+  constructor(options: MeetingServiceOptions) {
+    super()
+    if (options.state.region !== options.region) throw new TypeError(`state is of region ${options.state.region}, service of ${options.region}`)
+    this.region = options.region
+    this.nodeId = options.nodeId
+    this.#options = options
+    this.#state = options.state
+    this.#policy = options.policy ?? geoResidencyPolicy
+    this.#now = options.now ?? Date.now
+  }
+
+  get config(): NetworkConfig {
+    return this.#options.config()
+  }
+
+  // ---- residency routing ----------------------------------------------------------
+
+  /** The region a new meeting of this tenant would be homed in; throws a refusal when not allowed. */
+  homeRegionFor(tenant: Tenant, requested: string | undefined): Region {
+    const choice = this.#policy.chooseHomeRegion(this.config, tenant, requested)
+    if (!choice.verdict.allow || !choice.region) {
+      throw residencyRefusal(choice.verdict.reason === 'region_unknown' ? 'SR_REGION_UNKNOWN' : 'SR_REGION_NOT_ALLOWED', choice.verdict)
+    }
+    return choice.region
+  }
+
+  /** Throws SR_MEETING_NOT_FOUND for a non-id, SR_REDIRECT_HOME_REGION for another region's meeting. */
+  assertHomedHere(meetingId: string): void {
+    const home = homeRegionOf(meetingId)
+    if (home === undefined || !isMeetingId(meetingId)) throw sovereignError('SR_MEETING_NOT_FOUND')
+    if (home !== this.region) throw sovereignError('SR_REDIRECT_HOME_REGION', home)
+  }
+
+  // ---- tenant operations -------------------------------------------------------------
+
+  async create(tenant: Tenant, input: CreateMeetingInput): Promise<Meeting> {
+    this.#assertOpen()
+    const config = this.config
+    const home = this.homeRegionFor(tenant, input.region)
+    if (home.id !== this.region) throw sovereignError('SR_REDIRECT_HOME_REGION', home.id)
+    const mode = resolveResidencyMode(tenant, input.residencyMode)
+    const allowed = this.#policy.allowedRegions(config, tenant, home, mode)
+    if (!allowed.verdict.allow) throw residencyRefusal('SR_REGION_NOT_ALLOWED', allowed.verdict)
+    const attendeePolicy = resolveAttendeePolicy(tenant, input.attendeePolicy)
+    checkAttendeePolicy(attendeePolicy)
+    const { settings, passcode } = resolveSettings(tenant, input)
+    const id = newMeetingId(this.region)
+    const data: Record<string, unknown> = {}
+    if (passcode !== undefined) data.passcode = passcode
+    if (input.title !== undefined) data.title = input.title
+    const outcome = await this.#state.meetings.create({
+      id, tenantId: tenant.id, residencyMode: mode, allowedRegions: allowed.regions, attendeePolicy, settings,
+      createdAt: this.#now(), data,
+    })
+    if (!outcome.ok) throw refusalError(outcome.refusal)
+    const homeVerdict = this.#policy.chooseHomeRegion(config, tenant, input.region).verdict
+    await this.#audit(id, { kind: 'meeting-created', allow: true, reason: homeVerdict.reason, detail: `home ${home.id} (${home.country}), tenant ${tenant.id}` })
+    await this.#audit(id, { kind: 'allowed-regions', allow: true, reason: allowed.verdict.reason, detail: `${mode}: ${allowed.regions.join(', ')}` })
+    await this.#publish({ type: 'meeting-created', meetingId: id, tenantId: tenant.id })
+    return toMeeting(outcome.value)
+  }
+
+  /** The meeting, if it exists and belongs to `tenantId` (else SR_MEETING_NOT_FOUND: no existence leak). */
+  async get(meetingId: string, tenantId?: string): Promise<Meeting> {
+    this.#assertOpen()
+    this.assertHomedHere(meetingId)
+    const record = await this.#state.meetings.get(meetingId)
+    if (!record || (tenantId !== undefined && record.tenantId !== tenantId)) throw sovereignError('SR_MEETING_NOT_FOUND')
+    return toMeeting(record)
+  }
+
+  async update(meetingId: string, actor: Actor, input: UpdateMeetingInput): Promise<Meeting> {
+    const updated = await this.#change(meetingId, actor, (current) => {
+      const { settings, passcode } = updateSettings(current.settings, current.passcode, input)
+      const data: Record<string, unknown> = { ...(current.data ?? {}) }
+      delete data.passcode
+      if (passcode !== undefined) data.passcode = passcode
+      if (input.title !== undefined) data.title = input.title
+      const change: { settings: MeetingSecuritySettings; data: Record<string, unknown>; attendeePolicy?: AttendeePolicyConfig } = { settings, data }
+      if (input.attendeePolicy !== undefined) {
+        const merged = { ...current.attendeePolicy, ...input.attendeePolicy }
+        checkAttendeePolicy(merged)
+        change.attendeePolicy = merged
+      }
+      return change
+    })
+    if (input.attendeePolicy !== undefined) {
+      await this.#audit(meetingId, { kind: 'settings', allow: true, reason: 'no_residency_policy', detail: `${updated.attendeePolicy.mode}: ${updated.attendeePolicy.countries.join(',')}`, ...byOf(actor) })
+    }
+    await this.#publish({ type: 'meeting-updated', meetingId, settings: updated.settings, version: updated.version, ...byOf(actor) })
+    return updated
+  }
+
+  async lock(meetingId: string, actor: Actor): Promise<Meeting> {
+    const meeting = await this.#change(meetingId, actor, () => ({ status: 'locked' }))
+    await this.#audit(meetingId, { kind: 'lock', allow: true, reason: 'home_region', detail: 'locked', ...byOf(actor) })
+    await this.#publish({ type: 'meeting-locked', meetingId, ...byOf(actor) })
+    return meeting
+  }
+
+  async unlock(meetingId: string, actor: Actor): Promise<Meeting> {
+    const meeting = await this.#change(meetingId, actor, () => ({ status: 'active' }))
+    await this.#audit(meetingId, { kind: 'unlock', allow: true, reason: 'home_region', detail: 'unlocked', ...byOf(actor) })
+    await this.#publish({ type: 'meeting-unlocked', meetingId, ...byOf(actor) })
+    return meeting
+  }
+
+  /**
+   * Ends the meeting for everyone: status ended, every credential of the meeting revoked
+   * and the revocation published for the region's relays (one script, state/), then the
+   * event that closes every socket. Ending an ended meeting returns it unchanged.
+   */
+  async end(meetingId: string, actor: Actor): Promise<Meeting> {
+    const current = await this.get(meetingId, actor.tenantId)
+    if (current.status === 'ended') return current
+    const outcome = await this.#state.meetings.end(meetingId, { revokeTtlMs: this.#revokeTtlMs() })
+    if (!outcome.ok) {
+      if (outcome.refusal === 'ended') return this.get(meetingId, actor.tenantId)
+      throw refusalError(outcome.refusal)
+    }
+    await this.#audit(meetingId, { kind: 'meeting-ended', allow: false, reason: 'meeting_ended', detail: 'every credential of the meeting revoked', ...byOf(actor) })
+    await this.#publish({ type: 'meeting-ended', meetingId, ...byOf(actor) })
+    return toMeeting(outcome.value)
+  }
+
+  async participants(meetingId: string, tenantId?: string): Promise<Participant[]> {
+    await this.get(meetingId, tenantId)
+    return this.#state.meetings.listParticipants(meetingId)
+  }
+
+  /**
+   * Removes a participant: status removed, its credentials revoked on every relay of the
+   * region (stored and published by state/), banned unless the meeting allows rejoining.
+   */
+  async remove(meetingId: string, participantId: string, actor: Actor): Promise<{ readonly participant: Participant; readonly banned: boolean }> {
+    const meeting = await this.get(meetingId, actor.tenantId)
+    if (actor.kind === 'participant' && actor.participantId === participantId) throw sovereignError('SR_TARGET_IS_SELF')
+    const before = await this.#state.meetings.getParticipant(meetingId, participantId)
+    if (!before) throw sovereignError('SR_UNKNOWN_PARTICIPANT')
+    const banned = !meeting.settings.allowRejoinAfterRemoval
+    const outcome = await this.#state.meetings.setParticipantStatus(meetingId, participantId, 'removed', { ban: banned, revokeTtlMs: this.#revokeTtlMs() })
+    if (!outcome.ok) throw refusalError(outcome.refusal)
+    await this.#audit(meetingId, { kind: 'removal', allow: false, reason: 'participant_revoked', participantId, detail: banned ? 'banned' : 'may rejoin', ...byOf(actor) })
+    await this.#publish({ type: 'participant-removed', meetingId, participantId, banned, ...byOf(actor) })
+    if (meeting.settings.keyMode === 'managed' && before.status === 'admitted') {
+      await this.#publish({ type: 'key-rotation-needed', meetingId, reason: 'participant-removed' })
+    }
+    return { participant: { ...before, status: 'removed' }, banned }
+  }
+
+  /** A participant token for this meeting, signed with the tenant's token secret. */
+  async mintToken(meetingId: string, tenant: Tenant, input: MintTokenInput): Promise<MintedToken> {
+    const meeting = await this.get(meetingId, tenant.id)
+    if (meeting.status === 'ended') throw sovereignError('SR_MEETING_ENDED')
+    const options = {
+      tenantId: tenant.id, secret: tenant.tokenSecret, meetingId, identity: input.identity, role: input.role,
+      capabilities: input.capabilities ?? [], now: this.#now,
+      ...(input.displayName === undefined ? {} : { displayName: input.displayName }),
+      ...(input.ttlSeconds === undefined ? {} : { ttlSeconds: input.ttlSeconds }),
+    }
+    const token = await mintParticipantToken(options)
+    const expiresAt = Math.floor(this.#now() / 1000) + (input.ttlSeconds ?? 600)
+    return { token, meetingId, participantId: participantIdFor(meetingId, input.identity), expiresAt }
+  }
+
+  // ---- joining (the signaling layer calls these) ------------------------------------
+
+  /**
+   * Verifies the token and runs admission (control-plane/security/admission.ts) with the
+   * geo verdict on the connection's address. Admitted: the participant's address joins
+   * the meeting's endpoint set and it gets ICE servers; waiting: it is recorded as
+   * waiting; denied: nothing is stored but the audit entry.
+   */
+  async join(request: JoinRequest): Promise<JoinResult> {
+    this.#assertOpen()
+    let claims: ParticipantClaims
+    try {
+      claims = await verifyParticipantToken(request.token, {
+        secretFor: (tenantId) => this.config.tenantById(tenantId)?.tokenSecret,
+        now: this.#now,
+        ...(request.meetingId === undefined ? {} : { meetingId: request.meetingId }),
+      })
+    } catch (err) {
+      if (isSovereignError(err)) return { outcome: 'denied', code: err.code }
+      throw err
+    }
+    const meetingId = claims.meetingId
+    this.assertHomedHere(meetingId)
+    const record = await this.#state.meetings.get(meetingId)
+    if (!record || record.tenantId !== claims.tenantId) return { outcome: 'denied', code: 'SR_MEETING_NOT_FOUND', claims }
+    const meeting = toMeeting(record)
+    const participantId = participantIdFor(meetingId, claims.identity)
+    const everyone = await this.#state.meetings.listParticipants(meetingId)
+    const others = everyone.filter((p) => p.id !== participantId)
+    const admitted = others.filter((p) => p.status === 'admitted')
+    const where = this.#options.geo?.lookup(request.address) ?? UNKNOWN_PLACE
+    const attendee = this.#policy.attendee(record.attendeePolicy, where)
+    const previous = everyone.find((p) => p.id === participantId)
+    const decision = decideAdmission({
+      id: meetingId,
+      ended: record.status === 'ended',
+      locked: record.status === 'locked',
+      ...(meeting.passcode === undefined ? {} : { passcode: meeting.passcode }),
+      passcodeRequired: record.settings.passcodeRequired,
+      waitingRoom: record.settings.waitingRoom,
+      joinBeforeHost: record.settings.joinBeforeHost,
+      allowRejoinAfterRemoval: record.settings.allowRejoinAfterRemoval,
+      capacity: record.settings.capacity,
+      admittedCount: admitted.length,
+      hostPresent: admitted.some((p) => p.role === 'host' || p.role === 'co-host'),
+      removedIdentities: new Set(everyone.filter((p) => p.status === 'removed').map((p) => p.identity)),
+      admittedIdentities: new Set(previous?.status === 'admitted' ? [previous.identity] : []),
+    }, {
+      meetingId, identity: claims.identity, role: claims.role, attendee,
+      ...(request.passcode === undefined ? {} : { passcode: request.passcode }),
+    })
+    const place = { addresses: [request.address], ...(where.country ? { countries: [where.country] } : {}) }
+    if (decision.outcome === 'deny') {
+      await this.#audit(meetingId, { kind: 'admission', allow: false, reason: auditReasonOf(decision.code, decision.verdict), detail: decision.code, participantId, ...place })
+      if (decision.verdict) await this.#publish({ type: 'refused', meetingId, reason: decision.verdict.reason, kind: 'admission' })
+      return decision.verdict ? { outcome: 'denied', code: decision.code, verdict: decision.verdict, claims } : { outcome: 'denied', code: decision.code, claims }
+    }
+    const participant: Participant = {
+      id: participantId, identity: claims.identity, role: claims.role, status: decision.outcome === 'admit' ? 'admitted' : 'waiting',
+      addresses: [request.address], node: this.nodeId, joinedAt: this.#now(), ...(where.country ? { country: where.country } : {}),
+    }
+    // Capacity is checked again atomically by the store: two joins racing for the last seat cannot both win.
+    const put = await this.#state.meetings.putParticipant(meetingId, participant, { allowBanned: record.settings.allowRejoinAfterRemoval, capacity: record.settings.capacity })
+    if (!put.ok) {
+      const code = put.refusal === 'banned' ? 'SR_REMOVED_CANNOT_REJOIN' : put.refusal === 'ended' ? 'SR_MEETING_ENDED' : put.refusal === 'full' ? 'SR_MEETING_FULL' : 'SR_MEETING_NOT_FOUND'
+      await this.#audit(meetingId, { kind: 'admission', allow: false, reason: auditReasonOf(code), detail: code, participantId, ...place })
+      return { outcome: 'denied', code, claims }
+    }
+    if (decision.outcome === 'wait') {
+      await this.#audit(meetingId, { kind: 'waiting', allow: true, reason: decision.reason, detail: attendee.reason, participantId, ...place })
+      await this.#publish({ type: 'participant-waiting', meetingId, participantId, role: participant.role, reason: decision.reason })
+      return { outcome: 'waiting', claims, participant, meeting, reason: decision.reason }
+    }
+    await this.#audit(meetingId, { kind: 'admission', allow: true, reason: attendee.reason, detail: 'admitted', participantId, ...place })
+    await this.#publish({ type: 'participant-admitted', meetingId, participantId, role: participant.role })
+    return { outcome: 'admitted', claims, ...(await this.#admission(meeting, participant, where)) }
+  }
+
+  /** A host lets a waiting participant in. The node holding its socket then calls `welcome`. */
+  async admit(meetingId: string, participantId: string, actor: Actor): Promise<Participant> {
+    const meeting = await this.get(meetingId, actor.tenantId)
+    const waiting = await this.#state.meetings.getParticipant(meetingId, participantId)
+    if (!waiting || waiting.status !== 'waiting') throw sovereignError('SR_NOT_WAITING')
+    const outcome = await this.#state.meetings.setParticipantStatus(meetingId, participantId, 'admitted', { allowBanned: meeting.settings.allowRejoinAfterRemoval, capacity: meeting.settings.capacity })
+    if (!outcome.ok) throw refusalError(outcome.refusal)
+    await this.#audit(meetingId, { kind: 'admission', allow: true, reason: 'admitted_by_host', detail: 'admitted by host', participantId, ...byOf(actor) })
+    await this.#publish({ type: 'participant-admitted', meetingId, participantId, role: waiting.role, ...byOf(actor) })
+    return { ...waiting, status: 'admitted' }
+  }
+
+  /** A host turns a waiting participant away. */
+  async deny(meetingId: string, participantId: string, actor: Actor): Promise<void> {
+    await this.get(meetingId, actor.tenantId)
+    const waiting = await this.#state.meetings.getParticipant(meetingId, participantId)
+    if (!waiting || waiting.status !== 'waiting') throw sovereignError('SR_NOT_WAITING')
+    const outcome = await this.#state.meetings.setParticipantStatus(meetingId, participantId, 'left')
+    if (!outcome.ok) throw refusalError(outcome.refusal)
+    await this.#audit(meetingId, { kind: 'admission', allow: false, reason: 'denied_by_host', detail: 'denied by host', participantId, ...byOf(actor) })
+    await this.#publish({ type: 'participant-denied', meetingId, participantId, ...byOf(actor) })
+  }
+
+  /** ICE servers, participants and settings for an admitted participant (after `admit`). */
+  async welcome(meetingId: string, participantId: string): Promise<Admission> {
+    const meeting = await this.get(meetingId)
+    const participant = await this.#state.meetings.getParticipant(meetingId, participantId)
+    if (!participant || participant.status !== 'admitted') throw sovereignError('SR_UNKNOWN_PARTICIPANT')
+    const where = participant.addresses[0] === undefined ? UNKNOWN_PLACE : this.#options.geo?.lookup(participant.addresses[0]) ?? UNKNOWN_PLACE
+    return this.#admission(meeting, participant, where)
+  }
+
+  /** The socket closed: the participant leaves, its address leaves the endpoint set. */
+  async leave(meetingId: string, participantId: string): Promise<void> {
+    this.assertHomedHere(meetingId)
+    const before = await this.#state.meetings.getParticipant(meetingId, participantId)
+    if (!before || before.status === 'left' || before.status === 'removed') return
+    const outcome = await this.#state.meetings.setParticipantStatus(meetingId, participantId, 'left')
+    if (!outcome.ok && outcome.refusal !== 'ended') throw refusalError(outcome.refusal)
+    await this.#audit(meetingId, { kind: 'leave', allow: true, reason: 'home_region', participantId })
+    await this.#publish({ type: 'participant-left', meetingId, participantId })
+    const meeting = await this.#state.meetings.get(meetingId)
+    if (meeting?.settings.keyMode === 'managed' && before.status === 'admitted' && meeting.status !== 'ended') {
+      await this.#publish({ type: 'key-rotation-needed', meetingId, reason: 'participant-left' })
+    }
+  }
+
+  // ---- events -----------------------------------------------------------------------
+
+  /** Subscribe to the region's bus, re-emitting the other nodes' events here. Idempotent. */
+  async listen(onError: (err: Error) => void = () => undefined): Promise<void> {
+    this.#assertOpen()
+    if (this.#subscription) return
+    this.#subscription = await this.#state.bus.subscribe(MEETING_EVENTS_CHANNEL, (payload) => {
+      if (!isMeetingEvent(payload)) return onError(new Error('undecodable meeting event on the bus'))
+      if (payload.origin === this.nodeId) return
+      this.#emit(payload)
+    }, onError)
+  }
+
+  /** Stops listening; calls after close reject. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const sub = this.#subscription
+    this.#subscription = undefined
+    await sub?.unsubscribe()
+  }
+
+  // ---- internals --------------------------------------------------------------------
+
+  async #admission(meeting: Meeting, participant: Participant, where: GeoResult): Promise<Admission> {
+    const config = this.config
+    const lists = await Promise.all(meeting.allowedRegions.map((r) => this.#liveRelays(r)))
+    const choice = selectRelays({
+      relays: lists.flat(), allowedRegions: meeting.allowedRegions, regions: regionsOf(config),
+      ...(where.location ? { near: where.location } : {}), max: this.#options.relaysPerParticipant ?? 2,
+    })
+    const iceServers: IceServerShape[] = []
+    for (const relay of choice.relays) {
+      const secret = config.regionById(relay.region)?.relaySecrets[0]?.value
+      if (secret === undefined) continue
+      const credential = mintTurnCredential({ secret, meetingId: meeting.id, participantId: participant.id, ttlSeconds: config.relay.credentialTtlSeconds, now: this.#now })
+      const urls = [...relay.udp.map((a) => `turn:${a}?transport=udp`), ...relay.tcp.map((a) => `turn:${a}?transport=tcp`)].slice(0, 8)
+      if (urls.length === 0) continue
+      iceServers.push({ urls, username: credential.username, credential: credential.password, expiresAt: credential.expiresAt })
+    }
+    // One entry per relay handed out: the report counts issuances by relay (and region).
+    if (choice.relays.length === 0) {
+      await this.#audit(meeting.id, { kind: 'relay-issued', allow: false, reason: choice.verdict.reason, participantId: participant.id, detail: 'no relay' })
+    }
+    for (const relay of choice.relays) {
+      await this.#audit(meeting.id, { kind: 'relay-issued', allow: true, reason: relay.region === meeting.homeRegion ? 'home_region' : 'in_jurisdiction', participantId: participant.id, relayId: relay.id, detail: relay.region })
+    }
+    if (!choice.verdict.allow) await this.#publish({ type: 'refused', meetingId: meeting.id, reason: choice.verdict.reason, kind: 'relay-issued' })
+    const participants = (await this.#state.meetings.listParticipants(meeting.id)).filter((p) => p.status === 'admitted')
+    return { participant, meeting, iceServers, participants }
+  }
+
+  #liveRelays(region: string): Promise<readonly LiveRelay[]> {
+    if (this.#options.liveRelays) return this.#options.liveRelays(region)
+    return region === this.region ? this.#state.fleet.liveRelays() : Promise.resolve([])
+  }
+
+  async #change(meetingId: string, actor: Actor, make: (current: Meeting) => Parameters<RegionState['meetings']['update']>[2]): Promise<Meeting> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const current = await this.get(meetingId, actor.tenantId)
+      if (current.status === 'ended') throw sovereignError('SR_MEETING_ENDED')
+      const outcome = await this.#state.meetings.update(meetingId, current.version, make(current))
+      if (outcome.ok) return toMeeting(outcome.value)
+      if (outcome.refusal !== 'version_conflict') throw refusalError(outcome.refusal)
+    }
+    throw sovereignError('SR_MEETING_STATE_CONFLICT', 'too many concurrent changes')
+  }
+
+  #revokeTtlMs(): number {
+    return this.config.relay.credentialTtlSeconds * 1000
+  }
+
+  async #audit(meetingId: string, event: Omit<AuditEvent, 'at' | 'actor' | 'region'> & { by?: string }): Promise<void> {
+    const { by, ...rest } = event
+    const detail = by === undefined ? rest.detail : `${rest.detail ?? ''}${rest.detail ? '; ' : ''}by ${by}`
+    await this.#state.audit.append(meetingId, { ...rest, ...(detail === undefined ? {} : { detail }), at: this.#now(), actor: this.nodeId, region: this.region })
+  }
+
+  async #publish(event: DistributiveOmit<MeetingEvent, 'origin' | 'at'>): Promise<void> {
+    const full = { ...event, origin: this.nodeId, at: this.#now() } as MeetingEvent
+    this.#emit(full)
+    await this.#state.bus.publish(MEETING_EVENTS_CHANNEL, full)
+  }
+
+  #emit(event: MeetingEvent): void {
+    ;(this.emit as (type: string, event: MeetingEvent) => boolean)(event.type, event)
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('MeetingService is closed')
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+function byOf(actor: Actor): { by?: string } {
+  return actor.kind === 'participant' ? { by: actor.participantId } : {}
+}
+
+function toMeeting(record: MeetingRecord): Meeting {
+  const passcode = typeof record.data?.passcode === 'string' ? record.data.passcode : undefined
+  const title = typeof record.data?.title === 'string' ? record.data.title : undefined
+  return { ...record, ...(passcode === undefined ? {} : { passcode }), ...(title === undefined ? {} : { title }) }
+}
+
+function refusalError(refusal: MeetingRefusal): SovereignError {
+  switch (refusal) {
+    case 'not_found': return sovereignError('SR_MEETING_NOT_FOUND')
+    case 'ended': return sovereignError('SR_MEETING_ENDED')
+    case 'banned': return sovereignError('SR_REMOVED_CANNOT_REJOIN')
+    case 'full': return sovereignError('SR_MEETING_FULL')
+    case 'unknown_participant': return sovereignError('SR_UNKNOWN_PARTICIPANT')
+    case 'version_conflict':
+    case 'exists': return sovereignError('SR_MEETING_STATE_CONFLICT', refusal)
+  }
+}
+
+/** An attendee policy that means "nobody" or an allow-list letting in the unknown is refused, as in the config. */
+function checkAttendeePolicy(policy: AttendeePolicyConfig): void {
+  if (policy.mode === 'allow' && policy.countries.length === 0) throw sovereignError('SR_INVALID_REQUEST', 'an allow-list with no countries admits nobody')
+  if (policy.mode === 'allow' && policy.unknown === 'allow') throw sovereignError('SR_INVALID_REQUEST', 'under an allow-list, unknown locations must be denied')
+}
+
+export type { ParticipantRole }

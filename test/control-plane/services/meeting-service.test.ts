@@ -1,0 +1,142 @@
+import t from 'tap'
+
+import { MeetingService, type JoinResult } from '../../../control-plane/services/meeting-service.js'
+import type { MeetingEvent } from '../../../control-plane/services/meeting-events.js'
+import { GeoLocator } from '../../../geo/lookup.js'
+import type { LiveRelay } from '../../../state/fleet.js'
+import type { MemoryRegion } from '../../../state/memory/backend.js'
+import { openRegionState, type RegionState } from '../../../state/region-state.js'
+import { network } from '../app/fixture.js'
+
+const net = network()
+const acme = net.config.tenantById('acme')!
+const geo = new GeoLocator({ database: null, overrides: [{ cidr: '127.1.0.0/16', country: 'DE' }, { cidr: '127.4.0.0/16', country: 'FR' }, { cidr: '127.5.0.0/16', country: 'CN' }] })
+let clock = Date.parse('2026-11-25T10:00:00Z')
+const now = () => clock
+
+function relay(id: string, region: string, allocations = 0): LiveRelay {
+  return {
+    id, region, udp: [`127.9.0.${id.length}:3478`], tcp: [], capacity: 10, version: 't', startedAt: 0,
+    load: { allocations, packetsPerSecond: 0, bytesPerSecond: 0, cpu: 0 }, draining: false, sentAt: 0, expiresAt: Number.MAX_SAFE_INTEGER,
+  }
+}
+
+/** One region, `nodes` control-plane nodes sharing one memory backend (as they would share Redis). */
+const states: RegionState[] = []
+function region(nodes = 1, fleet: Record<string, LiveRelay[]> = {}) {
+  const backends = new Map<string, MemoryRegion>()
+  const services = Array.from({ length: nodes }, (_, i) => {
+    const state = openRegionState({ region: 'eu-central', redis: { memory: true }, memoryBackends: backends, warn: () => undefined, now })
+    states.push(state)
+    return new MeetingService({
+      region: 'eu-central', nodeId: `cp-${i + 1}`, config: () => net.config, state, geo, now,
+      liveRelays: async (r) => fleet[r] ?? [],
+    })
+  })
+  return services
+}
+
+const tenant = { kind: 'tenant', tenantId: 'acme' } as const
+const token = (svc: MeetingService, meetingId: string, identity: string, role: 'host' | 'co-host' | 'attendee' = 'attendee') =>
+  svc.mintToken(meetingId, acme, { identity, role }).then((m) => m.token)
+const outcome = (r: JoinResult) => (r.outcome === 'denied' ? `denied:${r.code}` : r.outcome === 'waiting' ? `waiting:${r.reason}` : 'admitted')
+
+t.test('an attendee waits for the host, then for the waiting room, and a host admits it; the welcome carries relays', async (t) => {
+  const [svc] = region(1, { 'eu-central': [relay('eu-1', 'eu-central')] })
+  const m = await svc!.create(acme, { waitingRoom: true, passcode: '424242' })
+  const early = await svc!.join({ token: await token(svc!, m.id, 'ann'), passcode: '424242', address: '127.1.0.5' })
+  t.equal(outcome(early), 'waiting:host_not_present')
+  const host = await svc!.join({ token: await token(svc!, m.id, 'hal', 'host'), address: '127.1.0.6' })
+  t.equal(outcome(host), 'admitted', 'hosts need no passcode and skip the waiting room')
+  const again = await svc!.join({ token: await token(svc!, m.id, 'ann'), passcode: '424242', address: '127.1.0.5' })
+  t.equal(outcome(again), 'waiting:waiting_room')
+  if (again.outcome !== 'waiting' || host.outcome !== 'admitted') return
+  const admitted = await svc!.admit(m.id, again.participant.id, { ...tenant, kind: 'participant', participantId: host.participant.id })
+  t.equal(admitted.status, 'admitted')
+  const welcome = await svc!.welcome(m.id, again.participant.id)
+  t.same(welcome.participants.map((p) => p.identity).sort(), ['ann', 'hal'])
+  t.equal(welcome.iceServers.length, 1)
+  t.match(welcome.iceServers[0]!.username, `:${m.id}:${again.participant.id}`)
+  await t.rejects(svc!.admit(m.id, again.participant.id, tenant), { code: 'SR_NOT_WAITING' }, 'admitting twice is refused')
+})
+
+t.test('each admission rule refuses with its own code', async (t) => {
+  const [svc] = region()
+  const m = await svc!.create(acme, { joinBeforeHost: true, passcode: '1111', capacity: 2, attendeePolicy: { mode: 'block', countries: ['CN'] } })
+  t.equal(outcome(await svc!.join({ token: 'not.a.jwt', address: '127.1.0.1' })), 'denied:SR_TOKEN_MALFORMED')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'a'), address: '127.1.0.1' })), 'denied:SR_PASSCODE_REQUIRED')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'a'), passcode: '2222', address: '127.1.0.1' })), 'denied:SR_PASSCODE_WRONG')
+  const cn = await svc!.join({ token: await token(svc!, m.id, 'c'), passcode: '1111', address: '127.5.0.1' })
+  t.equal(outcome(cn), 'denied:SR_COUNTRY_FORBIDDEN')
+  t.equal(cn.outcome === 'denied' && cn.verdict?.reason, 'country_blocked')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'a'), passcode: '1111', address: '127.4.0.1' })), 'admitted', 'France is not blocked')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'b'), passcode: '1111', address: '127.1.0.2' })), 'admitted')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'd'), passcode: '1111', address: '127.1.0.3' })), 'denied:SR_MEETING_FULL')
+  await svc!.lock(m.id, tenant)
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'e'), passcode: '1111', address: '127.1.0.4' })), 'denied:SR_MEETING_LOCKED')
+  const otherToken = await token(svc!, m.id, 'x')
+  await svc!.end(m.id, tenant)
+  t.equal(outcome(await svc!.join({ token: otherToken, passcode: '1111', address: '127.1.0.4' })), 'denied:SR_MEETING_ENDED')
+  const refusals = (await states[states.length - 1]!.audit.read(m.id)).filter((e) => e.kind === 'admission' && !e.allow).map((e) => e.reason)
+  t.same(refusals, ['passcode_required', 'passcode_wrong', 'country_blocked', 'meeting_full', 'meeting_locked', 'meeting_ended'],
+    'each refusal is audited under its own reason (the malformed token names no meeting, so it has no stream)')
+})
+
+t.test('a jurisdiction-mode meeting is offered relays of its allowed regions only, nearest first', async (t) => {
+  const [svc] = region(1, { 'eu-central': [relay('eu-1', 'eu-central', 9)], 'eu-north': [relay('north-1', 'eu-north')], 'us-east': [relay('us-1', 'us-east')] })
+  const m = await svc!.create(acme, { residencyMode: 'jurisdiction', passcodeRequired: false, joinBeforeHost: true })
+  t.same(m.allowedRegions, ['eu-central', 'eu-north'])
+  const joined = await svc!.join({ token: await token(svc!, m.id, 'a'), address: '127.1.0.1' })
+  if (joined.outcome !== 'admitted') return t.fail(outcome(joined))
+  const users = joined.iceServers.map((s) => s.urls[0])
+  t.same(users, ['turn:127.9.0.4:3478?transport=udp', 'turn:127.9.0.7:3478?transport=udp'], 'eu-1 (Frankfurt, nearest) then north-1; never us-1')
+})
+
+t.test('events reach the other nodes of the region exactly once, with the node that caused them', async (t) => {
+  const [a, b] = region(2)
+  await a!.listen()
+  await b!.listen()
+  const onB: MeetingEvent[] = []
+  const onA: MeetingEvent[] = []
+  for (const type of ['meeting-created', 'meeting-locked', 'meeting-ended'] as const) {
+    b!.on(type, (e: MeetingEvent) => onB.push(e))
+    a!.on(type, (e: MeetingEvent) => onA.push(e))
+  }
+  const m = await a!.create(acme, {})
+  await b!.lock(m.id, tenant)
+  await a!.end(m.id, tenant)
+  await new Promise<void>((resolve) => setImmediate(resolve))
+  t.same(onA.map((e) => `${e.type}@${e.origin}`), ['meeting-created@cp-1', 'meeting-locked@cp-2', 'meeting-ended@cp-1'])
+  t.same(onB.map((e) => `${e.type}@${e.origin}`), ['meeting-created@cp-1', 'meeting-locked@cp-2', 'meeting-ended@cp-1'])
+  await a!.close()
+  await b!.close()
+  await t.rejects(a!.create(acme, {}), /closed/)
+})
+
+t.test('in managed key mode leaving or being removed asks for a key rotation; the leaver\'s address leaves the endpoint set', async (t) => {
+  const [svc] = region()
+  const m = await svc!.create(acme, { keyMode: 'managed', passcodeRequired: false, joinBeforeHost: true })
+  const rotations: string[] = []
+  svc!.on('key-rotation-needed', (e) => rotations.push(e.reason))
+  const a = await svc!.join({ token: await token(svc!, m.id, 'a'), address: '127.1.0.1' })
+  const b = await svc!.join({ token: await token(svc!, m.id, 'b'), address: '127.1.0.2' })
+  if (a.outcome !== 'admitted' || b.outcome !== 'admitted') return t.fail('not admitted')
+  const state = states[states.length - 1]!
+  t.ok((await state.policy.snapshot(m.id))?.admittedEndpoints.has('127.1.0.1'))
+  await svc!.leave(m.id, a.participant.id)
+  t.notOk((await state.policy.snapshot(m.id))?.admittedEndpoints.has('127.1.0.1'), 'the leaver\'s address is no longer an endpoint')
+  await svc!.leave(m.id, a.participant.id)
+  await svc!.remove(m.id, b.participant.id, tenant)
+  t.same(rotations, ['participant-left', 'participant-removed'], 'one rotation each; leaving twice is a no-op')
+  const p = await svc!.participants(m.id, 'acme')
+  t.same(p.map((x) => [x.identity, x.status]).sort(), [['a', 'left'], ['b', 'removed']])
+})
+
+t.test('a token of another tenant for this meeting finds no meeting', async (t) => {
+  const [svc] = region()
+  const m = await svc!.create(acme, {})
+  const globex = net.config.tenantById('globex')!
+  const { mintParticipantToken } = await import('../../../control-plane/tokens/participant-token.js')
+  const forged = await mintParticipantToken({ tenantId: 'globex', secret: globex.tokenSecret, meetingId: m.id, identity: 'g', role: 'host', now })
+  t.equal(outcome(await svc!.join({ token: forged, address: '127.1.0.1' })), 'denied:SR_MEETING_NOT_FOUND')
+})
