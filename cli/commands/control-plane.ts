@@ -1,0 +1,44 @@
+import type { Command } from 'commander'
+
+import { isConfigError } from '../../config/config-error.js'
+import { ControlPlaneNodeError, startControlPlaneNode } from '../../control-plane/node.js'
+
+interface ControlPlaneFlags {
+  config: string
+  region: string
+  nodeId?: string
+  listen?: string
+  logLevel: string
+}
+
+/**
+ * `sovereign control-plane --config file --region id [--node-id n] [--listen host:port]`:
+ * one control-plane node of a region. SIGHUP reloads the config, SIGTERM drains and exits.
+ */
+export function registerControlPlane(program: Command): void {
+  program
+    .command('control-plane')
+    .description('run a control-plane node of one region (HTTP API, OpenAPI at /docs, /metrics)')
+    .requiredOption('--config <file>', 'network config (YAML)')
+    .requiredOption('--region <id>', 'the region this node serves; must be in the config')
+    .option('--node-id <id>', 'unique id of this node within the region (default: region-hostname-random)')
+    .option('--listen <host:port>', 'listen address (default: the region\'s controlPlane.listen); port 0 picks one')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .action(async (flags: ControlPlaneFlags) => {
+      try {
+        const node = await startControlPlaneNode({
+          configPath: flags.config, region: flags.region, logger: { level: flags.logLevel },
+          ...(flags.nodeId === undefined ? {} : { nodeId: flags.nodeId }),
+          ...(flags.listen === undefined ? {} : { listen: flags.listen }),
+        })
+        await node.closed
+      } catch (err) {
+        if (isConfigError(err) || err instanceof ControlPlaneNodeError) {
+          console.error(`sovereign control-plane: ${err.message}`)
+          process.exitCode = 2
+          return
+        }
+        throw err
+      }
+    })
+}

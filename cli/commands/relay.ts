@@ -1,0 +1,186 @@
+import type { Command } from 'commander'
+
+import { ConfigStore } from '../../config/config-store.js'
+import { startRegionRelay } from '../../relay/region/region-relay.js'
+import { startRelayNode, type RelayNode, type RelayNodeOptions } from '../../relay/relay-node.js'
+import { formatHostPort } from '../../relay/node/host-port.js'
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value]
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${value}`)
+    return n
+  }
+}
+
+function portRange(value: string): { min: number; max: number } {
+  const m = /^(\d+)-(\d+)$/.exec(value)
+  const min = Number(m?.[1])
+  const max = Number(m?.[2])
+  if (!m || min < 1024 || max > 65535 || min > max) throw new Error(`--ports must be MIN-MAX within 1024-65535, got ${value}`)
+  return { min, max }
+}
+
+interface RelayFlags {
+  listen: string[]
+  secret: string[]
+  realm: string
+  allowPeers: string[]
+  denyPeers: string[]
+  metrics?: string
+  relayAddress: string[]
+  ports?: { min: number; max: number }
+  quotaParticipant?: number
+  quotaMeeting?: number
+  capacity?: number
+  bandwidth?: number
+  requireMeeting?: boolean
+  grace?: number
+  interruptGrace: number
+  software?: string
+  config?: string
+  region?: string
+  id?: string
+  statePrefix?: string
+}
+
+/** `sovereign relay`: the TURN relay node, standalone from flags or a member of a region with --config/--region/--id. */
+export function registerRelay(program: Command): void {
+  program
+    .command('relay')
+    .description('run a TURN relay node (standalone from flags: a drop-in TURN server with TURN REST credentials)')
+    .option('--listen <host:port>', 'UDP and TCP listen address, IPv6 as [::1]:3478 (repeatable)', collect, [])
+    .option('--secret <secret>', 'TURN REST shared secret, newest first (repeatable; or SOVEREIGN_RELAY_SECRETS=a,b)', collect, [])
+    .option('--realm <realm>', 'STUN realm', 'sovereign')
+    .option('--allow-peers <cidr>', 'peer range to allow despite the built-in deny list (repeatable)', collect, [])
+    .option('--deny-peers <cidr>', 'extra peer range to deny (repeatable)', collect, [])
+    .option('--metrics <host:port>', 'serve /metrics, /healthz and /readyz here')
+    .option('--relay-address <ip>', 'address relayed sockets bind on, one per family (default: the listen host)', collect, [])
+    .option('--ports <min-max>', 'relayed port range', portRange)
+    .option('--quota-participant <n>', 'allocations per participant', positiveInt('quota-participant'))
+    .option('--quota-meeting <n>', 'allocations per meeting', positiveInt('quota-meeting'))
+    .option('--capacity <n>', 'allocations in total before 508', positiveInt('capacity'))
+    .option('--bandwidth <bytesPerSecond>', 'per-allocation bandwidth limit', positiveInt('bandwidth'))
+    .option('--require-meeting', 'accept only <expiry>:<meetingId>:<participantId> usernames')
+    .option('--grace <seconds>', 'on SIGTERM: keep relaying existing allocations this long before closing (default: 30, or relay.drainGraceSeconds of --config)', positiveInt('grace'))
+    .option('--interrupt-grace <seconds>', 'the same on SIGINT (a second SIGINT closes at once)', positiveInt('interrupt-grace'), 2)
+    .option('--software <name>', 'SOFTWARE attribute of responses')
+    .option('--config <file>', 'network config: join a region (with --region and --id; --listen/--metrics override the config)')
+    .option('--region <id>', 'region to join (with --config)')
+    .option('--id <relayId>', 'this relay\'s id in the region (with --config)')
+    .option('--state-prefix <prefix>', 'key prefix in the region\'s Redis, to share one Redis between networks (default: sr)')
+    .action(async (flags: RelayFlags) => {
+      if (flags.config !== undefined || flags.region !== undefined || flags.id !== undefined) {
+        if (flags.config === undefined || flags.region === undefined || flags.id === undefined) {
+          console.error('sovereign relay: region mode needs all of --config <file> --region <id> --id <relayId>')
+          process.exitCode = 2
+          return
+        }
+        await runRegionRelay(flags as RelayFlags & { config: string; region: string; id: string })
+        return
+      }
+      const secrets = flags.secret.length > 0 ? flags.secret : (process.env.SOVEREIGN_RELAY_SECRETS ?? '').split(',').filter(Boolean)
+      if (secrets.length === 0) throw new Error('give at least one --secret (or SOVEREIGN_RELAY_SECRETS)')
+      const options: RelayNodeOptions = {
+        listen: flags.listen.length > 0 ? flags.listen : ['127.0.0.1:3478'],
+        secrets,
+        realm: flags.realm,
+        allowPeers: flags.allowPeers,
+        denyPeers: flags.denyPeers,
+        relayAddresses: flags.relayAddress,
+        requireMeeting: flags.requireMeeting ?? false,
+        quotas: {
+          ...(flags.quotaParticipant !== undefined ? { allocationsPerParticipant: flags.quotaParticipant } : {}),
+          ...(flags.quotaMeeting !== undefined ? { allocationsPerMeeting: flags.quotaMeeting } : {}),
+          ...(flags.capacity !== undefined ? { capacity: flags.capacity } : {}),
+          ...(flags.bandwidth !== undefined ? { bandwidthBytesPerSecond: flags.bandwidth } : {}),
+        },
+        ...(flags.metrics ? { metrics: flags.metrics } : {}),
+        ...(flags.ports ? { ports: flags.ports } : {}),
+        ...(flags.software ? { software: flags.software } : {}),
+      }
+      const node = await startRelayNode(options)
+      announce(node, options)
+      process.on('SIGHUP', () => console.log('sovereign relay: SIGHUP ignored — a standalone relay has no config file to reload (restart with new --secret flags, old one listed second)'))
+      await runUntilSignalled(node, { termGraceSeconds: flags.grace ?? 30, interruptGraceSeconds: flags.interruptGrace })
+    })
+}
+
+export function announce(node: RelayNode, o: RelayNodeOptions): void {
+  const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`).join(' ')
+  console.log(`sovereign relay: listening on ${listening}`)
+  console.log('sovereign relay: standalone — no residency policy (peer safety still applies)')
+  console.log(`sovereign relay: realm ${o.realm ?? 'sovereign'}, ${o.secrets.length} secret(s), allowed peer ranges: ${(o.allowPeers ?? []).join(', ') || 'none beyond public addresses'}`)
+  if (node.metricsUrl) console.log(`sovereign relay: metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
+}
+
+/**
+ * SIGTERM: stop accepting allocations, keep relaying for the grace period (or until the
+ * last allocation is gone), then close. SIGINT: the same with a shorter grace; a second
+ * SIGINT closes at once.
+ */
+export interface Stoppable {
+  readonly server: { readonly table: { readonly size: number } }
+  shutdown(graceMs: number): Promise<void>
+  close(): Promise<void>
+}
+
+export function runUntilSignalled(node: Stoppable, o: { termGraceSeconds: number; interruptGraceSeconds: number }): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false
+    const stop = (signal: string, graceSeconds: number): void => {
+      if (stopping) {
+        if (signal === 'SIGINT') {
+          console.log('sovereign relay: closing now')
+          void node.close().then(resolve)
+        }
+        return
+      }
+      stopping = true
+      console.log(`sovereign relay: ${signal}: draining — no new allocations, ${node.server.table.size} existing keep relaying for up to ${graceSeconds} s`)
+      void node.shutdown(graceSeconds * 1000).then(() => {
+        console.log('sovereign relay: closed')
+        process.off('SIGTERM', onTerm)
+        process.off('SIGINT', onInt)
+        resolve()
+      })
+    }
+    const onTerm = (): void => stop('SIGTERM', o.termGraceSeconds)
+    const onInt = (): void => stop('SIGINT', o.interruptGraceSeconds)
+    process.on('SIGTERM', onTerm)
+    process.on('SIGINT', onInt)
+  })
+}
+
+/** Region mode: residency policy from the region's Redis, fleet registration, revocations, audit. */
+async function runRegionRelay(flags: RelayFlags & { config: string; region: string; id: string }): Promise<void> {
+  const store = await ConfigStore.open(flags.config)
+  const config = store.current
+  const relay = await startRegionRelay({
+    config,
+    region: flags.region,
+    id: flags.id,
+    ...(flags.listen.length > 0 ? { listen: flags.listen } : {}),
+    ...(flags.metrics ? { metrics: flags.metrics } : {}),
+    ...(flags.statePrefix ? { statePrefix: flags.statePrefix } : {}),
+    ...(flags.relayAddress.length > 0 ? { relayAddresses: flags.relayAddress } : {}),
+    log: (m) => console.error(`sovereign relay: ${m}`),
+  })
+  const { node } = relay
+  const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`).join(' ')
+  console.log(`sovereign relay: ${flags.id} joined region ${flags.region} (${config.source}); listening on ${listening}`)
+  console.log('sovereign relay: residency policy from the home region of each meeting; registered in the region fleet')
+  if (node.metricsUrl) console.log(`sovereign relay: metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
+  // SIGHUP: re-read the config; new relay secrets apply at once (rotation by overlap), an
+  // invalid file is refused and the running config stays.
+  store.on('change', ({ config: next }) => {
+    const r = relay.reload(next)
+    console.log(`sovereign relay: SIGHUP: config reloaded, ${r.secrets} relay secret(s) in force${r.needsRestart.length ? `; needs a draining restart to apply: ${r.needsRestart.join(', ')}` : ''}`)
+  })
+  store.on('rejected', (err) => console.error(`sovereign relay: SIGHUP: reload refused, the running config stays: ${err.message}`))
+  store.on('error', (err) => console.error(`sovereign relay: SIGHUP: reload failed: ${err.message}`))
+  store.watchSighup(process)
+  await runUntilSignalled({ server: node.server, shutdown: (ms) => relay.shutdown(ms), close: () => relay.close() }, { termGraceSeconds: flags.grace ?? config.relay.drainGraceSeconds, interruptGraceSeconds: flags.interruptGrace })
+}

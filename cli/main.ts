@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * `sovereign <command>`: one binary for every process of the network. Each command
+ * lives in its own file under cli/commands/ and registers itself here.
+ */
+import { Command } from 'commander'
+import { readFileSync } from 'node:fs'
+
+import { registerRelay } from './commands/relay.js'
+import { registerStart } from './commands/start.js'
+import { registerConfig } from './commands/config.js'
+import { registerToken } from './commands/token.js'
+import { registerReport } from './commands/report.js'
+import { registerGeo } from './commands/geo.js'
+import { registerControlPlane } from './commands/control-plane.js'
+import { registerState } from './commands/state.js'
+
+/** Works from source (cli/main.ts) and from the build (dist/cli/main.js). */
+function packageVersion(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'sovereign-relay' && pkg.version) return pkg.version
+    } catch { /* try the next candidate */ }
+  }
+  return '0.0.0'
+}
+
+export function buildProgram(): Command {
+  const program = new Command('sovereign')
+    .description('Sovereign Relay: data-residency-aware media relays and control planes')
+    .version(packageVersion())
+    .showHelpAfterError()
+  registerRelay(program)
+  registerStart(program)
+  registerConfig(program)
+  registerToken(program)
+  registerReport(program)
+  registerGeo(program)
+  registerControlPlane(program)
+  registerState(program)
+  return program
+}
+
+await buildProgram().parseAsync(process.argv)
