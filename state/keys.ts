@@ -47,6 +47,11 @@ export interface FleetKeys {
   readonly live: string
   /** Hash: relayId -> last heartbeat JSON (registration + load + draining). */
   readonly relays: string
+  /**
+   * Hash: relayId -> operator drain request JSON (`{ requestedAt, by, reason? }`). No TTL:
+   * it outlives the relay's heartbeats and restarts until an operator cancels it.
+   */
+  readonly drains: string
 }
 
 export interface Channels {
@@ -91,7 +96,7 @@ export class KeyBuilder {
 
   fleet(): FleetKeys {
     const base = `${this.prefix}:{${this.region}:fleet}`
-    return { live: `${base}:live`, relays: `${base}:relays` }
+    return { live: `${base}:live`, relays: `${base}:relays`, drains: `${base}:drains` }
   }
 
   channels(): Channels {

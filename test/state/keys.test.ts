@@ -18,6 +18,7 @@ t.test('fleet keys share the region fleet tag', async (t) => {
   const f = new KeyBuilder('us-east').fleet()
   t.equal(tagOf(f.live), 'us-east:fleet')
   t.equal(tagOf(f.relays), 'us-east:fleet')
+  t.equal(tagOf(f.drains), 'us-east:fleet', 'operator drain requests too, so the heartbeat script can read them')
 })
 
 t.test("a region's builder refuses the keys of a meeting homed elsewhere (guarantee 4)", async (t) => {
