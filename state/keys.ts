@@ -54,6 +54,14 @@ export interface FleetKeys {
   readonly drains: string
 }
 
+/** Region-wide views for operators (the SRE dashboard): bounded, one hash tag each. */
+export interface RegionViewKeys {
+  /** Sorted set: meetingId scored by when it leaves the index (+inf while it runs). */
+  readonly meetings: string
+  /** Stream of every residency decision of the region's meetings (capped, newest kept). */
+  readonly decisions: string
+}
+
 export interface Channels {
   /** Revocations of the region's meetings: `{ meetingId, participantId?, at }`. */
   readonly revocations: string
@@ -97,6 +105,14 @@ export class KeyBuilder {
   fleet(): FleetKeys {
     const base = `${this.prefix}:{${this.region}:fleet}`
     return { live: `${base}:live`, relays: `${base}:relays`, drains: `${base}:drains` }
+  }
+
+  /** The region's meeting index and decision feed (region-wide, so not under a meeting's tag). */
+  regionViews(): RegionViewKeys {
+    return {
+      meetings: `${this.prefix}:{${this.region}:index}:meetings`,
+      decisions: `${this.prefix}:{${this.region}:feed}:decisions`,
+    }
   }
 
   channels(): Channels {
