@@ -9,6 +9,12 @@
  */
 import type { RedisSettings } from '../config/schema.js'
 import type { AuditStore } from './audit.js'
+import type { DecisionFeed } from './decision-feed.js'
+import type { MeetingIndex, MeetingIndexOptions } from './meeting-index.js'
+import { createRedisDecisionFeed } from './redis/decision-feed.js'
+import { createRedisMeetingIndex } from './redis/meeting-index.js'
+import { createMemoryDecisionFeed } from './memory/decision-feed.js'
+import { createMemoryMeetingIndex } from './memory/meeting-index.js'
 import type { MediaKeyStore } from './media-keys.js'
 import { createRedisMediaKeyStore } from './redis/media-key-store.js'
 import { createMemoryMediaKeyStore } from './memory/media-key-store.js'
@@ -45,6 +51,10 @@ export interface RegionState {
   readonly policy: PolicySource
   readonly revocations: RevocationStore
   readonly audit: AuditStore
+  /** The region's meetings (ids), for operators: running ones and recently ended ones. */
+  readonly meetingIndex: MeetingIndex
+  /** Every residency decision of the region's meetings, newest kept (the audit stores append to it). */
+  readonly decisions: DecisionFeed
   readonly mediaKeys: MediaKeyStore
   readonly bus: Bus
   /** Pub/sub under bus, revocations and invalidations (policy cache uses it directly). */
@@ -83,6 +93,9 @@ export interface RegionStateOptions {
   readonly prefix?: string
   readonly now?: () => number
   readonly auditMaxLength?: number
+  /** Bound of the region's decision feed (default DEFAULT_FEED_MAX_LENGTH). */
+  readonly feedMaxLength?: number
+  readonly meetingIndex?: MeetingIndexOptions
   readonly connection?: Omit<RedisConnectionOptions, 'region' | 'now'>
   /** Share one memory backend per region across RegionStates of this process. */
   readonly memoryBackends?: Map<string, MemoryRegion>
@@ -142,7 +155,9 @@ export function openRegionState(options: RegionStateOptions): RegionState {
       meetings: createMemoryMeetingStore(mem, keys, guard),
       policy: createMemoryPolicySource(mem, keys, guard),
       revocations: createMemoryRevocationStore(mem, keys, pubsub, guard),
-      audit: createMemoryAuditStore(mem, keys, guard, options.auditMaxLength),
+      audit: createMemoryAuditStore(mem, keys, guard, options.auditMaxLength, options.feedMaxLength),
+      meetingIndex: createMemoryMeetingIndex(mem, keys, guard, options.meetingIndex),
+      decisions: createMemoryDecisionFeed(mem, guard),
       mediaKeys: createMemoryMediaKeyStore(mem, keys, guard),
       bus: createBus(keys, pubsub),
       pubsub,
@@ -170,7 +185,9 @@ export function openRegionState(options: RegionStateOptions): RegionState {
     meetings: createRedisMeetingStore(conn, keys, guard, now),
     policy: createRedisPolicySource(conn, keys, guard, now),
     revocations: createRedisRevocationStore(conn, keys, pubsub, guard, now),
-    audit: createRedisAuditStore(conn, keys, guard, options.auditMaxLength),
+    audit: createRedisAuditStore(conn, keys, guard, options.auditMaxLength, options.feedMaxLength),
+    meetingIndex: createRedisMeetingIndex(conn, keys, guard, now, options.meetingIndex),
+    decisions: createRedisDecisionFeed(conn, keys, guard),
     mediaKeys: createRedisMediaKeyStore(conn, keys, guard, now),
     bus: createBus(keys, pubsub),
     pubsub,

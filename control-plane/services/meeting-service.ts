@@ -192,6 +192,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       createdAt: this.#now(), data,
     })
     if (!outcome.ok) throw refusalError(outcome.refusal)
+    await this.#state.meetingIndex.add(id)
     const homeVerdict = this.#policy.chooseHomeRegion(config, tenant, input.region).verdict
     await this.#audit(id, { kind: 'meeting-created', allow: true, reason: homeVerdict.reason, detail: `home ${home.id} (${home.country}), tenant ${tenant.id}` })
     await this.#audit(id, { kind: 'allowed-regions', allow: true, reason: allowed.verdict.reason, detail: `${mode}: ${allowed.regions.join(', ')}` })
@@ -257,6 +258,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       if (outcome.refusal === 'ended') return this.get(meetingId, actor.tenantId)
       throw refusalError(outcome.refusal)
     }
+    await this.#state.meetingIndex.ended(meetingId, outcome.value.endedAt ?? this.#now())
     await this.#audit(meetingId, { kind: 'meeting-ended', allow: false, reason: 'meeting_ended', detail: 'every credential of the meeting revoked', ...byOf(actor) })
     await this.#publish({ type: 'meeting-ended', meetingId, ...byOf(actor) })
     return toMeeting(outcome.value)

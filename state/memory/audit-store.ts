@@ -1,16 +1,15 @@
-/** The audit stream in process memory: ids like Redis stream ids, bounded length. */
+/**
+ * The audit stream in process memory: ids like Redis stream ids, bounded length. Every
+ * append also goes to the region's decision feed, as in the Redis store.
+ */
 import type { KeyBuilder } from '../keys.js'
 import { DEFAULT_AUDIT_MAX_LENGTH, type AuditRecord, type AuditStore } from '../audit.js'
+import { compareStreamIds, DEFAULT_FEED_MAX_LENGTH } from '../decision-feed.js'
 import { guarded, type Guard } from '../redis/guard.js'
 import type { MemoryRegion } from './backend.js'
+import { appendDecision } from './decision-feed.js'
 
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number) as [number, number]
-  const [bm, bs] = b.split('-').map(Number) as [number, number]
-  return am - bm || as - bs
-}
-
-export function createMemoryAuditStore(mem: MemoryRegion, keys: KeyBuilder, guard: Guard, maxLength = DEFAULT_AUDIT_MAX_LENGTH): AuditStore {
+export function createMemoryAuditStore(mem: MemoryRegion, keys: KeyBuilder, guard: Guard, maxLength = DEFAULT_AUDIT_MAX_LENGTH, feedMaxLength = DEFAULT_FEED_MAX_LENGTH): AuditStore {
   const streamOf = (meetingId: string) => {
     keys.meeting(meetingId) // same home-region check as the Redis keys
     return mem.audit(meetingId)
@@ -26,13 +25,14 @@ export function createMemoryAuditStore(mem: MemoryRegion, keys: KeyBuilder, guar
         const id = `${ms}-${s.seq}`
         s.entries.push(structuredClone({ ...event, id }) as AuditRecord)
         if (s.entries.length > maxLength) s.entries.splice(0, s.entries.length - maxLength)
+        appendDecision(mem, meetingId, event, feedMaxLength)
         return id
       }),
     read: (meetingId, options = {}) =>
       guarded(guard, async () => {
         const s = streamOf(meetingId)
         let out = s.entries
-        if (options.after !== undefined) out = out.filter((r) => compareIds(r.id, options.after!) > 0)
+        if (options.after !== undefined) out = out.filter((r) => compareStreamIds(r.id, options.after!) > 0)
         if (options.count !== undefined) out = out.slice(0, options.count)
         return structuredClone(out)
       }),
