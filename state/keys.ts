@@ -38,6 +38,8 @@ export interface MeetingKeys {
   readonly policyVersion: string
   /** Hash: epoch, sealed, createdAt — the managed-mode media key, sealed by the control plane. */
   readonly mediaKey: string
+  /** Sorted set: participantId scored by when it left; only the newest few stay listed (the audit stream keeps them all). */
+  readonly departed: string
   /** Stream of residency decisions (guarantee 7). */
   readonly audit: string
 }
@@ -99,6 +101,7 @@ export class KeyBuilder {
       policyVersion: `${base}:pver`,
       audit: `${base}:audit`,
       mediaKey: `${base}:mediakey`,
+      departed: `${base}:departed`,
     }
   }
 
