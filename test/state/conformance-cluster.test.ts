@@ -3,6 +3,7 @@ import type { Cluster } from 'ioredis'
 import { conformance, meeting, participant, REGION } from './support/conformance.js'
 import { redisHarness } from './support/redis-harness.js'
 import { startRedisCluster, type RedisCluster } from './support/redis-servers.js'
+import { regionViewsConformance, viewsHarness } from './support/region-views-conformance.js'
 
 // one cluster for the whole file: starting one costs seconds
 let cluster: RedisCluster
@@ -40,4 +41,8 @@ t.test('meetings spread over the masters, each meeting whole on one of them', as
   t.ok([...holders.values()].every((n) => n.size === 1), 'no meeting is split across masters')
   const used = new Set([...holders.values()].flatMap((n) => [...n]))
   t.ok(used.size >= 2, `meetings landed on ${used.size} of ${masters.length} masters`)
+})
+
+t.test('the region views (meeting index, decision feed) on a real 3-master Redis Cluster', async (t) => {
+  regionViewsConformance(t, () => viewsHarness({ cluster: { nodes: cluster.nodes } }))
 })

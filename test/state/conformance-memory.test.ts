@@ -3,6 +3,7 @@ import { openRegionState, type RegionState } from '../../state/region-state.js'
 import type { MemoryRegion } from '../../state/memory/backend.js'
 import { conformance } from './support/conformance.js'
 import { ManualClock } from './support/clock.js'
+import { regionViewsConformance, viewsHarness } from './support/region-views-conformance.js'
 
 t.test('the memory store', async (t) => {
   conformance(t, async () => {
@@ -39,4 +40,8 @@ t.test('a closed memory store rejects every call', async (t) => {
   await s.close()
   await t.rejects(s.fleet.liveRelays(), { code: 'ERR_STATE_CLOSED' })
   t.equal(s.health.state, 'closed')
+})
+
+t.test('the region views (meeting index, decision feed) in memory', async (t) => {
+  regionViewsConformance(t, () => viewsHarness({ memory: true }))
 })
