@@ -58,6 +58,50 @@ export const RelaySecret = Type.Object({
   value: SecretRef,
 }, { additionalProperties: false })
 
+/**
+ * A key-encryption key (KEK) for managed key mode: an operator secret of at least 16
+ * characters (a cross-field rule checks the length, also of values from the environment),
+ * from which each region derives its AES-256 KEK with HKDF (control-plane/keys/at-rest.ts).
+ */
+export const MediaKek = Type.Object({
+  /** Stored next to every sealed media key, so rotation knows which KEK opens it; never the secret. */
+  id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', description: '1-32 letters, digits, dashes or underscores' }),
+  value: SecretRef,
+}, { additionalProperties: false })
+
+/** A fixed-window request budget. */
+const RequestWindow = (max: number, windowSeconds: number) => Type.Object({
+  max: Type.Integer({ minimum: 1, default: max, description: 'requests per window' }),
+  windowSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: windowSeconds }),
+}, { additionalProperties: false, default: {} })
+
+/**
+ * Abuse limits of a region's control plane. Every field has a default, so any subset may
+ * be given; the defaults suit one tenant backend per API key and participants behind a
+ * shared NAT joining a large meeting.
+ */
+export const ControlPlaneLimits = Type.Object({
+  signaling: Type.Object({
+    /** Token bucket per signaling socket: messages per second, and the burst. Over it: SR_RATE_LIMITED, close 4008. */
+    messagesPerSecond: Type.Number({ minimum: 0.1, maximum: 10000, default: 50 }),
+    messageBurst: Type.Integer({ minimum: 1, maximum: 100000, default: 200 }),
+    /** Largest text frame accepted, at most the protocol's 65536. Over it: SR_MESSAGE_TOO_LARGE, close 4016. */
+    maxMessageBytes: Type.Integer({ minimum: 8192, maximum: 65536, default: 65536 }),
+    /** Time from opening the socket to its `join`. Over it: SR_JOIN_TIMEOUT, close 4012. */
+    joinTimeoutSeconds: Type.Number({ minimum: 1, maximum: 300, default: 10 }),
+    /** New signaling sockets per client address and node (token bucket). Over it: SR_RATE_LIMITED, close 4008. */
+    joinsPerAddress: Type.Object({
+      perSecond: Type.Number({ minimum: 0.1, maximum: 10000, default: 10 }),
+      burst: Type.Integer({ minimum: 1, maximum: 100000, default: 100 }),
+    }, { additionalProperties: false, default: {} }),
+  }, { additionalProperties: false, default: {} }),
+  /** HTTP API: requests with a valid API key count against that key, all others against the client address. Over it: 429 SR_RATE_LIMITED. */
+  http: Type.Object({
+    perApiKey: RequestWindow(6000, 60),
+    perAddress: RequestWindow(600, 60),
+  }, { additionalProperties: false, default: {} }),
+}, { additionalProperties: false, default: {} })
+
 export const RelayInstance = Type.Object({
   id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'a lower-case relay id of letters, digits and dashes, e.g. eu-central-1' }),
   /** Addresses the TURN server listens on (UDP and TCP on each). */
@@ -83,10 +127,23 @@ export const Region = Type.Object({
     url: Type.String({ pattern: '^https?://', description: 'an http:// or https:// URL' }),
     /** Address to listen on when this process is the region's control plane. */
     listen: Type.Optional(HostPort),
+    /**
+     * Reverse proxies / load balancers in front of the control plane. X-Forwarded-For is
+     * believed only from a peer in these ranges, and then read from the right up to the
+     * first address that is not a trusted proxy. Default: trust nobody (the socket's peer
+     * address is the participant's address, for attendee country policy and the endpoint set).
+     */
+    trustedProxies: Type.Array(Cidr, { default: [] }),
+    limits: ControlPlaneLimits,
   }, { additionalProperties: false }),
   redis: RedisConfig,
   /** TURN REST secrets, newest first: the first signs, all verify (rotation by overlap). */
   relaySecrets: Type.Array(RelaySecret, { minItems: 1 }),
+  /**
+   * Managed key mode: KEKs newest first; the first seals new media keys, every listed one
+   * opens (rotation by overlap). None: managed-mode meetings are refused in this region.
+   */
+  mediaKeks: Type.Array(MediaKek, { default: [] }),
   /** Ed25519 private key (PKCS#8 PEM) that signs residency reports of this region. */
   reportKey: Type.Optional(SecretRef),
   /** Relays this config starts or expects (the local network starts them; k8s ignores it). */
@@ -204,5 +261,6 @@ export type RelaySettingsConfig = Static<typeof RelaySettings>
 export type RedisSettings = Static<typeof RedisConfig>
 export type RelayInstanceConfig = Static<typeof RelayInstance>
 export type JurisdictionConfig = Static<typeof Jurisdiction>
+export type ControlPlaneLimitsConfig = Static<typeof ControlPlaneLimits>
 export type ResidencyModeName = Static<typeof ResidencyMode>
 export type KeyModeName = Static<typeof KeyMode>

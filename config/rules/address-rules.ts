@@ -4,6 +4,7 @@
  * - Geo override CIDRs must not overlap (IPv4, IPv6 and IPv4-mapped IPv6 compared in one
  *   space): with overlaps, which country an address gets would depend on list order.
  * - A range cannot be both an allowed and a denied peer range.
+ * - A control plane's trusted proxy ranges parse (overlaps are harmless there).
  * - Listen addresses: two listeners on the same specific address and port collide.
  *   Within a region that always holds. Across regions only loopback endpoints must be
  *   distinct (all regions of the local network share one machine); production regions
@@ -46,6 +47,8 @@ function cidrRules(config: Parameters<Rule>[0]['config'], issues: RawIssue[]): v
       message: `${second.cidr} (${second.country}) overlaps ${first.cidr} (${first.country}) at ${formatPath(overridePath(a))}; overrides must not overlap`,
     })
   }
+
+  config.regions.forEach((region, r) => parseAll(region.controlPlane.trustedProxies, ['regions', r, 'controlPlane', 'trustedProxies'], issues))
 
   const allow = parseAll(config.relay.allowPeers, ['relay', 'allowPeers'], issues)
   const deny = parseAll(config.relay.denyPeers, ['relay', 'denyPeers'], issues)
