@@ -3,7 +3,17 @@
  * TTL; whoever picks relays (the control plane) reads the live set in one round trip.
  * A relay that stops beating (crash, SIGKILL, partition) leaves the live set when its
  * TTL runs out; a draining relay stays visible but takes no new allocations.
+ *
+ * Draining has two sources. The relay itself (SIGTERM grace) says so in its heartbeat.
+ * An operator (`sovereign relay drain`, the admin API) writes a drain request next to
+ * the heartbeats; it is not part of the heartbeat, so the relay's own beats cannot
+ * overwrite it, and it has no TTL, so it survives the relay's restarts until cancelled.
+ * Reading the fleet merges both (a requested relay reads as draining at once, before it
+ * has noticed), and each heartbeat answers with the request so the relay notices within
+ * one beat and stops taking allocations itself.
  */
+import { StateError } from './errors.js'
+
 export interface RelayRegistration {
   readonly id: string
   readonly region: string
@@ -32,9 +42,30 @@ export interface RelayHeartbeat extends RelayRegistration {
   readonly sentAt: number
 }
 
+/** An operator's request that a relay drain; stays until cancelled. */
+export interface DrainRequest {
+  /** When it was first requested (ms); requesting again keeps the first time. */
+  readonly requestedAt: number
+  /** Who asked, for the registry view: e.g. `cli:alice@host`, `admin:ops-1`. */
+  readonly by: string
+  readonly reason?: string
+}
+
 export interface LiveRelay extends RelayHeartbeat {
   /** When it leaves the live set unless it beats again. */
   readonly expiresAt: number
+  /** Present while an operator drain request is in force (then `draining` is true). */
+  readonly drainRequest?: DrainRequest
+}
+
+/** What a heartbeat learns from the registry. */
+export interface HeartbeatReply {
+  /** The operator drain request for this relay, or null: drain while it is there, resume when it goes. */
+  readonly drainRequest: DrainRequest | null
+}
+
+export interface RelayDrainRequest extends DrainRequest {
+  readonly relayId: string
 }
 
 /** Default heartbeat TTL: three missed one-second beats and the relay is gone. */
@@ -42,15 +73,47 @@ export const DEFAULT_RELAY_TTL_MS = 3000
 
 export interface FleetStore {
   readonly region: string
-  /** Register or refresh; the whole heartbeat is written each time (self-healing after a Redis restart). */
-  heartbeat(beat: RelayHeartbeat, ttlMs?: number): Promise<void>
+  /**
+   * Register or refresh; the whole heartbeat is written each time (self-healing after a
+   * Redis restart). Answers with the relay's operator drain request, in the same round trip.
+   */
+  heartbeat(beat: RelayHeartbeat, ttlMs?: number): Promise<HeartbeatReply>
   /** Clean shutdown: leave the live set now rather than at TTL. Resolves true when it was registered. */
   deregister(relayId: string): Promise<boolean>
   /** The live relays of this region (draining ones included), ordered by id. One round trip. */
   liveRelays(): Promise<LiveRelay[]>
+  /**
+   * Ask a relay to drain (live or not: a relay that is restarting drains as it comes back).
+   * Idempotent: a repeated request keeps the first `requestedAt`. Resolves the request in force.
+   */
+  requestDrain(relayId: string, request: DrainRequest): Promise<DrainRequest>
+  /** Withdraw the request; the relay takes allocations again on its next beat. Resolves true when there was one. */
+  cancelDrain(relayId: string): Promise<boolean>
+  /** Every drain request in force, live relay or not, ordered by relay id. */
+  drainRequests(): Promise<RelayDrainRequest[]>
 }
 
 /** A relay that may take a new allocation: live, not draining, below capacity. */
 export function acceptsAllocations(relay: LiveRelay): boolean {
   return !relay.draining && relay.load.allocations < relay.capacity
+}
+
+/** The registry view of a relay while an operator drain request is in force. */
+export function drainedView(relay: LiveRelay, request: DrainRequest): LiveRelay {
+  return { ...relay, draining: true, drainRequest: request }
+}
+
+/** A stored drain request; anything else is corrupt (never written by this code). */
+export function parseDrainRequest(json: string): DrainRequest {
+  let v: unknown
+  try {
+    v = JSON.parse(json)
+  } catch (err) {
+    throw new StateError('ERR_STATE_CORRUPT', `drain request is not JSON: ${json.slice(0, 80)}`, { cause: err })
+  }
+  const r = v as Partial<DrainRequest> | null
+  if (typeof r !== 'object' || r === null || typeof r.requestedAt !== 'number' || typeof r.by !== 'string' || (r.reason !== undefined && typeof r.reason !== 'string')) {
+    throw new StateError('ERR_STATE_CORRUPT', `drain request has the wrong shape: ${json.slice(0, 80)}`)
+  }
+  return { requestedAt: r.requestedAt, by: r.by, ...(r.reason !== undefined ? { reason: r.reason } : {}) }
 }

@@ -4,8 +4,11 @@
  * Timers are injected so tests step it by hand. A beat never overlaps the previous one
  * (a hung Redis does not pile up calls); failures go to `onError`, and the loop keeps
  * going, so the relay re-registers by itself once Redis is back.
+ *
+ * Each beat's reply carries the operator's drain request (state/fleet.ts); `onBeat`
+ * hands it to the relay, which drains while it is there and resumes when it goes.
  */
-import { DEFAULT_RELAY_TTL_MS, type FleetStore, type RelayHeartbeat } from './fleet.js'
+import { DEFAULT_RELAY_TTL_MS, type FleetStore, type HeartbeatReply, type RelayHeartbeat } from './fleet.js'
 
 export interface HeartbeatTimers {
   setInterval(fn: () => void, ms: number): unknown
@@ -20,8 +23,8 @@ export interface HeartbeatOptions {
   readonly intervalMs?: number
   readonly ttlMs?: number
   readonly timers?: HeartbeatTimers
-  /** After each successful beat (metrics, health). */
-  readonly onBeat?: (beat: RelayHeartbeat) => void
+  /** After each successful beat, with what the registry answered (operator drain request). */
+  readonly onBeat?: (beat: RelayHeartbeat, reply: HeartbeatReply) => void
 }
 
 export interface HeartbeatLoop {
@@ -53,7 +56,7 @@ export function startHeartbeat(options: HeartbeatOptions): HeartbeatLoop {
     if (pending) return pending
     const beat = options.beat()
     pending = fleet.heartbeat(beat, ttlMs).then(
-      () => options.onBeat?.(beat),
+      (reply) => options.onBeat?.(beat, reply),
       (err: unknown) => onError(err),
     ).finally(() => {
       pending = undefined

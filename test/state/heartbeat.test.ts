@@ -1,7 +1,7 @@
 import t from 'tap'
 import { startHeartbeat, type HeartbeatTimers } from '../../state/heartbeat.js'
 import { openRegionState } from '../../state/region-state.js'
-import type { FleetStore, RelayHeartbeat } from '../../state/fleet.js'
+import type { FleetStore, HeartbeatReply, RelayHeartbeat } from '../../state/fleet.js'
 import { ManualClock } from './support/clock.js'
 import { beat, REGION } from './support/conformance.js'
 
@@ -68,10 +68,13 @@ t.test('a beat never overlaps a pending one', async (t) => {
     region: REGION,
     heartbeat: () => {
       calls += 1
-      return new Promise<void>((r) => (release = r))
+      return new Promise<HeartbeatReply>((r) => (release = () => r({ drainRequest: null })))
     },
     deregister: async () => true,
     liveRelays: async () => [],
+    requestDrain: async (_id, request) => request,
+    cancelDrain: async () => false,
+    drainRequests: async () => [],
   }
   const timers = new ManualTimers()
   const beats: RelayHeartbeat[] = []
@@ -88,4 +91,18 @@ t.test('a beat never overlaps a pending one', async (t) => {
   t.equal(calls, 2)
   const stopping = loop.stop()
   await stopping
+})
+
+t.test('each beat hands the relay the operator drain request in force, and null once it is cancelled', async (t) => {
+  const clock = new ManualClock()
+  const s = memoryFleet(clock)
+  const replies: HeartbeatReply[] = []
+  const loop = startHeartbeat({ fleet: s.fleet, timers: new ManualTimers(), onError: (e) => t.fail(String(e)), beat: () => beat('relay-d'), onBeat: (_b, r) => replies.push(r) })
+  t.teardown(() => loop.stop())
+  await loop.beatNow()
+  await s.fleet.requestDrain('relay-d', { requestedAt: 5, by: 'test' })
+  await loop.beatNow()
+  await s.fleet.cancelDrain('relay-d')
+  await loop.beatNow()
+  t.same(replies.map((r) => r.drainRequest), [null, { requestedAt: 5, by: 'test' }, null])
 })
