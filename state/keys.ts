@@ -130,6 +130,14 @@ export class KeyBuilder {
     }
   }
 
+  /**
+   * Namespace of the control plane's HTTP rate-limit counters (@fastify/rate-limit's Redis
+   * store appends `k:<api key id>` or `a:<client address>`); short-lived keys with a TTL.
+   */
+  rateLimit(): string {
+    return `${this.prefix}:{${this.region}:rl}:`
+  }
+
   /** Pattern matching every key of this region under this prefix (tests clean up with it). */
   everything(): string {
     return `${this.prefix}:{${this.region}*`
