@@ -14,6 +14,7 @@ import { registerReport } from './commands/report.js'
 import { registerGeo } from './commands/geo.js'
 import { registerControlPlane } from './commands/control-plane.js'
 import { registerState } from './commands/state.js'
+import { registerDemo } from './commands/demo.js'
 
 /** Works from source (cli/main.ts) and from the build (dist/cli/main.js). */
 function packageVersion(): string {
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerGeo(program)
   registerControlPlane(program)
   registerState(program)
+  registerDemo(program)
   return program
 }
 
