@@ -51,6 +51,8 @@ export interface RelayNode {
   readonly metrics: RelayMetrics
   /** Refuse new allocations (508), keep relaying existing ones; /readyz turns 503. */
   drain(): void
+  /** Take new allocations again (an operator cancelled a drain; not during shutdown). */
+  undrain(): void
   /** Replaces the TURN REST secrets (rotation by overlap: list the new one first, keep the old). */
   setSecrets(secrets: readonly (string | TurnSecret)[]): void
   /** Drops the allocations of a meeting (or of one participant) now; returns how many. */
@@ -123,6 +125,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     sockets,
     metrics,
     drain: () => server.drain(),
+    undrain: () => server.undrain(),
     setSecrets(next) {
       if (next.length === 0) throw new RangeError('a relay needs at least one secret')
       auth.verifier.setSecrets(next.map((x, i) => (typeof x === 'string' ? { id: `s${i}`, value: x } : x)))

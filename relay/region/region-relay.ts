@@ -4,12 +4,21 @@
  * registered in the region's fleet with a heartbeat of its load, obeying revocations of
  * every region whose meetings it serves, and writing its decisions to the meetings'
  * audit streams. Nothing durable lives here: kill it and only its live allocations go.
+ *
+ * Draining: SIGTERM drains the relay for its grace period and stops it (`shutdown`). An
+ * operator drains it through the region's registry instead (`sovereign relay drain`,
+ * the admin API): every heartbeat answers with the operator's drain request, and while
+ * one is in force the relay refuses new allocations (508, like a full relay: clients
+ * move on to the next relay of their ICE servers) and keeps relaying the existing ones.
+ * The request outlives restarts, so a restarted relay drains again on its first beat;
+ * once cancelled, the next beat resumes allocations (unless the relay is shutting down).
  */
 import { createHmac } from 'node:crypto'
 import { Gauge, Histogram } from 'prom-client'
 
 import type { NetworkConfig } from '../../config/network-config.js'
 import { openGeoLookup } from '../../geo/lookup.js'
+import type { DrainRequest } from '../../state/fleet.js'
 import { startHeartbeat, type HeartbeatLoop } from '../../state/heartbeat.js'
 import { PolicyCache } from '../../state/policy-cache.js'
 import { StateRegistry } from '../../state/state-registry.js'
@@ -50,6 +59,8 @@ export interface RegionRelay {
    * they are reported, not applied.
    */
   reload(config: NetworkConfig): { secrets: number; needsRestart: string[] }
+  /** The operator drain request learned from the last successful beat, or null. */
+  readonly drainRequest: DrainRequest | null
   /** Marks the relay draining in the registry too (no new allocations anywhere). */
   drain(): Promise<void>
   shutdown(graceMs: number): Promise<void>
@@ -142,6 +153,9 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   })
   new Gauge({ name: 'sovereign_relay_state_up', help: '1 while the region state (Redis) is connected', registers: registries, collect() { this.set(own.health.snapshot.state === 'connected' ? 1 : 0) } })
   new Gauge({ name: 'sovereign_relay_audit_queued', help: 'Residency decisions waiting to be written to audit streams', registers: registries, collect() { this.set(audit.queued) } })
+  // The configured capacity, so "region without capacity" and utilisation compare allocations to it.
+  new Gauge({ name: 'sovereign_relay_capacity', help: 'Allocations this relay accepts at most (relays[].capacity)', registers: registries, collect() { this.set(node.server.quotas.capacity) } })
+  new Gauge({ name: 'sovereign_relay_drain_requested', help: '1 while an operator drain request is in force (learned from the last heartbeat)', registers: registries, collect() { this.set(drainRequest ? 1 : 0) } })
   new Gauge({ name: 'sovereign_relay_audit_dropped', help: 'Residency decisions dropped because the audit queue overflowed (since start)', registers: registries, collect() { this.set(audit.dropped) } })
   const stopEnforcing = enforceRevocations({ cache, server: node.server, revoke: (t) => node.revoke(t), latency, onError: (err) => log(`revocation re-check: ${String(err)}`) })
 
@@ -155,7 +169,24 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   let lastBeat = Date.now()
   let lastCpu = process.cpuUsage()
   const startedAt = Date.now()
-  const capacity = instance?.capacity ?? 10_000
+  const capacity = node.server.quotas.capacity
+  // Who drained the node: the operator's request (undone when cancelled) or the relay
+  // itself (drain()/shutdown(): never undone).
+  let drainRequest: DrainRequest | null = null
+  let drainedByItself = false
+  const followDrainRequest = (request: DrainRequest | null): void => {
+    if (request && !drainRequest) {
+      log(`drain requested by ${request.by}${request.reason ? ` (${request.reason})` : ''}: no new allocations, ${node.server.table.size} existing keep relaying`)
+      node.drain()
+    } else if (!request && drainRequest) {
+      if (drainedByItself) log('drain request cancelled; staying drained (shutting down)')
+      else {
+        log('drain request cancelled: taking new allocations again')
+        node.undrain()
+      }
+    }
+    drainRequest = request
+  }
   const udp = node.addresses.filter((a) => a.transport === 'udp').map(hostPort)
   const tcp = node.addresses.filter((a) => a.transport === 'tcp').map(hostPort)
   const heartbeat = startHeartbeat({
@@ -163,6 +194,8 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}),
     ...(o.heartbeatTtlMs !== undefined ? { ttlMs: o.heartbeatTtlMs } : {}),
     onError: () => { /* reported through sovereign_relay_state_up; the loop retries */ },
+    // A failed beat learns nothing: the last-known drain state stays until Redis answers.
+    onBeat: (_beat, reply) => followDrainRequest(reply.drainRequest),
     beat: () => {
       node.server.flush()
       const now = Date.now()
@@ -181,6 +214,10 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       return { id: o.id, region: o.region, udp, tcp, capacity, version: o.version ?? 'dev', startedAt, load, draining: node.server.draining, sentAt: now }
     },
   })
+
+  // The first beat is already in flight: wait for it, so a relay restarted under a drain
+  // request is draining before anyone is told it has started.
+  await heartbeat.beatNow()
 
   let closing: Promise<void> | undefined
   const close = (): Promise<void> =>
@@ -202,6 +239,9 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     cache,
     audit,
     heartbeat,
+    get drainRequest() {
+      return drainRequest
+    },
     reload(next) {
       const nextRegion = next.regionById(o.region)
       if (!nextRegion) throw new RangeError(`the reloaded config has no region "${o.region}"`)
@@ -217,10 +257,12 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       return { secrets: nextRegion.relaySecrets.length, needsRestart }
     },
     async drain() {
+      drainedByItself = true
       node.drain()
       await heartbeat.beatNow()
     },
     async shutdown(graceMs) {
+      drainedByItself = true
       node.drain()
       await heartbeat.beatNow()
       await node.shutdown(graceMs)

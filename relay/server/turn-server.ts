@@ -287,6 +287,11 @@ export class TurnServer implements ServerCore {
     this.#draining = true
   }
 
+  /** Takes new allocations again (an operator cancelled a drain). No effect once closed. */
+  undrain(): void {
+    this.#draining = false
+  }
+
   /** Deletes every allocation; afterwards every packet is dropped. Idempotent. */
   close(): Action[] {
     if (this.#closed) return []
