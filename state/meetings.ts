@@ -50,6 +50,11 @@ export interface Participant {
   /** Control-plane node holding the participant's socket. */
   readonly node: string
   readonly joinedAt: number
+  /**
+   * Capabilities a host granted (true) or revoked (false) during the meeting, by name.
+   * Stored with the participant so a reconnect keeps them (opaque to this layer).
+   */
+  readonly grants?: Readonly<Record<string, boolean>>
 }
 
 /** Why a change was not applied; expected outcomes, not errors. */
@@ -69,6 +74,39 @@ export interface ParticipantWriteOptions extends RevokeOption {
   readonly ban?: boolean
   /** When admitting: refuse ('full') if this many are admitted already. Checked atomically. */
   readonly capacity?: number
+  /** How many participants who left stay listed (the newest); default DEFAULT_DEPARTED_KEPT, 0 keeps all. */
+  readonly departedKept?: number
+}
+
+/**
+ * Participants who left stay listed up to this many per meeting; older ones are pruned
+ * (their admissions, leaves and countries stay in the audit stream, which the residency
+ * report reads), so a meeting's participant state is bounded by who is there now.
+ */
+export const DEFAULT_DEPARTED_KEPT = 200
+
+/** What admitting one participant depends on, read in one atomic step. */
+export interface AdmissionView {
+  readonly meeting: MeetingRecord
+  /** The participant's own entry, when it was here before (and not yet pruned from the history). */
+  readonly previous?: Participant
+  readonly admittedCount: number
+  /** Is an admitted host or co-host in the meeting (join-before-host)? */
+  readonly hostPresent: boolean
+}
+
+export interface JoinWrite {
+  readonly policyVersion: number
+  /** Admitted participants right after the write (this one included when admitted), in join order. */
+  readonly admitted: Participant[]
+}
+
+export interface LeaveWrite {
+  readonly policyVersion: number
+  /** The status it left from. */
+  readonly previous: 'waiting' | 'admitted'
+  /** The meeting record's version at the time (to reuse a record read before, or not). */
+  readonly meetingVersion: number
 }
 
 export interface EndOptions {
@@ -92,7 +130,20 @@ export interface MeetingStore {
   /** Change only the status (admit, leave, remove); returns the new policy version. */
   setParticipantStatus(meetingId: string, participantId: string, status: ParticipantStatus, options?: ParticipantWriteOptions): Promise<Outcome<number>>
   getParticipant(meetingId: string, participantId: string): Promise<Participant | undefined>
+  /** Everyone waiting, admitted or removed, and the newest `departedKept` who left, in join order. */
   listParticipants(meetingId: string): Promise<Participant[]>
+
+  /** The meeting and what admitting `participantId` depends on (one atomic read); undefined: no meeting. */
+  admissionView(meetingId: string, participantId: string): Promise<AdmissionView | undefined>
+  /** `putParticipant`, answering with the admitted participants after the write (same atomic step). */
+  joinParticipant(meetingId: string, participant: Participant, options?: ParticipantWriteOptions): Promise<Outcome<JoinWrite>>
+  /** Status 'left' for a waiting or admitted participant; 'unknown_participant' when it is neither. */
+  leaveParticipant(meetingId: string, participantId: string, options?: ParticipantWriteOptions): Promise<Outcome<LeaveWrite>>
+  /** Only the admitted participants, in join order (never reads the history). */
+  listAdmitted(meetingId: string): Promise<Participant[]>
+  /** Record a host's grant (true) or revoke (false) of a capability; 'unknown_participant' for none or a removed one. */
+  setGrant(meetingId: string, participantId: string, capability: string, grant: boolean): Promise<Outcome<Participant>>
+
   isBanned(meetingId: string, participantId: string): Promise<boolean>
   /** How many participants are admitted now. */
   admittedCount(meetingId: string): Promise<number>

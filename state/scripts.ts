@@ -24,7 +24,8 @@ export enum ScriptCode {
 export const SCRIPT_NAMES = [
   'fleet-heartbeat', 'fleet-live', 'fleet-remove',
   'meeting-create', 'meeting-update', 'meeting-end',
-  'participant-set', 'revoke', 'policy-snapshot', 'media-key-rotate',
+  'participant-set', 'participant-view', 'participant-admitted', 'participant-grant',
+  'revoke', 'policy-snapshot', 'media-key-rotate',
 ] as const
 export type ScriptName = (typeof SCRIPT_NAMES)[number]
 
