@@ -91,3 +91,19 @@ function bigIntToBytes(value: bigint, length: number): number[] {
 function bigIntToIPv4(value: bigint): string {
   return bigIntToBytes(value, 4).join('.')
 }
+
+/**
+ * The position of an address in the same 128-bit space as CidrRange (IPv4 mapped), or
+ * undefined when it is not a plain IPv4 dotted quad or IPv6 address.
+ */
+export function addressValue(address: string): bigint | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(address)) return MAPPED_PREFIX | bytesToBigInt(ipaddr.IPv4.parse(address).toByteArray())
+  if (ipaddr.IPv6.isValid(address) && !address.includes('%')) return bytesToBigInt(ipaddr.IPv6.parse(address).toByteArray())
+  return undefined
+}
+
+/** Whether an address lies in any of the ranges (IPv4 and its IPv4-mapped IPv6 form alike). */
+export function inAnyRange(ranges: readonly CidrRange[], address: string): boolean {
+  const value = addressValue(address)
+  return value !== undefined && ranges.some((range) => range.first <= value && value <= range.last)
+}

@@ -5,8 +5,8 @@
  *   const app = await buildApp({ region: 'eu-central', nodeId: 'cp-1', config: () => config, state })
  *
  * One fastify plugin per capability; hooks run in registration order, so the
- * home-region redirect (guarantee 3) answers before auth looks at a key and before any
- * body is parsed. Request logging never includes bodies or raw URLs (a raw URL may hold
+ * home-region redirect (guarantee 3) answers before the rate limit or auth looks at a key
+ * and before any body is parsed. Request logging never includes bodies or raw URLs (a raw URL may hold
  * another region's meeting id): one line per response with the route pattern.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
@@ -25,12 +25,14 @@ import metricsPlugin, { createMetrics } from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
 import participants from './plugins/participants.js'
 import { createReportSigner } from './plugins/report-signer.js'
-import signaling from './plugins/signaling.js'
+import rateLimit, { type RateLimitOptions } from './plugins/rate-limit.js'
+import signaling, { type SignalingOptions } from './plugins/signaling.js'
 import residencyReport from './plugins/residency-report.js'
 import tokens from './plugins/tokens.js'
 import { MediaKeyService } from './services/media-keys.js'
 import { MeetingService, type MeetingServiceOptions } from './services/meeting-service.js'
 import type { RegionKek } from './keys/at-rest.js'
+import { regionKeks } from './keys/region-keks.js'
 
 /**
  * What the app shares with its meeting service (region, node, config getter, state — which
@@ -42,8 +44,15 @@ export interface AppOptions extends Pick<MeetingServiceOptions, 'region' | 'node
   /** An existing service (the signaling layer may share one); built from the above when absent. */
   readonly meetings?: MeetingService
   readonly registry?: Registry
-  /** Key-encryption keys for managed key mode, newest first; none: managed mode is refused. */
+  /**
+   * Key-encryption keys for managed key mode, newest first; none: managed mode is refused.
+   * Default: the region's `mediaKeks` from the running config.
+   */
   readonly keks?: () => readonly RegionKek[]
+  /** Signaling limits and trusted proxies overriding the region's config (tests, benchmarks). */
+  readonly signaling?: SignalingOptions
+  /** HTTP API rate limit overriding the region's config; `{ enabled: false }` turns it off. */
+  readonly rateLimit?: RateLimitOptions
   /** Process default metrics (cpu, heap, ...) in the registry; default true. */
   readonly defaultMetrics?: boolean
   /** fastify logger option; default off. */
@@ -89,7 +98,7 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
     home,
     state: options.state,
     meetings,
-    keys: new MediaKeyService({ region: options.region, nodeId: options.nodeId, state: options.state, keks: options.keks ?? (() => []), now }),
+    keys: new MediaKeyService({ region: options.region, nodeId: options.nodeId, state: options.state, keks: options.keks ?? (() => regionKeks(home())), now }),
     registry,
     metrics: createMetrics(registry, { defaultMetrics: options.defaultMetrics ?? true }),
     reports: createReportSigner(options.region, config, (message) => app.log.warn(message)),
@@ -109,6 +118,7 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   await app.register(errorBoundary)
   await app.register(metricsPlugin)
   await app.register(homeRegion)
+  await app.register(rateLimit, options.rateLimit ?? {})
   await app.register(auth)
   await app.register(openapi)
   await app.register(health)
@@ -117,6 +127,6 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   await app.register(tokens)
   await app.register(residencyReport)
   await app.register(adminFleet)
-  await app.register(signaling)
+  await app.register(signaling, options.signaling ?? {})
   return app as unknown as ControlPlaneApp
 }

@@ -18,7 +18,7 @@ import type { NetworkConfig } from '../config/network-config.js'
 import { openGeoLookup, type GeoLocator } from '../geo/lookup.js'
 import { StateRegistry } from '../state/state-registry.js'
 import { buildApp, type ControlPlaneApp } from './app.js'
-import { deriveRegionKek, type RegionKek } from './keys/at-rest.js'
+import { environmentKeks, regionKeks } from './keys/region-keks.js'
 
 export class ControlPlaneNodeError extends Error {
   readonly code: 'ERR_CP_REGION_UNKNOWN' | 'ERR_CP_LISTEN_MISSING' | 'ERR_CP_LISTEN_INVALID'
@@ -93,15 +93,24 @@ export async function startControlPlaneNode(options: ControlPlaneNodeOptions): P
   const others = first.regions.filter((r) => r.id !== options.region).map((r) => registry.region(r.id))
   await settleWithin(Promise.all(others.filter((o) => o.kind === 'redis').map((o) => o.health.when('connected'))), options.connectWaitMs ?? 5000)
   const config = () => store.current
-  const keks = kekFromEnvironment(options.env ?? process.env, options.region)
+  // Managed key mode: the region's mediaKeks from the running config (a reload may rotate
+  // them); the deprecated SOVEREIGN_MEDIA_KEK only when the config lists none.
+  const fromEnv = environmentKeks(options.env ?? process.env, options.region)
+  const keks = () => {
+    const region = store.current.regionById(options.region)
+    const configured = region ? regionKeks(region) : []
+    return configured.length > 0 ? configured : fromEnv
+  }
   const app = await buildApp({
-    region: options.region, nodeId, config, state, geo, keks: () => keks,
+    region: options.region, nodeId, config, state, geo, keks,
     // Reading another region's fleet is operator data, not meeting data (guarantee 4 is about meetings).
     liveRelaysOf: (other) => registry.region(other).fleet.liveRelays(),
     logger: options.logger ?? { level: 'info' },
     listen: state.kind === 'memory' || state.subscriberHealth.state === 'connected',
   })
   const log = app.log
+  if (fromEnv.length > 0 && region.mediaKeks.length === 0) log.warn('SOVEREIGN_MEDIA_KEK is deprecated: list the KEK under regions[].mediaKeks as {env: NAME} instead')
+  if (keks().length === 0) log.info('no media KEK configured (regions[].mediaKeks): managed key mode is refused in this region')
 
   // Subscribe to the region bus once the subscriber connection is up (the node may start while Redis is down).
   const subscribed = state.kind === 'memory' || state.subscriberHealth.state === 'connected'
@@ -159,16 +168,6 @@ export async function startControlPlaneNode(options: ControlPlaneNodeOptions): P
   signals.on('SIGTERM', onTerm)
 
   return { app, nodeId, url: bound, config, closed, subscribed, close }
-}
-
-/**
- * The region KEK for managed key mode. The network config has no field for it yet, so it
- * comes from SOVEREIGN_MEDIA_KEK (a secret of at least 16 characters, derived per region
- * with HKDF); without it, managed-mode key delivery is refused (SR_KEY_UNAVAILABLE).
- */
-function kekFromEnvironment(env: NodeJS.ProcessEnv, region: string): readonly RegionKek[] {
-  const secret = env.SOVEREIGN_MEDIA_KEK
-  return secret === undefined || secret === '' ? [] : [deriveRegionKek(env.SOVEREIGN_MEDIA_KEK_ID ?? 'kek-1', secret, region)]
 }
 
 async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {

@@ -19,7 +19,8 @@ export type Principal =
   | { readonly kind: 'tenant'; readonly tenant: Tenant; readonly keyId: string }
   | { readonly kind: 'admin'; readonly keyId: string }
 
-function presentedKey(request: FastifyRequest): string | undefined {
+/** The API key a request presents (Bearer or x-api-key), unverified. */
+export function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
   if (typeof header === 'string') {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header)

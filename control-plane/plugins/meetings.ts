@@ -3,7 +3,8 @@
  * unlock, end. Everything is a meeting-service call; this file is only HTTP.
  * Requests for another region's meeting never get here (home-region.ts answers 307);
  * a create asking for another region is redirected here, after auth and the tenant's
- * region check (a region the tenant may not use is 403 wherever it is asked).
+ * region check (a region the tenant may not use is 403 wherever it is asked). Managed key
+ * mode in a region without a key-encryption key is 422 SR_KEY_MODE_UNAVAILABLE.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import fp from 'fastify-plugin'
@@ -25,12 +26,14 @@ const meetingsPlugin: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'create a meeting pinned to a region',
       description: 'Region defaults to the tenant\'s default region. Asked of another region\'s control plane, the answer is 307 to the right one. A region the tenant may not use is 403.',
       body: CreateMeetingBody,
-      response: { 201: MeetingView, 307: RedirectBody, 401: ErrorBody, 403: ErrorBody, 422: ErrorBody },
+      response: { 201: MeetingView, 307: RedirectBody, 401: ErrorBody, 403: ErrorBody, 422: ErrorBody, 429: ErrorBody },
     },
   }, async (request, reply) => {
     const tenant = tenantOf(request)
     const home = meetings.homeRegionFor(tenant, request.body.region)
     if (home.id !== app.sovereign.region) return sendRedirect(request, reply, home, 'create')
+    // Managed key mode needs this region's KEK: refuse now rather than fail every join later.
+    app.sovereign.keys.assertKeyMode(request.body.keyMode ?? tenant.security.keyMode)
     const meeting = await meetings.create(tenant, request.body)
     return reply.code(201).header('location', `/v1/meetings/${meeting.id}`).send(view(meeting))
   })
@@ -43,7 +46,11 @@ const meetingsPlugin: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/v1/meetings/:meetingId', {
     config: tenantRoute,
     schema: { tags: ['meetings'], summary: 'change security settings or attendee policy', params: MeetingParams, body: UpdateMeetingBody, response: { 200: MeetingView, ...meetingErrors } },
-  }, async (request) => view(await meetings.update(request.params.meetingId, { kind: 'tenant', tenantId: tenantOf(request).id }, request.body)))
+  }, async (request) => {
+    const tenantId = tenantOf(request).id
+    app.sovereign.keys.assertKeyMode(request.body.keyMode)
+    return view(await meetings.update(request.params.meetingId, { kind: 'tenant', tenantId }, request.body))
+  })
 
   const action = (name: 'lock' | 'unlock' | 'end', summary: string) =>
     app.post(`/v1/meetings/:meetingId/${name}`, {

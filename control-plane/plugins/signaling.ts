@@ -10,23 +10,54 @@ import websocket from '@fastify/websocket'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 
+import type { Region } from '../../config/network-config.js'
 import { CLOSE_CODES } from '../protocol/error-codes.js'
 import { LIMITS, SUBPROTOCOL } from '../protocol/version.js'
 import type { MeetingEvent } from '../services/meeting-events.js'
-import { observedAddress, type TrustedProxy } from '../signaling/remote-address.js'
+import { observedAddress, trustedProxies, type TrustedProxy } from '../signaling/remote-address.js'
 import { SignalSession, summaryOf } from '../signaling/session.js'
 import { isSignalBusMessage, SIGNAL_BUS_CHANNEL, type SignalBusMessage } from '../signaling/signal-bus.js'
 import { createSignalingMetrics } from '../signaling/signaling-metrics.js'
+import { TokenBuckets, type TokenBucketOptions } from '../signaling/token-bucket.js'
+import { rateLimitedCounter } from './rate-limit.js'
 
 export const SIGNAL_PATH = '/v1/signal'
 
+/**
+ * Overrides of the region's config (`regions[].controlPlane.limits.signaling` and
+ * `trustedProxies`), for tests and benchmarks. Without them every value is read from the
+ * running config when a socket opens, so a SIGHUP reload applies to the next socket.
+ */
 export interface SignalingOptions {
-  /** Messages per second per socket (token bucket), and the burst; default 50/s, burst 200. */
+  /** Messages per second per socket (token bucket), and the burst; config default 50/s, burst 200. */
   readonly rate?: { readonly ratePerSecond: number; readonly burst: number }
-  /** Time from open to `join`; default LIMITS.joinTimeoutSeconds. */
+  /** Time from open to `join`; config default 10 s (LIMITS.joinTimeoutSeconds). */
   readonly joinTimeoutMs?: number
-  /** Peers whose X-Forwarded-For is believed; default none. */
+  /** Largest text frame accepted, at most LIMITS.maxFrameBytes; config default that. */
+  readonly maxMessageBytes?: number
+  /** New sockets per client address on this node (token bucket); config default 10/s, burst 100. */
+  readonly joinsPerAddress?: { readonly perSecond: number; readonly burst: number }
+  /** Peers whose X-Forwarded-For is believed; config default none. */
   readonly trustedProxy?: TrustedProxy
+}
+
+/** The limits one new socket gets: options first, then the running config, then the protocol's own. */
+function socketLimits(options: SignalingOptions, region: Region | undefined) {
+  const config = region?.controlPlane.limits.signaling
+  return {
+    rate: options.rate ?? (config ? { ratePerSecond: config.messagesPerSecond, burst: config.messageBurst } : { ratePerSecond: 50, burst: 200 }),
+    joinTimeoutMs: options.joinTimeoutMs ?? (config?.joinTimeoutSeconds ?? LIMITS.joinTimeoutSeconds) * 1000,
+    maxMessageBytes: Math.min(options.maxMessageBytes ?? config?.maxMessageBytes ?? LIMITS.maxFrameBytes, LIMITS.maxFrameBytes),
+    joinsPerAddress: options.joinsPerAddress ?? config?.joinsPerAddress ?? { perSecond: 10, burst: 100 },
+    trustedProxy: options.trustedProxy ?? trustedProxies(region?.controlPlane.trustedProxies ?? []),
+  }
+}
+
+function byteLength(data: unknown): number {
+  if (Buffer.isBuffer(data)) return data.length
+  if (Array.isArray(data)) return data.reduce((sum: number, part: Buffer) => sum + part.length, 0)
+  if (data instanceof ArrayBuffer) return data.byteLength
+  return typeof data === 'string' ? Buffer.byteLength(data) : 0
 }
 
 /** ws(s) URL of a region's signaling endpoint from its control-plane URL. */
@@ -37,6 +68,8 @@ export function signalUrl(controlPlaneUrl: string): string {
 const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, options) => {
   const ctx = app.sovereign
   const metrics = createSignalingMetrics(ctx.registry)
+  const refused = rateLimitedCounter(ctx.registry)
+  const joinBuckets = new TokenBuckets({ now: ctx.now })
   const byMeeting = new Map<string, Set<SignalSession>>()
   const local = (meetingId: string): SignalSession[] => [...(byMeeting.get(meetingId) ?? [])]
   const log = (err: unknown, message: string) => app.log.warn({ err }, message)
@@ -159,7 +192,9 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
       socket.close(CLOSE_CODES.unsupportedProtocol, 'SR_UNSUPPORTED_PROTOCOL')
       return
     }
-    const address = observedAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], options.trustedProxy)
+    const limits = socketLimits(options, ctx.config().regionById(ctx.region))
+    const address = observedAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], limits.trustedProxy)
+    const messageRate: TokenBucketOptions = { ...limits.rate, onEmpty: () => refused.inc({ scope: 'signal_message' }) }
     const session: SignalSession = new SignalSession(socket, address, {
       region: ctx.region,
       meetings: ctx.meetings,
@@ -184,16 +219,25 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
         set?.delete(s)
         if (set?.size === 0) byMeeting.delete(id)
       },
-      rate: options.rate ?? { ratePerSecond: 50, burst: 200 },
+      // The session spreads these into its TokenBucket, so refusals are counted without a call on the success path.
+      rate: messageRate,
       now: ctx.now,
       log,
     })
+    // Per client address and node: a reconnect storm or a passcode-guessing loop opens sockets fast.
+    const { perSecond, burst } = limits.joinsPerAddress
+    if (!joinBuckets.take(address, perSecond, burst)) {
+      refused.inc({ scope: 'signal_join' })
+      session.fail('SR_RATE_LIMITED', 'too many new signaling connections from this address')
+      return
+    }
     const timer = setTimeout(() => {
       if (session.state === 'new') session.fail('SR_JOIN_TIMEOUT')
-    }, options.joinTimeoutMs ?? LIMITS.joinTimeoutSeconds * 1000)
+    }, limits.joinTimeoutMs)
     timer.unref()
     socket.on('message', (data, isBinary) => {
       clearTimeout(timer)
+      if (byteLength(data) > limits.maxMessageBytes) return session.fail('SR_MESSAGE_TOO_LARGE', `frame over ${limits.maxMessageBytes} bytes`)
       session.receive(data, isBinary)
     })
     socket.on('close', () => {

@@ -25,6 +25,7 @@ export const CLOSE_CODES = {
   left: 4015,
   messageTooLarge: 4016,
   publicKeyRequired: 4017,
+  keyUnavailable: 4018,
   internal: 4500,
 } as const
 
@@ -58,7 +59,9 @@ export const ERROR_CODES = {
   SR_REDIRECT_HOME_REGION: { status: 307, close: C.redirect, message: 'the meeting lives in another region' },
   SR_MEETING_STATE_CONFLICT: { status: 409, message: 'the meeting is not in a state that allows this' },
   SR_REPORT_KEY_MISSING: { status: 503, message: 'this region has no report signing key' },
-  SR_KEY_UNAVAILABLE: { status: 503, message: 'the meeting key cannot be opened' },
+  SR_KEY_UNAVAILABLE: { status: 503, close: C.keyUnavailable, message: 'the meeting key cannot be opened' },
+  SR_KEY_MODE_UNAVAILABLE: { status: 422, message: 'managed key mode is not available in this region (no key-encryption key is configured)' },
+  SR_RELAY_NOT_FOUND: { status: 404, message: 'no such relay in this region' },
   // participant tokens
   SR_TOKEN_MISSING: { status: 401, close: C.badToken, message: 'participant token missing' },
   SR_TOKEN_MALFORMED: { status: 401, close: C.badToken, message: 'participant token malformed' },

@@ -26,6 +26,8 @@ const REASON_OF: Record<ErrorCode, Reason> = {
   SR_MEETING_STATE_CONFLICT: 'request_refused',
   SR_REPORT_KEY_MISSING: 'internal_error',
   SR_KEY_UNAVAILABLE: 'key_unavailable',
+  SR_KEY_MODE_UNAVAILABLE: 'key_unavailable',
+  SR_RELAY_NOT_FOUND: 'request_refused',
   SR_TOKEN_MISSING: 'token_invalid',
   SR_TOKEN_MALFORMED: 'token_invalid',
   SR_TOKEN_BAD_SIGNATURE: 'token_invalid',

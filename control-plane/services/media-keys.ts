@@ -10,8 +10,9 @@
  *   (control-plane/keys/seal-key.ts); the control plane never sends it in the clear.
  * - Every generation, delivery and rotation is a decision in the meeting's audit stream.
  *
- * Without a KEK the node refuses managed-mode key delivery (SR_KEY_UNAVAILABLE) rather
- * than store a key unprotected.
+ * Without a KEK the node refuses managed-mode key delivery (SR_KEY_UNAVAILABLE, which
+ * ends the participant's session with close 4018) rather than store a key unprotected;
+ * the HTTP API refuses to create such meetings in the first place (`available`).
  */
 import { openAtRest, sealAtRest, type RegionKek, type StoredMediaKey } from '../keys/at-rest.js'
 import { generateMediaKey, rotateMediaKey, type MediaKey } from '../keys/media-key.js'
@@ -42,6 +43,16 @@ export class MediaKeyService {
   constructor(options: MediaKeyServiceOptions) {
     this.#o = options
     this.#now = options.now ?? Date.now
+  }
+
+  /** Whether this region can seal media keys now (a KEK is configured); managed-mode meetings need it. */
+  get available(): boolean {
+    return this.#o.keks().length > 0
+  }
+
+  /** Throws SR_KEY_MODE_UNAVAILABLE (422) when a meeting asks for managed mode and this region has no KEK. */
+  assertKeyMode(keyMode: 'e2ee' | 'managed' | undefined): void {
+    if (keyMode === 'managed' && !this.available) throw sovereignError('SR_KEY_MODE_UNAVAILABLE')
   }
 
   /** The current key sealed to one admitted participant; generates version 1 on first use. */

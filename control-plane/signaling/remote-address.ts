@@ -1,10 +1,21 @@
 /**
- * The address a signaling connection is judged by (attendee geo policy, guarantee 2's
- * endpoint set). The socket's peer address, with IPv4-mapped IPv6 unwrapped so relays
- * compare the same text; X-Forwarded-For is honoured only when the peer is a configured
- * trusted proxy, and then only its right-most entry (the one the proxy itself added).
+ * The address a client is judged by: attendee geo policy and guarantee 2's endpoint set
+ * for a signaling connection, the per-address rate limits for both signaling and the
+ * HTTP API. It is the socket's peer address, with IPv4-mapped IPv6 unwrapped so relays
+ * compare the same text, unless that peer is a trusted proxy
+ * (`regions[].controlPlane.trustedProxies`, default none).
+ *
+ * From a trusted proxy, X-Forwarded-For is read from the right: each entry was appended
+ * by the hop to its right, so an entry is believed only while the hop that appended it is
+ * trusted. The answer is the right-most address that is not a trusted proxy; whatever a
+ * client wrote further left (a spoofed chain) is never reached. An entry that is not an
+ * IP address stops the walk at the trusted hop that passed it on.
  */
+import { isIP } from 'node:net'
+
 import ipaddr from 'ipaddr.js'
+
+import { inAnyRange, parseCidr, type CidrRange } from '../../config/cidr.js'
 
 export function normalizeAddress(address: string): string {
   try {
@@ -16,13 +27,45 @@ export function normalizeAddress(address: string): string {
   }
 }
 
+/** Whether a (normalized) peer address is a trusted proxy. */
 export type TrustedProxy = (peer: string) => boolean
 
+const matchers = new WeakMap<readonly string[], TrustedProxy>()
+
+/**
+ * A TrustedProxy for CIDR ranges as the config writes them (already validated there; an
+ * unparsable entry trusts nothing). Cached per list, so a reloaded config builds it once.
+ */
+export function trustedProxies(cidrs: readonly string[]): TrustedProxy | undefined {
+  if (cidrs.length === 0) return undefined
+  let matcher = matchers.get(cidrs)
+  if (!matcher) {
+    const ranges = cidrs.map(parseCidr).flatMap((parsed): CidrRange[] => (parsed.ok ? [parsed.range] : []))
+    matcher = (peer) => inAnyRange(ranges, peer)
+    matchers.set(cidrs, matcher)
+  }
+  return matcher
+}
+
+/** One X-Forwarded-For entry as an address: bare, `v4:port`, `[v6]` or `[v6]:port`; undefined otherwise. */
+function hopAddress(entry: string): string | undefined {
+  let text = entry.trim()
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(text)
+  if (bracketed) text = bracketed[1]!
+  else if (/^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/.test(text)) text = text.slice(0, text.lastIndexOf(':'))
+  return isIP(text) === 0 ? undefined : normalizeAddress(text)
+}
+
 export function observedAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted?: TrustedProxy): string {
-  const direct = normalizeAddress(peer ?? '')
-  if (!trusted || !trusted(direct) || forwardedFor === undefined) return direct
-  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor
-  const hops = header.split(',').map((h) => h.trim()).filter((h) => h.length > 0)
-  const last = hops[hops.length - 1]
-  return last !== undefined && ipaddr.isValid(last) ? normalizeAddress(last) : direct
+  let current = normalizeAddress(peer ?? '')
+  if (!trusted || forwardedFor === undefined) return current
+  // Several header lines are one list, in order (RFC 9110 §5.3).
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',')
+  for (let i = hops.length - 1; i >= 0 && trusted(current); i--) {
+    if (hops[i]!.trim() === '') continue
+    const hop = hopAddress(hops[i]!)
+    if (hop === undefined) break
+    current = hop
+  }
+  return current
 }

@@ -1,7 +1,8 @@
 /**
  * A two-region network for control-plane app tests: eu-central and us-east, each with
  * its own region state on the shared test Redis under a unique prefix (or the memory
- * backend), and one app per region built from the same config.
+ * backend), and one app per region built from the same config. Only eu-central has a
+ * media KEK, so managed key mode works there and is refused in the other regions.
  */
 import { randomBytes } from 'node:crypto'
 
@@ -47,6 +48,7 @@ regions:
     controlPlane: { url: http://127.0.0.1:18080 }
     redis: { url: ${REDIS_URL} }
     relaySecrets: [{ id: eu-a, value: eu-central-relay-secret-for-tests }]
+    mediaKeks: [{ id: eu-kek-1, value: eu-central-media-kek-for-tests }]
 ${euKey}  - id: eu-north
     country: SE
     location: { lat: 59.33, lon: 18.07 }
