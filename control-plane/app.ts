@@ -29,6 +29,7 @@ import rateLimit, { type RateLimitOptions } from './plugins/rate-limit.js'
 import signaling, { type SignalingOptions } from './plugins/signaling.js'
 import residencyReport from './plugins/residency-report.js'
 import tokens from './plugins/tokens.js'
+import dashboard, { type DashboardOptions } from './plugins/dashboard.js'
 import { MediaKeyService } from './services/media-keys.js'
 import { MeetingService, type MeetingServiceOptions } from './services/meeting-service.js'
 import type { RegionKek } from './keys/at-rest.js'
@@ -57,6 +58,8 @@ export interface AppOptions extends Pick<MeetingServiceOptions, 'region' | 'node
   readonly defaultMetrics?: boolean
   /** fastify logger option; default off. */
   readonly logger?: FastifyServerOptions['logger']
+  /** SRE dashboard refresh interval and socket auth timeout (tests). */
+  readonly dashboard?: DashboardOptions
   /** Subscribe the service to the region's bus (events of the region's other nodes); default true. */
   readonly listen?: boolean
 }
@@ -128,5 +131,6 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   await app.register(residencyReport)
   await app.register(adminFleet)
   await app.register(signaling, options.signaling ?? {})
+  await app.register(dashboard, options.dashboard ?? {})
   return app as unknown as ControlPlaneApp
 }
