@@ -8,15 +8,25 @@
  * Meeting counters subscribe to the meeting service's events (only those this node
  * caused, so a region's nodes summed count each event once); nothing on a hot path
  * calls into prom-client beyond one inc per request.
+ *
+ * Fleet gauges are read from the fleet registries at scrape time (one script call per
+ * region); the region they describe is the `fleet_region` label, because `region` is the
+ * scrape target's own label. Every node of a region reports the same fleet: aggregate
+ * them with max, not sum. Relay selection is timed by control-plane/services/
+ * relay-selection.ts and heard here on its diagnostics channel.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+import type { LiveRelay } from '../../state/fleet.js'
 
 import type { HealthState } from '../../state/health.js'
 import type { RegionState } from '../../state/region-state.js'
 import { MEETING_EVENT_TYPES } from '../services/meeting-events.js'
 import type { MeetingService } from '../services/meeting-service.js'
+import { relaySelectionChannel, type RelaySelectionTiming } from '../services/relay-selection.js'
 
 export interface ControlPlaneMetrics {
   readonly requests: Counter<'route' | 'method' | 'status'>
@@ -25,6 +35,10 @@ export interface ControlPlaneMetrics {
   readonly refusals: Counter<'reason'>
   readonly redirects: Counter<'to_region' | 'kind'>
   readonly meetingEvents: Counter<'type'>
+  /** Operator drain requests taken by the admin API (`action`: drain, undrain). */
+  readonly drainRequests: Counter<'action'>
+  /** Ranking the live relays of a meeting's allowed set for one participant. */
+  readonly relaySelectionSeconds: Histogram<'outcome'>
 }
 
 const HEALTH_STATES: readonly HealthState[] = ['connecting', 'connected', 'reconnecting', 'down', 'closed']
@@ -42,6 +56,11 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     refusals: new Counter({ name: 'sovereign_cp_refusals_total', help: 'residency decisions refused, by verdict reason (geo/verdict.ts)', labelNames: ['reason'], registers }),
     redirects: new Counter({ name: 'sovereign_cp_redirects_total', help: 'requests answered 307 to the home region (guarantee 3)', labelNames: ['to_region', 'kind'], registers }),
     meetingEvents: new Counter({ name: 'sovereign_cp_meeting_events_total', help: 'meeting service events caused by this node', labelNames: ['type'], registers }),
+    drainRequests: new Counter({ name: 'sovereign_cp_relay_drain_requests_total', help: 'operator drain requests (drain) and cancellations (undrain) taken by this node', labelNames: ['action'], registers }),
+    relaySelectionSeconds: new Histogram({
+      name: 'sovereign_cp_relay_selection_duration_seconds', help: 'time to rank the live relays of a meeting\'s allowed regions for one participant (outcome: relays handed out or none)',
+      labelNames: ['outcome'], registers, buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    }),
   }
 }
 
@@ -90,10 +109,84 @@ export function observe(metrics: ControlPlaneMetrics, service: MeetingService, s
   return () => detach.forEach((d) => d())
 }
 
+/** Times the relay selections of meetings homed in `region` (one process may hold apps of several regions). */
+export function observeRelaySelection(metrics: ControlPlaneMetrics, region: string): () => void {
+  const on = (message: unknown): void => {
+    const m = message as RelaySelectionTiming
+    if (m.homeRegion === region) metrics.relaySelectionSeconds.observe({ outcome: m.relays > 0 ? 'relays' : 'none' }, m.seconds)
+  }
+  subscribe(relaySelectionChannel.name, on)
+  return () => unsubscribe(relaySelectionChannel.name, on)
+}
+
+const FLEET_GAUGES = ['sovereign_cp_fleet_relays', 'sovereign_cp_fleet_capacity', 'sovereign_cp_fleet_allocations', 'sovereign_cp_fleet_readable'] as const
+
+/**
+ * The fleet of every region of the config as this node reads it, at scrape time: relays
+ * by state (`live`: in the live set and not draining; `draining`), the allocations the
+ * non-draining relays take at most and hold now, and whether the registry could be read.
+ */
+export function observeFleet(registry: Registry, source: { regions: () => readonly string[]; liveRelays: (region: string) => Promise<readonly LiveRelay[]> }): () => void {
+  const registers = [registry]
+  let snapshot: Promise<Array<{ region: string; relays: readonly LiveRelay[] | undefined }>> | undefined
+  // The four gauges are collected one after another on one scrape: read the fleets once.
+  const read = () => (snapshot ??= Promise.all(source.regions().map(async (region) => ({
+    region, relays: await source.liveRelays(region).then((r) => r, () => undefined),
+  }))).finally(() => setImmediate(() => { snapshot = undefined })))
+  new Gauge({
+    name: 'sovereign_cp_fleet_relays', help: 'relays in the fleet registry of each region, by state (live: not draining; draining)', labelNames: ['fleet_region', 'state'], registers,
+    async collect() {
+      this.reset()
+      for (const { region, relays } of await read()) {
+        if (!relays) continue
+        const draining = relays.filter((r) => r.draining).length
+        this.set({ fleet_region: region, state: 'live' }, relays.length - draining)
+        this.set({ fleet_region: region, state: 'draining' }, draining)
+      }
+    },
+  })
+  new Gauge({
+    name: 'sovereign_cp_fleet_capacity', help: 'allocations the live, non-draining relays of each region accept at most', labelNames: ['fleet_region'], registers,
+    async collect() {
+      this.reset()
+      for (const { region, relays } of await read()) {
+        if (relays) this.set({ fleet_region: region }, relays.filter((r) => !r.draining).reduce((n, r) => n + r.capacity, 0))
+      }
+    },
+  })
+  new Gauge({
+    name: 'sovereign_cp_fleet_allocations', help: 'allocations held by the live relays of each region (draining ones included), from their last heartbeats', labelNames: ['fleet_region'], registers,
+    async collect() {
+      this.reset()
+      for (const { region, relays } of await read()) {
+        if (relays) this.set({ fleet_region: region }, relays.reduce((n, r) => n + r.load.allocations, 0))
+      }
+    },
+  })
+  new Gauge({
+    name: 'sovereign_cp_fleet_readable', help: '1 when this node could read the fleet registry of the region at the last scrape', labelNames: ['fleet_region'], registers,
+    async collect() {
+      this.reset()
+      for (const { region, relays } of await read()) {
+        this.set({ fleet_region: region }, relays ? 1 : 0)
+      }
+    },
+  })
+  return () => {
+    for (const name of FLEET_GAUGES) registry.removeSingleMetric(name)
+  }
+}
+
 const metricsPlugin: FastifyPluginAsync = async (app) => {
   const { metrics, registry, meetings, state } = app.sovereign
   const detach = observe(metrics, meetings, state, registry)
-  app.addHook('onClose', async () => detach())
+  const unselect = observeRelaySelection(metrics, app.sovereign.region)
+  const unfleet = observeFleet(registry, { regions: () => app.sovereign.config().regions.map((r) => r.id), liveRelays: (r) => app.sovereign.liveRelays(r) })
+  app.addHook('onClose', async () => {
+    detach()
+    unselect()
+    unfleet()
+  })
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
