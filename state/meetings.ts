@@ -90,9 +90,10 @@ export interface AdmissionView {
   readonly meeting: MeetingRecord
   /** The participant's own entry, when it was here before (and not yet pruned from the history). */
   readonly previous?: Participant
+  /** Admitted participants (this one included, when it is admitted). */
   readonly admittedCount: number
-  /** Is an admitted host or co-host in the meeting (join-before-host)? */
-  readonly hostPresent: boolean
+  /** Admitted hosts and co-hosts (this one included, when it is one of them). */
+  readonly hostCount: number
 }
 
 export interface JoinWrite {

@@ -115,28 +115,34 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
     if (sessions.length === 0) return
     void fanOut(event, sessions).catch((err) => log(err, 'meeting event fan-out'))
   }
+  /** Who arrived, as others see it: from the event itself (identity, grants); read back only for an event without them. */
+  const arrival = async (event: Extract<MeetingEvent, { type: 'participant-admitted' | 'participant-waiting' }>) => {
+    const meeting = await ctx.meetings.recent(event.meetingId)
+    const stored = event.identity === undefined ? await ctx.meetings.participant(event.meetingId, event.participantId) : undefined
+    const who = stored ?? { id: event.participantId, identity: event.identity ?? event.participantId, role: event.role, ...(event.grants === undefined ? {} : { grants: event.grants }) }
+    return summaryOf(who, meeting)
+  }
   const fanOut = async (event: MeetingEvent, sessions: SignalSession[]) => {
     const admitted = sessions.filter((s) => s.state === 'admitted')
     const by = 'by' in event && event.by !== undefined ? event.by : 'tenant'
     switch (event.type) {
       case 'participant-admitted': {
-        const meeting = await ctx.meetings.get(event.meetingId)
-        const p = (await ctx.meetings.participants(event.meetingId)).find((x) => x.id === event.participantId)
         const own = sessions.find((s) => s.participantId === event.participantId)
         for (const s of sessions) if (s.participantId === event.participantId && s.state === 'waiting') await s.admittedByHost()
-        const summary = own && own.state === 'admitted' ? own.summary() : summaryOf(p ?? { id: event.participantId, identity: event.participantId, role: event.role }, meeting)
-        for (const s of admitted) {
-          if (s.participantId === event.participantId) continue
+        const others = admitted.filter((s) => s.participantId !== event.participantId)
+        if (others.length === 0) return
+        const summary = own && own.state === 'admitted' ? own.summary() : await arrival(event)
+        for (const s of others) {
           s.send({ type: 'participant-joined', participant: summary })
           if (event.by !== undefined && s.isHostRole) s.send({ type: 'participant-admitted', participantId: event.participantId, by: event.by })
         }
         return
       }
       case 'participant-waiting': {
-        const meeting = await ctx.meetings.get(event.meetingId)
-        const p = (await ctx.meetings.participants(event.meetingId)).find((x) => x.id === event.participantId)
-        const summary = summaryOf(p ?? { id: event.participantId, identity: event.participantId, role: event.role }, meeting)
-        for (const s of admitted) if (s.isHostRole) s.send({ type: 'participant-waiting', participant: summary, reason: event.reason })
+        const hosts = admitted.filter((s) => s.isHostRole)
+        if (hosts.length === 0) return
+        const summary = await arrival(event)
+        for (const s of hosts) s.send({ type: 'participant-waiting', participant: summary, reason: event.reason })
         return
       }
       case 'participant-denied':

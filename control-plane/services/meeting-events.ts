@@ -22,6 +22,9 @@ interface Base {
 /** A participant id when a host acted over signaling; absent when the tenant's backend did (HTTP). */
 type By = { readonly by?: string }
 
+/** Who arrived (identity, a host's grants), so listeners need not read the participant back. */
+type Who = { readonly identity?: string; readonly grants?: Readonly<Record<string, boolean>> }
+
 export type MeetingEvent =
   | (Base & { readonly type: 'meeting-created'; readonly tenantId: string })
   | (Base & By & { readonly type: 'meeting-updated'; readonly settings: MeetingSecuritySettings; readonly version: number })
@@ -31,8 +34,8 @@ export type MeetingEvent =
   | (Base & By & { readonly type: 'meeting-ended' })
   /** Close the participant's socket; relays already got its revocation. */
   | (Base & By & { readonly type: 'participant-removed'; readonly participantId: string; readonly banned: boolean })
-  | (Base & { readonly type: 'participant-waiting'; readonly participantId: string; readonly role: ParticipantRole; readonly reason: 'waiting_room' | 'host_not_present' })
-  | (Base & { readonly type: 'participant-admitted'; readonly participantId: string; readonly role: ParticipantRole; readonly by?: string })
+  | (Base & Who & { readonly type: 'participant-waiting'; readonly participantId: string; readonly role: ParticipantRole; readonly reason: 'waiting_room' | 'host_not_present' })
+  | (Base & Who & { readonly type: 'participant-admitted'; readonly participantId: string; readonly role: ParticipantRole; readonly by?: string })
   | (Base & By & { readonly type: 'participant-denied'; readonly participantId: string })
   | (Base & { readonly type: 'participant-left'; readonly participantId: string })
   /** Managed key mode: someone left or was removed, the media key must change. */

@@ -84,6 +84,8 @@ export interface JoinRequest {
   readonly address: string
   /** The meeting of the URL the socket opened, when it names one. */
   readonly meetingId?: string
+  /** false: the client sent no public key, so a managed-key meeting refuses it (SR_PUBLIC_KEY_REQUIRED) before anything is stored. */
+  readonly hasPublicKey?: boolean
 }
 
 export interface Admission {
@@ -114,6 +116,9 @@ export interface MeetingServiceOptions {
   readonly relaysPerParticipant?: number
 }
 
+/** Meeting records remembered per node (most recently read first out when full). */
+const RECORDS_KEPT = 4096
+
 const UNKNOWN_PLACE: GeoResult = Object.freeze({ country: null, source: 'unknown' })
 
 /** A refused residency decision: the catalogue error plus the verdict's reason for metrics and audit. */
@@ -136,6 +141,8 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   readonly #now: () => number
   #subscription: Subscription | undefined
   #closed = false
+  /** The meeting records this node read last, by id: reused when a write reports the same version. */
+  readonly #records = new Map<string, MeetingRecord>()
 
   constructor(options: MeetingServiceOptions) {
     super()
@@ -206,7 +213,25 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     this.assertHomedHere(meetingId)
     const record = await this.#state.meetings.get(meetingId)
     if (!record || (tenantId !== undefined && record.tenantId !== tenantId)) throw sovereignError('SR_MEETING_NOT_FOUND')
+    this.#remember(record)
     return toMeeting(record)
+  }
+
+  /**
+   * The meeting as this node last read it, kept current by the region's meeting events
+   * (updated, locked, unlocked and ended drop it); read when not known. For what is
+   * shown to participants (capability summaries), never for admission decisions.
+   */
+  async recent(meetingId: string): Promise<Meeting> {
+    const known = this.#records.get(meetingId)
+    return known ? toMeeting(known) : this.get(meetingId)
+  }
+
+  /** One participant of a meeting homed here, as stored (the signaling layer's view of a socket's peer). */
+  async participant(meetingId: string, participantId: string): Promise<Participant | undefined> {
+    this.#assertOpen()
+    this.assertHomedHere(meetingId)
+    return this.#state.meetings.getParticipant(meetingId, participantId)
   }
 
   async update(meetingId: string, actor: Actor, input: UpdateMeetingInput): Promise<Meeting> {
@@ -327,16 +352,20 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     }
     const meetingId = claims.meetingId
     this.assertHomedHere(meetingId)
-    const record = await this.#state.meetings.get(meetingId)
-    if (!record || record.tenantId !== claims.tenantId) return { outcome: 'denied', code: 'SR_MEETING_NOT_FOUND', claims }
-    const meeting = toMeeting(record)
     const participantId = participantIdFor(meetingId, claims.identity)
-    const everyone = await this.#state.meetings.listParticipants(meetingId)
-    const others = everyone.filter((p) => p.id !== participantId)
-    const admitted = others.filter((p) => p.status === 'admitted')
+    // One atomic read: the record, this participant's earlier entry, and how many are admitted and host (never the whole history).
+    const view = await this.#state.meetings.admissionView(meetingId, participantId)
+    if (!view || view.meeting.tenantId !== claims.tenantId) return { outcome: 'denied', code: 'SR_MEETING_NOT_FOUND', claims }
+    const record = view.meeting
+    this.#remember(record)
+    // Managed key mode seals the media key to the participant's public key: refused before anything is stored.
+    if (request.hasPublicKey === false && record.settings.keyMode === 'managed') return { outcome: 'denied', code: 'SR_PUBLIC_KEY_REQUIRED', claims }
+    const meeting = toMeeting(record)
+    const previous = view.previous
+    const wasAdmitted = previous?.status === 'admitted'
+    const wasHosting = wasAdmitted && (previous.role === 'host' || previous.role === 'co-host')
     const where = this.#options.geo?.lookup(request.address) ?? UNKNOWN_PLACE
     const attendee = this.#policy.attendee(record.attendeePolicy, where)
-    const previous = everyone.find((p) => p.id === participantId)
     const decision = decideAdmission({
       id: meetingId,
       ended: record.status === 'ended',
@@ -347,10 +376,12 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       joinBeforeHost: record.settings.joinBeforeHost,
       allowRejoinAfterRemoval: record.settings.allowRejoinAfterRemoval,
       capacity: record.settings.capacity,
-      admittedCount: admitted.length,
-      hostPresent: admitted.some((p) => p.role === 'host' || p.role === 'co-host'),
-      removedIdentities: new Set(everyone.filter((p) => p.status === 'removed').map((p) => p.identity)),
-      admittedIdentities: new Set(previous?.status === 'admitted' ? [previous.identity] : []),
+      // The others: a reconnecting participant does not count against itself.
+      admittedCount: view.admittedCount - (wasAdmitted ? 1 : 0),
+      hostPresent: view.hostCount - (wasHosting ? 1 : 0) > 0,
+      // Participant ids derive from the identity, so this identity's earlier entry is the only one that can say removed or admitted.
+      removedIdentities: new Set(previous?.status === 'removed' ? [claims.identity] : []),
+      admittedIdentities: new Set(wasAdmitted ? [claims.identity] : []),
     }, {
       meetingId, identity: claims.identity, role: claims.role, attendee,
       ...(request.passcode === undefined ? {} : { passcode: request.passcode }),
@@ -364,22 +395,34 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     const participant: Participant = {
       id: participantId, identity: claims.identity, role: claims.role, status: decision.outcome === 'admit' ? 'admitted' : 'waiting',
       addresses: [request.address], node: this.nodeId, joinedAt: this.#now(), ...(where.country ? { country: where.country } : {}),
+      // A host's grants and revokes outlive the socket: a reconnect keeps them.
+      ...(previous?.grants === undefined ? {} : { grants: previous.grants }),
     }
+    // The relays are read while the participant is written: the welcome needs both, neither needs the other.
+    const relays = decision.outcome === 'admit' ? this.#relaysOf(meeting) : undefined
+    relays?.catch(() => undefined) // awaited below; a refused write must not leave it unhandled
     // Capacity is checked again atomically by the store: two joins racing for the last seat cannot both win.
-    const put = await this.#state.meetings.putParticipant(meetingId, participant, { allowBanned: record.settings.allowRejoinAfterRemoval, capacity: record.settings.capacity })
+    const put = await this.#state.meetings.joinParticipant(meetingId, participant, { allowBanned: record.settings.allowRejoinAfterRemoval, capacity: record.settings.capacity })
     if (!put.ok) {
       const code = put.refusal === 'banned' ? 'SR_REMOVED_CANNOT_REJOIN' : put.refusal === 'ended' ? 'SR_MEETING_ENDED' : put.refusal === 'full' ? 'SR_MEETING_FULL' : 'SR_MEETING_NOT_FOUND'
       await this.#audit(meetingId, { kind: 'admission', allow: false, reason: auditReasonOf(code), detail: code, participantId, ...place })
       return { outcome: 'denied', code, claims }
     }
+    const identity = { identity: participant.identity, ...(participant.grants === undefined ? {} : { grants: participant.grants }) }
     if (decision.outcome === 'wait') {
-      await this.#audit(meetingId, { kind: 'waiting', allow: true, reason: decision.reason, detail: attendee.reason, participantId, ...place })
-      await this.#publish({ type: 'participant-waiting', meetingId, participantId, role: participant.role, reason: decision.reason })
+      await Promise.all([
+        this.#audit(meetingId, { kind: 'waiting', allow: true, reason: decision.reason, detail: attendee.reason, participantId, ...place }),
+        this.#publish({ type: 'participant-waiting', meetingId, participantId, role: participant.role, reason: decision.reason, ...identity }),
+      ])
       return { outcome: 'waiting', claims, participant, meeting, reason: decision.reason }
     }
-    await this.#audit(meetingId, { kind: 'admission', allow: true, reason: attendee.reason, detail: 'admitted', participantId, ...place })
-    await this.#publish({ type: 'participant-admitted', meetingId, participantId, role: participant.role })
-    return { outcome: 'admitted', claims, ...(await this.#admission(meeting, participant, where)) }
+    // Sent together, in this order (one connection keeps it): the admission, the event, then each relay issued.
+    const [, , admission] = await Promise.all([
+      this.#audit(meetingId, { kind: 'admission', allow: true, reason: attendee.reason, detail: 'admitted', participantId, ...place }),
+      this.#publish({ type: 'participant-admitted', meetingId, participantId, role: participant.role, ...identity }),
+      relays!.then((live) => this.#admission(meeting, participant, where, live, put.value.admitted)),
+    ])
+    return { outcome: 'admitted', claims, ...admission }
   }
 
   /** A host lets a waiting participant in. The node holding its socket then calls `welcome`. */
@@ -390,7 +433,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     const outcome = await this.#state.meetings.setParticipantStatus(meetingId, participantId, 'admitted', { allowBanned: meeting.settings.allowRejoinAfterRemoval, capacity: meeting.settings.capacity })
     if (!outcome.ok) throw refusalError(outcome.refusal)
     await this.#audit(meetingId, { kind: 'admission', allow: true, reason: 'admitted_by_host', detail: 'admitted by host', participantId, ...byOf(actor) })
-    await this.#publish({ type: 'participant-admitted', meetingId, participantId, role: waiting.role, ...byOf(actor) })
+    await this.#publish({ type: 'participant-admitted', meetingId, participantId, role: waiting.role, identity: waiting.identity, ...(waiting.grants === undefined ? {} : { grants: waiting.grants }), ...byOf(actor) })
     return { ...waiting, status: 'admitted' }
   }
 
@@ -411,22 +454,35 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     const participant = await this.#state.meetings.getParticipant(meetingId, participantId)
     if (!participant || participant.status !== 'admitted') throw sovereignError('SR_UNKNOWN_PARTICIPANT')
     const where = participant.addresses[0] === undefined ? UNKNOWN_PLACE : this.#options.geo?.lookup(participant.addresses[0]) ?? UNKNOWN_PLACE
-    return this.#admission(meeting, participant, where)
+    const [relays, admitted] = await Promise.all([this.#relaysOf(meeting), this.#state.meetings.listAdmitted(meetingId)])
+    return this.#admission(meeting, participant, where, relays, admitted)
+  }
+
+  /** A host grants or revokes a capability: stored with the participant, so its next socket keeps it. */
+  async grant(meetingId: string, participantId: string, capability: CapabilityName, grant: boolean): Promise<Participant> {
+    this.#assertOpen()
+    this.assertHomedHere(meetingId)
+    const outcome = await this.#state.meetings.setGrant(meetingId, participantId, capability, grant)
+    if (!outcome.ok) throw refusalError(outcome.refusal)
+    return outcome.value
   }
 
   /** The socket closed: the participant leaves, its address leaves the endpoint set. */
   async leave(meetingId: string, participantId: string): Promise<void> {
     this.assertHomedHere(meetingId)
-    const before = await this.#state.meetings.getParticipant(meetingId, participantId)
-    if (!before || before.status === 'left' || before.status === 'removed') return
-    const outcome = await this.#state.meetings.setParticipantStatus(meetingId, participantId, 'left')
-    if (!outcome.ok && outcome.refusal !== 'ended') throw refusalError(outcome.refusal)
-    await this.#audit(meetingId, { kind: 'leave', allow: true, reason: 'home_region', participantId })
-    await this.#publish({ type: 'participant-left', meetingId, participantId })
-    const meeting = await this.#state.meetings.get(meetingId)
-    if (meeting?.settings.keyMode === 'managed' && before.status === 'admitted' && meeting.status !== 'ended') {
-      await this.#publish({ type: 'key-rotation-needed', meetingId, reason: 'participant-left' })
+    // One atomic step: only a waiting or admitted participant leaves; leaving twice, or after removal, changes nothing.
+    const outcome = await this.#state.meetings.leaveParticipant(meetingId, participantId)
+    if (!outcome.ok) {
+      if (outcome.refusal === 'unknown_participant' || outcome.refusal === 'not_found') return
+      throw refusalError(outcome.refusal)
     }
+    const meeting = await this.#recordAt(meetingId, outcome.value.meetingVersion)
+    const rotate = meeting?.settings.keyMode === 'managed' && outcome.value.previous === 'admitted' && meeting.status !== 'ended'
+    await Promise.all([
+      this.#audit(meetingId, { kind: 'leave', allow: true, reason: 'home_region', participantId }),
+      this.#publish({ type: 'participant-left', meetingId, participantId }),
+      rotate ? this.#publish({ type: 'key-rotation-needed', meetingId, reason: 'participant-left' }) : undefined,
+    ])
   }
 
   // ---- events -----------------------------------------------------------------------
@@ -453,11 +509,17 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
 
   // ---- internals --------------------------------------------------------------------
 
-  async #admission(meeting: Meeting, participant: Participant, where: GeoResult): Promise<Admission> {
-    const config = this.config
+  /** Live relays of the meeting's allowed regions (read concurrently). */
+  async #relaysOf(meeting: Meeting): Promise<LiveRelay[]> {
     const lists = await Promise.all(meeting.allowedRegions.map((r) => this.#liveRelays(r)))
+    return lists.flat()
+  }
+
+  /** Relays chosen and TURN credentials minted for an admitted participant; `participants`: the admitted, itself included. */
+  async #admission(meeting: Meeting, participant: Participant, where: GeoResult, relays: readonly LiveRelay[], participants: Participant[]): Promise<Admission> {
+    const config = this.config
     const choice = selectRelays({
-      relays: lists.flat(), allowedRegions: meeting.allowedRegions, regions: regionsOf(config),
+      relays, allowedRegions: meeting.allowedRegions, regions: regionsOf(config),
       ...(where.location ? { near: where.location } : {}), max: this.#options.relaysPerParticipant ?? 2,
     })
     const iceServers: IceServerShape[] = []
@@ -469,15 +531,16 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       if (urls.length === 0) continue
       iceServers.push({ urls, username: credential.username, credential: credential.password, expiresAt: credential.expiresAt })
     }
-    // One entry per relay handed out: the report counts issuances by relay (and region).
+    // One entry per relay handed out: the report counts issuances by relay (and region). Sent together, in order.
+    const writes: Promise<void>[] = []
     if (choice.relays.length === 0) {
-      await this.#audit(meeting.id, { kind: 'relay-issued', allow: false, reason: choice.verdict.reason, participantId: participant.id, detail: 'no relay' })
+      writes.push(this.#audit(meeting.id, { kind: 'relay-issued', allow: false, reason: choice.verdict.reason, participantId: participant.id, detail: 'no relay' }))
     }
     for (const relay of choice.relays) {
-      await this.#audit(meeting.id, { kind: 'relay-issued', allow: true, reason: relay.region === meeting.homeRegion ? 'home_region' : 'in_jurisdiction', participantId: participant.id, relayId: relay.id, detail: relay.region })
+      writes.push(this.#audit(meeting.id, { kind: 'relay-issued', allow: true, reason: relay.region === meeting.homeRegion ? 'home_region' : 'in_jurisdiction', participantId: participant.id, relayId: relay.id, detail: relay.region }))
     }
-    if (!choice.verdict.allow) await this.#publish({ type: 'refused', meetingId: meeting.id, reason: choice.verdict.reason, kind: 'relay-issued' })
-    const participants = (await this.#state.meetings.listParticipants(meeting.id)).filter((p) => p.status === 'admitted')
+    if (!choice.verdict.allow) writes.push(this.#publish({ type: 'refused', meetingId: meeting.id, reason: choice.verdict.reason, kind: 'relay-issued' }))
+    await Promise.all(writes)
     return { participant, meeting, iceServers, participants }
   }
 
@@ -514,7 +577,22 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   }
 
   #emit(event: MeetingEvent): void {
+    if (event.type === 'meeting-updated' || event.type === 'meeting-locked' || event.type === 'meeting-unlocked' || event.type === 'meeting-ended') this.#records.delete(event.meetingId)
     ;(this.emit as (type: string, event: MeetingEvent) => boolean)(event.type, event)
+  }
+
+  #remember(record: MeetingRecord): void {
+    if (!this.#records.has(record.id) && this.#records.size >= RECORDS_KEPT) this.#records.delete(this.#records.keys().next().value!)
+    this.#records.set(record.id, record)
+  }
+
+  /** The record at `version`: the one read last when it is that version (every change bumps it), else a fresh read. */
+  async #recordAt(meetingId: string, version: number): Promise<MeetingRecord | undefined> {
+    const known = this.#records.get(meetingId)
+    if (known?.version === version) return known
+    const fresh = await this.#state.meetings.get(meetingId)
+    if (fresh) this.#remember(fresh)
+    return fresh
   }
 
   #assertOpen(): void {

@@ -13,7 +13,7 @@ import { homeRegionOf, isMeetingId } from '../../state/meeting-id.js'
 import { isSovereignError } from '../errors.js'
 import type { ClientMessageShape, HostCommandMessage, JoinMessage, RequestMessage, SignalMessage } from '../protocol/client-messages.js'
 import { decodeClientMessage, encodeServerMessage } from '../protocol/codec.js'
-import type { CapabilityName, ParticipantSummaryShape, RoleName, SealedKeyMessage } from '../protocol/common.js'
+import { CAPABILITIES, type CapabilityName, type ParticipantSummaryShape, type RoleName, type SealedKeyMessage } from '../protocol/common.js'
 import { CLOSE_CODES, closeCodeOf, ERROR_CODES, type ErrorCode } from '../protocol/error-codes.js'
 import type { MeetingSettingsShape, ServerMessageShape, WelcomeMessage } from '../protocol/server-messages.js'
 import { capabilitiesOf, decideHostCommand, decideRequest, type CapabilityHolder, type CapabilitySettings } from '../security/capabilities.js'
@@ -222,15 +222,14 @@ export class SignalSession {
         this.end(CLOSE_CODES.redirect, 'redirect')
         return
       }
-      // Managed key mode needs a public key to seal to: refuse before anything is stored.
-      if (join.publicKey === undefined) {
-        const meeting = await this.#deps.meetings.get(named).catch(() => undefined)
-        if (meeting?.settings.keyMode === 'managed') return this.#deny('SR_PUBLIC_KEY_REQUIRED', started)
-      }
     }
     let result
     try {
-      result = await this.#deps.meetings.join({ token: join.token, address: this.address, ...(join.passcode === undefined ? {} : { passcode: join.passcode }) })
+      // Managed key mode needs a public key to seal to: join refuses it (before anything is stored) when there is none.
+      result = await this.#deps.meetings.join({
+        token: join.token, address: this.address, hasPublicKey: join.publicKey !== undefined,
+        ...(join.passcode === undefined ? {} : { passcode: join.passcode }),
+      })
     } catch (err) {
       if (isSovereignError(err) && (err.code === 'SR_REDIRECT_HOME_REGION' || err.code === 'SR_MEETING_NOT_FOUND')) return this.#deny('SR_MEETING_NOT_FOUND', started)
       throw err
@@ -243,7 +242,7 @@ export class SignalSession {
     this.#role = claims.role
     this.#displayName = join.displayName ?? claims.displayName ?? claims.identity
     this.#publicKey = join.publicKey
-    this.#holder = { role: claims.role, granted: new Set(claims.capabilities), revoked: new Set() }
+    this.#holder = holderOf(claims.role, claims.capabilities, result.participant.grants)
     this.#settings = result.meeting.settings
     this.#deps.register(this)
     this.#deps.metrics.joinSeconds.observe((this.#deps.now() - started) / 1000)
@@ -252,8 +251,8 @@ export class SignalSession {
       this.#deps.metrics.joins.inc({ outcome: 'waiting' })
       this.send({ type: 'waiting', participantId: result.participant.id, reason: result.reason })
       // A host on another node may have admitted us before we were registered: look again.
-      const now = await this.#deps.meetings.participants(claims.meetingId).catch(() => [] as Participant[])
-      if (now.find((p) => p.id === result.participant.id)?.status === 'admitted') await this.admittedByHost()
+      const now = await this.#deps.meetings.participant(claims.meetingId, result.participant.id).catch(() => undefined)
+      if (now?.status === 'admitted') await this.admittedByHost()
       return
     }
     this.#state = 'admitted'
@@ -293,8 +292,7 @@ export class SignalSession {
     const meetingId = this.#meetingId
     let targetAdmitted = false
     if (signal.to !== 'all' && signal.to !== this.#participantId) {
-      const everyone = await this.#deps.meetings.participants(meetingId)
-      targetAdmitted = everyone.some((p) => p.id === signal.to && p.status === 'admitted')
+      targetAdmitted = (await this.#deps.meetings.participant(meetingId, signal.to))?.status === 'admitted'
     }
     if (signal.kind === 'offer' || signal.kind === 'answer') this.#settings = (await this.#deps.meetings.get(meetingId)).settings
     const decision = decideSignal({ ...this.#holder, participantId: this.#participantId }, signal, this.#settings!, { isAdmitted: (id) => id === signal.to && targetAdmitted })
@@ -313,7 +311,7 @@ export class SignalSession {
     const actorId = this.#participantId
     let target: (Participant & { state: 'admitted' | 'waiting' | 'absent' }) | undefined
     if ('participantId' in command) {
-      const p = (await this.#deps.meetings.participants(meetingId)).find((x) => x.id === command.participantId)
+      const p = await this.#deps.meetings.participant(meetingId, command.participantId)
       target = p ? { ...p, state: p.status === 'admitted' ? 'admitted' : p.status === 'waiting' ? 'waiting' : 'absent' } : undefined
     }
     const meeting = await this.#deps.meetings.get(meetingId)
@@ -335,6 +333,8 @@ export class SignalSession {
         case 'end': await this.#deps.meetings.end(meetingId, actor); return
         case 'grant':
         case 'revoke':
+          // Stored first, so a reconnect keeps it; then the socket holding the participant applies it.
+          await this.#deps.meetings.grant(meetingId, command.participantId, command.capability, command.command === 'grant')
           await this.#deps.publish({ t: 'grant', meetingId, participantId: command.participantId, capability: command.capability, grant: command.command === 'grant', by: actorId })
           return
       }
@@ -360,6 +360,20 @@ export class SignalSession {
   }
 }
 
+const isCapabilityName = (name: string): name is CapabilityName => (CAPABILITIES as readonly string[]).includes(name)
+
+/** Rights from the token, then a host's stored grants and revokes on top (the latest host decision wins). */
+export function holderOf(role: RoleName, fromToken: readonly CapabilityName[], grants: Readonly<Record<string, boolean>> | undefined): CapabilityHolder {
+  const granted = new Set(fromToken)
+  const revoked = new Set<CapabilityName>()
+  for (const [name, grant] of Object.entries(grants ?? {})) {
+    if (!isCapabilityName(name)) continue
+    if (grant) granted.add(name)
+    else { granted.delete(name); revoked.add(name) }
+  }
+  return { role, granted, revoked }
+}
+
 /** The meeting id a token names, read WITHOUT verifying it: used only to route (redirect), never trusted. */
 export function meetingIdOf(token: string): string | undefined {
   try {
@@ -379,10 +393,10 @@ export function settingsOf(meeting: Meeting): MeetingSettingsShape {
   }
 }
 
-/** A participant as others see it; rights from the meeting defaults (grants live with the holder's socket). */
-export function summaryOf(p: Pick<Participant, 'id' | 'identity' | 'role'>, meeting: Pick<Meeting, 'settings'>): ParticipantSummaryShape {
+/** A participant as others see it: rights from the meeting defaults and a host's stored grants (token rights live with the holder's socket). */
+export function summaryOf(p: Pick<Participant, 'id' | 'identity' | 'role' | 'grants'>, meeting: Pick<Meeting, 'settings'>): ParticipantSummaryShape {
   return {
     participantId: p.id, displayName: p.identity.slice(0, 64) || 'participant', role: p.role,
-    capabilities: capabilitiesOf({ role: p.role, granted: new Set(), revoked: new Set() }, meeting.settings),
+    capabilities: capabilitiesOf(holderOf(p.role, [], p.grants), meeting.settings),
   }
 }

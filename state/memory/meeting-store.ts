@@ -183,7 +183,7 @@ export function createMemoryMeetingStore(mem: MemoryRegion, keys: KeyBuilder, gu
           meeting: toRecord(m),
           ...(own ? { previous: structuredClone({ ...own, status: m.statuses.get(participantId) ?? 'left' }) } : {}),
           admittedCount: m.admitted.size,
-          hostPresent: m.hosts.size > 0,
+          hostCount: m.hosts.size,
         }
       }),
     listAdmitted: (meetingId) =>

@@ -160,7 +160,7 @@ export function createRedisMeetingStore(conn: RedisConnection, keys: KeyBuilder,
           meeting,
           ...(own ? { previous: decodeParticipant(String(own), ownStatus === null ? null : String(ownStatus)) } : {}),
           admittedCount: Number(admitted),
-          hostPresent: Number(hosts) > 0,
+          hostCount: Number(hosts),
         }
       }),
     listAdmitted: (meetingId) =>
