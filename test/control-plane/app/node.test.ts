@@ -100,3 +100,31 @@ t.test('a node whose port is taken fails to start and leaves nothing running', a
   t.equal(signals.listenerCount('SIGHUP'), hups, 'the failed node stopped watching SIGHUP')
   t.equal(signals.listenerCount('SIGTERM'), 1, 'and registered no SIGTERM handler')
 })
+
+t.test('a node takes its media KEKs from the config, the deprecated SOVEREIGN_MEDIA_KEK only when the config lists none, and a reload adds them', async (t) => {
+  const kekPath = join(dir, 'kek.yaml')
+  await writeFile(kekPath, net.text)
+  const managed = (url: string) => fetch(`${url}/v1/meetings`, { method: 'POST', headers: { ...bearer(net.keys.acme), 'content-type': 'application/json' }, body: '{"region":"us-east","keyMode":"managed"}' })
+  const signals = new EventEmitter()
+  const bare = await startControlPlaneNode({ configPath: kekPath, region: 'us-east', nodeId: 'us-node-k1', listen: '127.0.0.1:0', signals, logger: false, prefix: net.prefix, env: {} })
+  const legacy = await startControlPlaneNode({ configPath: kekPath, region: 'us-east', nodeId: 'us-node-k2', listen: '127.0.0.1:0', signals: new EventEmitter(), logger: false, prefix: net.prefix, env: { SOVEREIGN_MEDIA_KEK: 'a-legacy-kek-from-the-environment' } })
+  t.teardown(async () => {
+    await Promise.all([bare.close(), legacy.close()])
+  })
+  t.equal((await managed(bare.url)).status, 422, 'no KEK anywhere: managed mode is refused')
+  t.equal((await managed(legacy.url)).status, 201, 'the environment variable still works when the config lists none')
+
+  const before = bare.config()
+  const changed = new Promise<void>((resolve) => {
+    const check = () => (bare.config() !== before ? resolve() : setImmediate(check))
+    check()
+  })
+  const withKek = net.text.replace('relaySecrets: [{ id: us-a, value: us-east-relay-secret-for-tests }]', 'relaySecrets: [{ id: us-a, value: us-east-relay-secret-for-tests }]\n    mediaKeks: [{ id: us-kek-1, value: us-east-media-kek-for-tests }]')
+  t.not(withKek, net.text, 'the test network has the line the KEK goes after')
+  await writeFile(`${kekPath}.tmp`, withKek)
+  await rename(`${kekPath}.tmp`, kekPath)
+  signals.emit('SIGHUP')
+  await changed
+  const created = await managed(bare.url)
+  t.equal(created.status, 201, 'after a reload with mediaKeks the region accepts managed meetings')
+})
