@@ -4,6 +4,7 @@ import { ConfigStore } from '../../config/config-store.js'
 import { startRegionRelay } from '../../relay/region/region-relay.js'
 import { startRelayNode, type RelayNode, type RelayNodeOptions } from '../../relay/relay-node.js'
 import { formatHostPort } from '../../relay/node/host-port.js'
+import { registerRelayDrain, type DrainIo } from './relay-drain.js'
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
 
@@ -46,9 +47,13 @@ interface RelayFlags {
   statePrefix?: string
 }
 
-/** `sovereign relay`: the TURN relay node, standalone from flags or a member of a region with --config/--region/--id. */
-export function registerRelay(program: Command): void {
-  program
+/**
+ * `sovereign relay`: the TURN relay node, standalone from flags or a member of a region with
+ * --config/--region/--id; `sovereign relay drain|undrain <relayId>` (relay-drain.ts) drain one
+ * through its region's control plane.
+ */
+export function registerRelay(program: Command, drainIo?: DrainIo): void {
+  const relay = program
     .command('relay')
     .description('run a TURN relay node (standalone from flags: a drop-in TURN server with TURN REST credentials)')
     .option('--listen <host:port>', 'UDP and TCP listen address, IPv6 as [::1]:3478 (repeatable)', collect, [])
@@ -106,6 +111,7 @@ export function registerRelay(program: Command): void {
       process.on('SIGHUP', () => console.log('sovereign relay: SIGHUP ignored — a standalone relay has no config file to reload (restart with new --secret flags, old one listed second)'))
       await runUntilSignalled(node, { termGraceSeconds: flags.grace ?? 30, interruptGraceSeconds: flags.interruptGrace })
     })
+  registerRelayDrain(relay, drainIo)
 }
 
 export function announce(node: RelayNode, o: RelayNodeOptions): void {
