@@ -15,7 +15,11 @@
  * answering the first message with one JSON message; the same loop drives it with a raw
  * `ws` client (it does not speak sovereign.signal.v1).
  *
- *   npx tsx loadtest/bench-join.ts [--seconds 8] [--warmup 2] [--concurrency 32] [--meetings 50]
+ * Redis commands per join are INFO commandstats deltas of the Redis used (server-wide: on
+ * the shared 127.0.0.1:6379 they include everyone else's traffic; `--redis` points the
+ * benchmark at a private redis-server for exact counts).
+ *
+ *   npx tsx loadtest/bench-join.ts [--seconds 8] [--warmup 2] [--concurrency 32] [--meetings 50] [--redis redis://127.0.0.1:6379]
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
@@ -43,6 +47,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '32' },
     meetings: { type: 'string', default: '50' },
+    redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
   },
 })
 const SECONDS = Number(args.seconds)
@@ -52,7 +57,7 @@ const MEETINGS = Number(args.meetings)
 const TARGET_JOINS_PER_SECOND = 2000
 const TARGET_P99_MS = 50
 
-const REDIS = 'redis://127.0.0.1:6379'
+const REDIS = args.redis
 const REGION = 'eu-central'
 const TENANT = 'bench'
 const tokenSecret = `bench-token-secret-${randomBytes(12).toString('hex')}`
@@ -63,7 +68,9 @@ regions:
   - id: ${REGION}
     country: DE
     location: { lat: 50.1, lon: 8.7 }
-    controlPlane: { url: "http://127.0.0.1:18080" }
+    # Every join of the generator comes from 127.0.0.1: lift the per-address join limit (a real
+    # join storm comes from many addresses; the limit is per address and node).
+    controlPlane: { url: "http://127.0.0.1:18080", limits: { signaling: { joinsPerAddress: { perSecond: 10000, burst: 100000 } } } }
     redis: { url: "${REDIS}" }
     relaySecrets: [ { id: eu1, value: "eu-central-bench-relay-secret-0001" } ]
     relays: []
@@ -93,6 +100,8 @@ interface Phase {
   /** CPU seconds over the whole phase per process, and Redis commands processed (server-wide). */
   cpu: Record<string, number>
   redisCommands: number
+  /** Redis calls by command over the phase (INFO commandstats deltas). */
+  redisByCommand: Record<string, number>
   readonly firstFailure?: string
 }
 
@@ -126,7 +135,7 @@ async function drive(name: string, joinOnce: (i: number) => Promise<void>, concu
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
-  return { name, joins, failures, seconds, latency, completed, cpu: {}, redisCommands: 0, ...(firstFailure === undefined ? {} : { firstFailure }) }
+  return { name, joins, failures, seconds, latency, completed, cpu: {}, redisCommands: 0, redisByCommand: {}, ...(firstFailure === undefined ? {} : { firstFailure }) }
 }
 
 function startServer(argv: string[]): Promise<{ child: ChildProcess; ready: ServerReady }> {
@@ -158,14 +167,26 @@ async function redisCommandsProcessed(redis: Redis): Promise<number> {
   return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? 0)
 }
 
+/** Calls per command so far (`cmdstat_hget:calls=12,...`). */
+async function redisCommandStats(redis: Redis): Promise<Record<string, number>> {
+  const out: Record<string, number> = {}
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2])
+  return out
+}
+
 /** `drive` with the CPU seconds of each process and the Redis commands processed meanwhile. */
 async function measured(pids: Record<string, number>, redis: Redis, run: () => Promise<Phase>): Promise<Phase> {
   const meter = new CpuMeter(pids)
   const before = await redisCommandsProcessed(redis)
+  const statsBefore = await redisCommandStats(redis)
   meter.start()
   const phase = await run()
   phase.cpu = meter.stop()
   phase.redisCommands = (await redisCommandsProcessed(redis)) - before
+  for (const [command, calls] of Object.entries(await redisCommandStats(redis))) {
+    const delta = calls - (statsBefore[command] ?? 0)
+    if (delta > 0) phase.redisByCommand[command] = delta
+  }
   return phase
 }
 
@@ -232,6 +253,8 @@ async function main(): Promise<void> {
     for (const p of phases) {
       const per = (x: number | undefined) => (((x ?? 0) / p.completed) * 1000).toFixed(2)
       console.log(`  ${p.name}: server ${per(p.cpu.server)} ms, generator ${per(p.cpu.generator)} ms, redis ${per(p.cpu.redis)} ms, ${(p.redisCommands / p.completed).toFixed(1)} Redis commands/join; machine busy ${((p.cpu.machineBusy ?? 0) / (p.cpu.machineTotal ?? 1) * 100).toFixed(0)}%`)
+      const byCommand = Object.entries(p.redisByCommand).sort((a, b) => b[1] - a[1]).filter(([, n]) => n / p.completed >= 0.05)
+      if (byCommand.length > 0) console.log(`    Redis calls per join: ${byCommand.map(([c, n]) => `${c} ${(n / p.completed).toFixed(2)}`).join(', ')}`)
     }
     const [reference, ours] = phases as [Phase, Phase]
     const ourRate = ours.joins / ours.seconds
