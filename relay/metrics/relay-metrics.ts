@@ -29,6 +29,7 @@ export function relayMetrics(o: RelayMetricsOptions): RelayMetrics {
   const r = [registry]
   new Gauge({ name: `${P}allocations`, help: 'Current allocations', registers: r, collect() { this.set(server.table.size) } })
   new Gauge({ name: `${P}draining`, help: '1 while the relay refuses new allocations', registers: r, collect() { this.set(server.draining ? 1 : 0) } })
+  new Gauge({ name: `${P}capacity`, help: 'Allocations this relay accepts at most (--capacity, relays[].capacity)', registers: r, collect() { this.set(server.quotas.capacity) } })
   if (o.sockets) {
     const sockets = o.sockets
     new Gauge({ name: `${P}tcp_connections`, help: 'Open TCP client connections', registers: r, collect() { this.set(sockets().tcpConnections) } })

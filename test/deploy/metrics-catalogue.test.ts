@@ -29,7 +29,7 @@ function catalogueRows(): Array<{ name: string; type: string }> {
 }
 
 t.test('the live relay and control plane export the metrics the catalogue is about', async (t) => {
-  for (const name of ['sovereign_relay_allocations', 'sovereign_relay_permission_denied_total', 'sovereign_relay_revocation_latency_seconds', 'sovereign_relay_state_up', 'sovereign_cp_refusals_total', 'sovereign_cp_state_up']) {
+  for (const name of ['sovereign_relay_allocations', 'sovereign_relay_capacity', 'sovereign_relay_drain_requested', 'sovereign_relay_permission_denied_total', 'sovereign_relay_revocation_latency_seconds', 'sovereign_relay_state_up', 'sovereign_cp_refusals_total', 'sovereign_cp_state_up', 'sovereign_cp_fleet_relays', 'sovereign_cp_relay_selection_duration_seconds', 'sovereign_cp_relay_drain_requests_total']) {
     t.ok(exported.has(name), name)
   }
 })
@@ -84,6 +84,6 @@ t.test('Grafana panels use only metrics the code exports', async (t) => {
 t.test('the metrics METRICS.md lists as not exported yet are indeed absent (update the catalogue when they land)', async (t) => {
   const missing = read('deploy/METRICS.md').split(/^## Not exported yet/m)[1]!
   const names = [...missing.matchAll(/^- \*\*[^*]+\*\* \((?:e\.g\. )?`(sovereign_[a-z0-9_]+)/gm)].map((m) => m[1]!)
-  t.ok(names.length >= 3, names.join(', '))
+  t.ok(names.length >= 1, names.join(', '))
   for (const n of names) t.notOk(exported.has(n), `${n} is not exported yet`)
 })
