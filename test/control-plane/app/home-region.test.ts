@@ -10,7 +10,12 @@ t.teardown(async () => {
   await Promise.all([eu.close(), us.close()])
 })
 
-const euKeys = () => keysUnder(eu.state, `${net.prefix}:{eu-central*`)
+/**
+ * eu-central's keys, less its HTTP rate-limit counters: those count requests per API key
+ * or client address (a node answering a redirect did the work of reading the key) and
+ * hold nothing of a meeting or a request; the first test checks exactly that.
+ */
+const euKeys = async () => (await keysUnder(eu.state, `${net.prefix}:{eu-central*`)).filter((k) => !k.startsWith(eu.state.keys.rateLimit()))
 
 t.test('POST /v1/meetings asking another region is answered 307 to that region and nothing is stored here', async (t) => {
   const before = await euKeys()
@@ -20,6 +25,8 @@ t.test('POST /v1/meetings asking another region is answered 307 to that region a
   t.equal(res.json().code, 'SR_REDIRECT_HOME_REGION')
   t.equal(res.json().region, 'us-east')
   t.same(await euKeys(), before, 'the non-home region wrote nothing')
+  const counters = await keysUnder(eu.state, `${eu.state.keys.rateLimit()}*`)
+  t.same(counters.map((k) => k.slice(eu.state.keys.rateLimit().length)), ['k:acme:acme-1'], 'only the rate-limit counter of the API key, naming no meeting and no region')
   t.notMatch(res.body, /secret-passcode/, 'the body is not echoed')
 
   // Following the redirect by hand (same method, same body) creates it at home.
