@@ -118,7 +118,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       kpi('Meetings running', t.meetingsRunning, v.scope, '', 'meetings'),
       kpi('Participants', t.participantsAdmitted, 'admitted from ' + v.countries.length + ' countr' + (v.countries.length === 1 ? 'y' : 'ies'), '', 'participants'),
       kpi('Refusals', t.refusals, refusalsInFeed + ' in the live feed', t.refusals ? 'bad' : '', 'refusals'));
-    replace($('regions'), v.regions.map(regionCard));
+    replace($('regions'), fleetTable(v.regions));
     replace($('meetings'), v.meetings.length ? v.meetings.map(meetingCard) : h('div', { cls: 'empty', text: 'No meetings homed in ' + v.region + ' yet.' }));
     renderCountries(v.countries);
     $('updated').textContent = 'updated ' + clock(v.generatedAt) + 'Z';
@@ -129,36 +129,45 @@ export const DASHBOARD_JS = String.raw`'use strict';
     fill.style.width = Math.max(2, Math.round(load * 100)) + '%';
     return h('span', { cls: 'bar' + (load >= 0.9 ? ' high' : load >= 0.7 ? ' mid' : '') }, fill);
   }
-  function regionCard(r) {
-    var link = h('a', { href: r.dashboardUrl, text: r.here ? 'this dashboard' : 'dashboard \u2197' });
+  function regionRows(r) {
+    var link = h('a', { href: r.dashboardUrl, text: r.here ? 'this dashboard' : 'open its dashboard \u2197' });
     if (!r.here) link.addEventListener('click', function () { if (st.key) link.href = r.dashboardUrl + '#key=' + encodeURIComponent(st.key); });
-    var head = h('header', null,
+    var others = r.jurisdictions.filter(function (j) { return j !== r.country; });
+    var head = h('tr', { cls: 'region-row' }, h('td', { colspan: 9 }, h('div', { cls: 'region-head' },
       h('span', { cls: 'id', text: r.id }), h('span', { cls: 'cc', text: r.country }),
-      h('span', { cls: 'jur', text: r.jurisdictions.filter(function (j) { return j !== r.country; }).join(' \u00b7 ') }),
+      others.length ? h('span', { cls: 'jur', text: others.join(' \u00b7 ') }) : null,
       r.here ? h('span', { cls: 'tag here', text: 'HERE' }) : null,
       h('span', { cls: 'grow' }),
-      h('span', { cls: 'sum', text: r.available ? r.totals.relays + ' relays \u00b7 ' + r.totals.allocations + '/' + r.totals.capacity : '' }),
-      link);
-    if (!r.available) return h('div', { cls: 'region', 'data-region': r.id }, head, h('div', { cls: 'unavailable', text: 'registry unreadable: ' + (r.error || 'unknown error') }));
-    var body = r.relays.length === 0
-      ? h('div', { cls: 'empty', text: 'no live relays' })
-      : h('table', null,
-        h('thead', null, h('tr', null, h('th', { text: 'relay' }), h('th', { text: 'health' }), h('th', { text: 'allocations' }), h('th', { cls: 'num', text: 'cpu' }), h('th', { cls: 'num', text: 'traffic' }), h('th', { cls: 'num', text: 'carrying' }), h('th', { cls: 'num', text: 'beat' }))),
-        h('tbody', null, r.relays.map(function (x) {
-          return h('tr', { 'data-relay': x.id, 'data-health': x.health },
-            h('td', { cls: 'mono', title: x.udp.concat(x.tcp).join('  ') + '  v' + x.version, text: x.id }),
-            h('td', null, h('span', { cls: 'health', 'data-health': x.health, text: x.health })),
-            h('td', null, loadBar(x.load), h('span', { cls: 'loadtxt', text: x.allocations + '/' + x.capacity })),
-            h('td', { cls: 'num', text: pct(x.cpu) }),
-            h('td', { cls: 'num', text: rate(x.bytesPerSecond) }),
-            h('td', { cls: 'num', 'data-carrying': x.carrying, text: x.carrying }),
-            h('td', { cls: 'num', text: ago(x.beatAgeMs) }));
-        })));
-    return h('div', { cls: 'region' + (r.here ? ' here' : ''), 'data-region': r.id }, head, body);
+      h('span', { cls: 'sum', text: r.available ? r.totals.relays + ' relay' + (r.totals.relays === 1 ? '' : 's') + (r.totals.draining ? ' (' + r.totals.draining + ' draining)' : '') + ' \u00b7 ' + num(r.totals.allocations) + ' / ' + num(r.totals.capacity) + ' allocations' : '' }),
+      link)));
+    var rows = [head];
+    if (!r.available) rows.push(h('tr', null, h('td', { colspan: 9, cls: 'unavailable', text: 'registry unreadable: ' + (r.error || 'unknown error') })));
+    else if (r.relays.length === 0) rows.push(h('tr', null, h('td', { colspan: 9, cls: 'unavailable', text: 'no live relays: this region cannot carry media' })));
+    else r.relays.forEach(function (x) {
+      rows.push(h('tr', { 'data-relay': x.id, 'data-health': x.health },
+        h('td', { cls: 'mono relay-id', title: x.udp.concat(x.tcp).join('  '), text: x.id }),
+        h('td', null, h('span', { cls: 'health', 'data-health': x.health, text: x.health })),
+        h('td', null, loadBar(x.load), h('span', { cls: 'loadtxt', text: num(x.allocations) + ' / ' + num(x.capacity) })),
+        h('td', { cls: 'num', text: pct(x.cpu) }),
+        h('td', { cls: 'num', text: num(x.packetsPerSecond) + ' pkt/s' }),
+        h('td', { cls: 'num', text: rate(x.bytesPerSecond) }),
+        h('td', { cls: 'num', 'data-carrying': x.carrying, text: x.carrying }),
+        h('td', { cls: 'num', text: ago(x.beatAgeMs) }),
+        h('td', { cls: 'num muted', text: x.udp.concat(x.tcp)[0] || '' })));
+    });
+    return h('tbody', { cls: r.here ? 'here' : '', 'data-region': r.id }, rows);
+  }
+  function fleetTable(regions) {
+    return h('table', { cls: 'fleet' },
+      h('thead', null, h('tr', null, h('th', { text: 'relay' }), h('th', { text: 'health' }), h('th', { text: 'allocations' }), h('th', { cls: 'num', text: 'cpu' }),
+        h('th', { cls: 'num', text: 'packets' }), h('th', { cls: 'num', text: 'traffic' }), h('th', { cls: 'num', title: 'participants of this region\'s meetings with an allocation on it', text: 'carrying' }),
+        h('th', { cls: 'num', text: 'last beat' }), h('th', { cls: 'num', text: 'address' }))),
+      regions.map(regionRows));
   }
 
   function policyText(p) {
-    return (p.mode === 'allow' ? 'only ' : p.mode === 'block' ? 'block ' : p.mode + ' ') + (p.countries.length ? p.countries.join(' ') : '\u2014') + ' \u00b7 unknown ' + p.unknown;
+    if (p.mode === 'open' || p.countries.length === 0) return 'open to every country';
+    return (p.mode === 'allow' ? 'only ' : 'block ') + p.countries.join(' ') + ' \u00b7 unknown location: ' + p.unknown;
   }
   function relayChips(p) {
     var out = p.allocatedOn.map(function (id) { return h('span', { cls: 'tag solid', title: 'allocation on ' + id, 'data-allocated': id, text: id }); });
@@ -203,16 +212,26 @@ export const DASHBOARD_JS = String.raw`'use strict';
     }) : h('div', { cls: 'empty', text: 'nobody admitted right now' }));
   }
 
+  function titleOf(meetingId) {
+    var m = st.view && st.view.meetings.filter(function (x) { return x.id === meetingId; })[0];
+    return m && m.title ? m.title : shortId(meetingId);
+  }
+  function identityOf(meetingId, participantId) {
+    var m = st.view && st.view.meetings.filter(function (x) { return x.id === meetingId; })[0];
+    var p = m && m.participants.filter(function (x) { return x.id === participantId; })[0];
+    return p ? p.identity : participantId;
+  }
   function decisionItem(d, fresh) {
     var verdict = d.tone === 'allow' ? 'ALLOW' : d.tone === 'refusal' ? 'DENY' : 'REVOKE';
-    var who = [d.actor + (d.region ? ' (' + d.region + ')' : '')];
-    if (d.participantId) who.push(d.participantId);
+    var who = [];
     if (d.countries && d.countries.length) who.push(d.countries.join(','));
+    who.push(d.actor + (d.region && st.view && d.region !== st.view.region ? ' (' + d.region + ')' : ''));
+    if (d.participantId) who.push(identityOf(d.meetingId, d.participantId));
     return h('li', { cls: fresh ? 'new' : '', 'data-tone': d.tone, 'data-kind': d.kind, 'data-reason': d.reason, 'data-meeting': d.meetingId, title: d.detail || '' },
       h('span', { cls: 't', text: clock(d.at) }),
       h('span', { cls: 'v', text: verdict }),
       h('span', { cls: 'what' }, h('span', { cls: 'kind', text: d.kind }), h('span', { cls: 'reason', text: d.reason })),
-      h('span', { cls: 'sub' }, h('span', { cls: 'mono', text: shortId(d.meetingId) }), ' \u00b7 ' + who.join(' \u00b7 ') + (d.detail ? ' \u00b7 ' + d.detail : '')));
+      h('span', { cls: 'sub' }, h('span', { cls: 'mtitle', title: d.meetingId, text: titleOf(d.meetingId) }), ' \u00b7 ' + who.join(' \u00b7 ') + (d.detail ? ' \u00b7 ' + d.detail : '')));
   }
   function addDecisions(list, reset) {
     var feed = $('feed');

@@ -70,10 +70,10 @@ export const DASHBOARD_HTML = `<!doctype html>
     <div class="col-main">
       <section class="panel" id="fleet-panel">
         <h2>Relay fleet <span class="hint">live relays of every region, from each region's registry</span></h2>
-        <div id="regions" class="regions"></div>
+        <div id="regions"></div>
       </section>
       <section class="panel" id="meetings-panel">
-        <h2>Meetings <span class="hint" id="scope"></span></h2>
+        <h2>Meetings <span class="hint" id="scope"></span><span class="grow"></span><span class="legend">carried by: <span class="tag solid">allocation</span> <span class="tag dim">handed out</span></span></h2>
         <div id="meetings" class="meetings"></div>
       </section>
     </div>

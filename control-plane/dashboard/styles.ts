@@ -56,17 +56,21 @@ main { padding: 10px 16px 16px; }
 .panel > h2 { margin: 0; padding: 7px 10px; font-size: 11px; text-transform: uppercase; letter-spacing: .8px; color: var(--muted); border-bottom: 1px solid var(--line); display: flex; align-items: center; gap: 8px; background: var(--panel-2); }
 .panel > h2 .hint { text-transform: none; letter-spacing: 0; color: var(--faint); font-weight: 400; }
 .panel > h2 .grow { flex: 1; }
+.panel > h2 .legend { text-transform: none; letter-spacing: 0; font-weight: 400; color: var(--faint); display: inline-flex; gap: 4px; align-items: center; }
 .empty { padding: 12px 10px; color: var(--faint); }
 
-.regions { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 8px; padding: 8px; }
-.region { border: 1px solid var(--line); border-radius: 5px; background: var(--panel-2); }
-.region.here { border-color: rgba(76,194,255,.55); }
-.region header { display: flex; align-items: baseline; gap: 8px; padding: 6px 8px; border-bottom: 1px solid var(--line); }
-.region header .id { font-family: var(--mono); font-weight: 700; font-size: 12.5px; }
-.region header .cc { font-family: var(--mono); color: var(--muted); }
-.region header .jur { color: var(--faint); font-size: 11px; }
-.region header .grow { flex: 1; }
-.region header .sum { font-family: var(--mono); color: var(--muted); font-size: 11px; }
+.fleet th:first-child, .fleet td:first-child { padding-left: 12px; }
+.fleet .region-row td { background: var(--panel-2); border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); padding: 5px 12px; }
+.fleet tbody:first-of-type .region-row td { border-top: 0; }
+.fleet tbody.here .region-row td { box-shadow: inset 3px 0 0 var(--accent); }
+.region-head { display: flex; align-items: baseline; gap: 9px; }
+.region-head .id { font-family: var(--mono); font-weight: 700; font-size: 12.5px; }
+.region-head .cc { font-family: var(--mono); color: var(--muted); }
+.region-head .jur { color: var(--faint); font-size: 11px; }
+.region-head .grow { flex: 1; }
+.region-head .sum { font-family: var(--mono); color: var(--muted); font-size: 11px; }
+.fleet td.relay-id { padding-left: 24px; }
+.fleet td.unavailable { color: var(--bad); padding-left: 24px; }
 .tag { display: inline-block; padding: 0 6px; border-radius: 3px; font-size: 10.5px; font-weight: 700; letter-spacing: .3px; line-height: 17px; border: 1px solid var(--line-2); color: var(--muted); white-space: nowrap; }
 .tag.here { color: var(--accent); border-color: rgba(76,194,255,.5); }
 .tag.ok { color: var(--ok); border-color: rgba(61,220,132,.4); }
@@ -92,7 +96,6 @@ td.num, th.num { text-align: right; font-family: var(--mono); font-size: 11.5px;
 .bar.mid > span { background: var(--warn); }
 .bar.high > span { background: var(--bad); }
 .loadtxt { font-family: var(--mono); font-size: 11px; color: var(--muted); margin-left: 6px; }
-.region .unavailable { padding: 8px; color: var(--bad); }
 
 .meetings { display: flex; flex-direction: column; }
 .meeting { border-bottom: 1px solid var(--line); padding: 7px 10px 8px; }
@@ -141,6 +144,6 @@ td.num, th.num { text-align: right; font-family: var(--mono); font-size: 11.5px;
 .feed .what .reason { font-family: var(--mono); font-size: 11px; color: var(--text); margin-left: 6px; }
 .feed li[data-tone="refusal"] .reason { color: #ffb0b0; }
 .feed .sub { grid-column: 3; color: var(--muted); font-size: 11px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.feed .sub .mono { font-size: 10.5px; }
+.feed .sub .mtitle { color: var(--text); }
 footer.scope { color: var(--faint); font-size: 11px; padding: 8px 16px 14px; }
 `

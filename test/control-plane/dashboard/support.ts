@@ -85,5 +85,10 @@ export async function openDashboardSocket(httpUrl: string): Promise<DashboardCli
 
 /** Resolves with `p` or fails with `what` after `ms`. */
 export function within<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms).unref())])
+  // A referenced timer: it also keeps the process alive while the awaited thing (driven by unref'd timers) happens.
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<T>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
+  })
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
 }
