@@ -25,6 +25,8 @@ export function formatBanner(network: Pick<LocalNetwork, 'regions' | 'state' | '
     const cp = region.controlPlaneUrl
     lines.push('', `${region.id} (${region.name})`)
     lines.push(`  control plane  ${cp}   API ${cp}/v1   OpenAPI ${cp}/docs   metrics ${cp}/metrics`)
+    // The admin key rides in the fragment: the browser never sends it to the server in a URL.
+    lines.push(`  dashboard      ${cp}/dashboard${keys.admin === undefined ? '' : `#key=${keys.admin}`}`)
     for (const relay of region.relays) {
       const transports = [...relay.udp.map((a) => `turn:${a}?transport=udp`), ...relay.tcp.map((a) => `turn:${a}?transport=tcp`)]
       lines.push(`  relay ${relay.id.padEnd(14)} ${transports.join('  ')}${relay.metricsUrl ? `   metrics ${relay.metricsUrl}/metrics` : ''}`)

@@ -36,3 +36,10 @@ t.test('on the memory store the banner says it is single-process only', async (t
   t.match(formatBanner({ ...network, state: 'memory' }, {}), /single-process only/)
   t.notMatch(formatBanner({ ...network, state: 'memory' }, {}), /curl/, 'no curls without a published demo key')
 })
+
+t.test('the banner prints each region\'s dashboard URL with the admin key in the fragment', async (t) => {
+  const text = formatBanner(network, { demo: 'sk_demo', admin: 'sk_admin' })
+  t.match(text, 'dashboard      http://127.0.0.1:8080/dashboard#key=sk_admin')
+  t.match(text, 'http://127.0.0.1:8081/dashboard#key=sk_admin')
+  t.match(formatBanner(network, {}), /dashboard {6}http:\/\/127\.0\.0\.1:8080\/dashboard\n/, 'without a published key: the bare URL (the page asks)')
+})
