@@ -89,11 +89,14 @@ async function run(action: 'drain' | 'undrain', relayId: string, flags: DrainFla
   const file = flags.config ?? defaultConfigPath()
   let base: string
   let key: string | undefined
+  let trusted: Set<string>
   try {
     const config = await loadConfig(file)
     const region = config.regionById(flags.region)
     if (!region) return fail(`no region "${flags.region}" in ${file} (regions: ${config.regions.map((r) => r.id).join(', ')})`, 2)
     base = (flags.controlPlane ?? region.controlPlane.url).replace(/\/+$/, '')
+    // A 307 to another region's control plane is followed only to a control plane of this config.
+    trusted = new Set(config.regions.map((r) => new URL(r.controlPlane.url).origin))
     key = flags.adminKey ?? (io.env ?? process.env).SOVEREIGN_ADMIN_KEY ?? publishedKeys(await readFile(file, 'utf8')).admin
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 2)
@@ -103,11 +106,20 @@ async function run(action: 'drain' | 'undrain', relayId: string, flags: DrainFla
   const headers = { authorization: `Bearer ${key}` }
   const url = `${base}/v1/admin/regions/${encodeURIComponent(flags.region)}/relays/${encodeURIComponent(relayId)}/drain`
 
+  // Redirects by hand: fetch drops the Authorization header on a cross-origin redirect,
+  // and the key must only go to a control plane the config names.
+  const send = (to: string): Promise<Response> => action === 'drain'
+    ? fetch(to, { method: 'POST', redirect: 'manual', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(flags.reason ? { reason: flags.reason } : {}) })
+    : fetch(to, { method: 'DELETE', redirect: 'manual', headers })
   let res: Response
   try {
-    res = action === 'drain'
-      ? await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(flags.reason ? { reason: flags.reason } : {}) })
-      : await fetch(url, { method: 'DELETE', headers })
+    res = await send(url)
+    const location = res.headers.get('location')
+    if (res.status === 307 && location) {
+      if (!trusted.has(new URL(location).origin)) return fail(`refusing to follow a redirect to ${location}: not a control plane of the config`)
+      base = new URL(location).origin
+      res = await send(location)
+    }
   } catch (err) {
     return fail(`control plane ${base} not reachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`)
   }

@@ -4,6 +4,8 @@
  * learns the drain on its next beat. The region state is the real Redis under a unique prefix.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -88,4 +90,19 @@ t.test('an unknown relay, a missing region, a wrong key and an unreachable contr
   t.equal(down.code, 1)
   t.match(down.err, /control plane http:\/\/127\.0\.0\.1:9 not reachable/)
   t.same(await eu.state.fleet.drainRequests(), [], 'none of them drained anything')
+})
+
+t.test("a relay of another region is drained through that region's control plane: the 307 is followed only to a control plane of the config", async (t) => {
+  // eu-central answers 307 to us-east's control plane (http://127.0.0.1:18081 in the config,
+  // where nothing listens in this test): the command follows it and reports that one.
+  const other = await sovereign('drain', 'us-east-1', '--region', 'us-east', ...withKey)
+  t.equal(other.code, 1)
+  t.match(other.err, /control plane http:\/\/127\.0\.0\.1:18081 not reachable/)
+  const rogue = createServer((req, res) => res.writeHead(307, { location: `http://127.0.0.1:1${req.url ?? '/'}` }).end())
+  await new Promise<void>((resolve) => rogue.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => rogue.close(() => resolve())))
+  const port = (rogue.address() as AddressInfo).port
+  const res = await sovereign('drain', 'eu-central-1', '--region', 'eu-central', '--config', configFile, '--control-plane', `http://127.0.0.1:${port}`, '--admin-key', net.keys.admin)
+  t.equal(res.code, 1)
+  t.match(res.err, /refusing to follow a redirect to http:\/\/127\.0\.0\.1:1\/v1\/admin\/regions\/eu-central\/relays\/eu-central-1\/drain: not a control plane of the config/, 'the admin key is not sent elsewhere')
 })
