@@ -199,3 +199,40 @@ t.test('a socket without the subprotocol is closed with 4014', async (t) => {
   const code = await new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)))
   t.equal(code, CLOSE_CODES.unsupportedProtocol)
 })
+
+t.test("a host's grant outlives the attendee's socket: reconnecting on another node it keeps the right, and others see it", async (t) => {
+  const meeting = await eu1.app.sovereign.meetings.create(acme, { waitingRoom: false, passcodeRequired: false, hostOnlyScreenShare: true })
+  const host = connect(eu1, await mint(meeting.id, 'hilde', 'host'))
+  t.equal((await host.joined).kind, 'welcome')
+  const first = connect(eu2, await mint(meeting.id, 'gus'))
+  const firstWelcome = await first.joined
+  if (firstWelcome.kind !== 'welcome') return t.fail(`gus not admitted: ${firstWelcome.kind}`)
+  const gusId = firstWelcome.welcome.participantId
+  t.notOk(firstWelcome.welcome.capabilities.includes('screenShare'), 'no screen share by default')
+  const granted = next(first, 'capability-changed')
+  host.grant(gusId, 'screenShare')
+  t.same((await granted)[1], ['screenShare'])
+
+  const left = next(host, 'participant-left', (id) => id === gusId)
+  await first.close()
+  await left
+  t.same((await eu1.state.meetings.getParticipant(meeting.id, gusId))?.grants, { screenShare: true }, 'stored with the participant')
+
+  const back = next(host, 'participant-joined', (p) => p.participantId === gusId)
+  const again = connect(eu2, await mint(meeting.id, 'gus'))
+  const againWelcome = await again.joined
+  if (againWelcome.kind !== 'welcome') return t.fail(`gus not admitted again: ${againWelcome.kind}`)
+  t.ok(againWelcome.welcome.capabilities.includes('screenShare'), 'the reconnected socket has the granted right')
+  t.ok((await back)[0].capabilities.includes('screenShare'), 'the host (on the other node) sees it in the summary')
+  const screen = next(host, 'signal')
+  const hostId = participantIdFor(meeting.id, 'hilde')
+  again.offer(hostId, 'v=0\r\n', { tracks: [{ kind: 'screen' }] })
+  t.equal((await screen)[0].tracks?.[0]?.kind, 'screen', 'and its screen share is forwarded')
+
+  const revoked = next(again, 'capability-changed')
+  host.revoke(gusId, 'screenShare')
+  t.same((await revoked)[1], [], 'a revoke reaches it')
+  const refused = next(again, 'error')
+  again.offer(hostId, 'v=0\r\n', { tracks: [{ kind: 'screen' }] })
+  t.equal((await refused)[0].code, 'SR_SCREEN_SHARE_NOT_ALLOWED')
+})
