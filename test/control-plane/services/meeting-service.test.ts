@@ -140,3 +140,39 @@ t.test('a token of another tenant for this meeting finds no meeting', async (t) 
   const forged = await mintParticipantToken({ tenantId: 'globex', secret: globex.tokenSecret, meetingId: m.id, identity: 'g', role: 'host', now })
   t.equal(outcome(await svc!.join({ token: forged, address: '127.1.0.1' })), 'denied:SR_MEETING_NOT_FOUND')
 })
+
+t.test('a participant reconnecting to a full meeting keeps its seat, and a host does not count as present for its own attendee token', async (t) => {
+  const [svc] = region()
+  const m = await svc!.create(acme, { passcodeRequired: false, waitingRoom: false, joinBeforeHost: false, capacity: 2 })
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'hal', 'host'), address: '127.1.0.6' })), 'admitted')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'ann'), address: '127.1.0.5' })), 'admitted')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'bob'), address: '127.1.0.7' })), 'denied:SR_MEETING_FULL')
+  const back = await svc!.join({ token: await token(svc!, m.id, 'ann'), address: '127.1.0.8' })
+  t.equal(outcome(back), 'admitted', 'the seat it holds is its own')
+  if (back.outcome !== 'admitted') return
+  t.same(back.participants.map((p) => p.identity).sort(), ['ann', 'hal'], 'the welcome lists the admitted, itself once')
+  // The only host reconnecting with an attendee token is not a host present for itself.
+  const m2 = await svc!.create(acme, { passcodeRequired: false, waitingRoom: false, joinBeforeHost: false })
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m2.id, 'hal', 'host'), address: '127.1.0.6' })), 'admitted')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m2.id, 'hal'), address: '127.1.0.6' })), 'waiting:host_not_present')
+})
+
+t.test('who left is listed only up to the history cap, and the residency audit keeps every one of them', async (t) => {
+  const [svc] = region()
+  const state = states[states.length - 1]!
+  const m = await svc!.create(acme, { passcodeRequired: false, waitingRoom: false, joinBeforeHost: true })
+  const ids: string[] = []
+  for (const who of ['a', 'b', 'c', 'd']) {
+    const r = await svc!.join({ token: await token(svc!, m.id, who), address: '127.1.0.5' })
+    if (r.outcome !== 'admitted') return t.fail(`${who} not admitted`)
+    ids.push(r.participant.id)
+    clock += 1
+  }
+  for (const id of ids.slice(0, 3)) {
+    await state.meetings.leaveParticipant(m.id, id, { departedKept: 2 })
+    clock += 1
+  }
+  t.same((await svc!.participants(m.id, 'acme')).map((p) => `${p.identity}:${p.status}`), ['b:left', 'c:left', 'd:admitted'], 'the oldest leaver is no longer listed')
+  const admittedInAudit = new Set((await state.audit.read(m.id)).filter((e) => e.kind === 'admission' && e.allow).map((e) => e.participantId))
+  t.same([...admittedInAudit].sort(), [...ids].sort(), 'every admission stays in the audit stream the report is built from')
+})
