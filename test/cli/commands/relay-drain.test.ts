@@ -20,7 +20,8 @@ const net = network()
 const eu = await startRegion(net, 'eu-central')
 await eu.app.listen({ host: '127.0.0.1', port: 0 })
 const cpUrl = `http://127.0.0.1:${(eu.app.server.address() as { port: number }).port}`
-const relay = await startRegionRelay({ config: net.config, region: 'eu-central', id: 'eu-central-1', listen: ['127.0.0.1:0'], metrics: null, statePrefix: net.prefix, heartbeatMs: 60_000 })
+// The test beats by hand (beatNow); the long TTL keeps a slow machine from expiring the relay meanwhile.
+const relay = await startRegionRelay({ config: net.config, region: 'eu-central', id: 'eu-central-1', listen: ['127.0.0.1:0'], metrics: null, statePrefix: net.prefix, heartbeatMs: 60_000, heartbeatTtlMs: 600_000 })
 const dir = await mkdtemp(join(tmpdir(), 'sovereign-drain-'))
 const configFile = join(dir, 'network.yaml')
 await writeFile(configFile, net.text)

@@ -16,7 +16,8 @@ const net = network()
 const geo = new GeoLocator({ database: null, overrides: [{ cidr: '127.1.0.0/16', country: 'DE' }] })
 const eu = await startRegion(net, 'eu-central', { geo })
 const { app } = eu
-const relay = (id: string, host: string) => startRegionRelay({ config: net.config, region: 'eu-central', id, listen: [`${host}:0`], metrics: null, statePrefix: net.prefix, heartbeatMs: 60_000 })
+// The test beats by hand (beatNow); the long TTL keeps a slow machine from expiring the relay meanwhile.
+const relay = (id: string, host: string) => startRegionRelay({ config: net.config, region: 'eu-central', id, listen: [`${host}:0`], metrics: null, statePrefix: net.prefix, heartbeatMs: 60_000, heartbeatTtlMs: 600_000 })
 const r1: RegionRelay = await relay('eu-central-1', '127.1.0.1')
 const r2: RegionRelay = await relay('eu-central-2', '127.1.0.2')
 const clients: TurnClient[] = []
@@ -115,4 +116,11 @@ t.test('only operators may drain relays', async (t) => {
   t.equal((await app.inject({ method: 'POST', url: drainUrl('eu-central-1'), headers: bearer(net.keys.acme) })).statusCode, 403)
   t.equal((await app.inject({ method: 'DELETE', url: drainUrl('eu-central-1') })).statusCode, 401)
   t.same(await eu.state.fleet.drainRequests(), [])
+})
+
+t.test('the drain routes are in the OpenAPI document', async (t) => {
+  const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, unknown>> }
+  const path = doc.paths['/v1/admin/regions/{region}/relays/{relayId}/drain']
+  t.ok(path, 'listed')
+  t.same(Object.keys(path ?? {}).sort(), ['delete', 'post'])
 })

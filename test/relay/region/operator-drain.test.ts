@@ -24,8 +24,9 @@ const clients: TurnClient[] = []
 const relays: RegionRelay[] = []
 const logs: string[] = []
 
+// The test beats by hand (beatNow); the long TTL keeps a slow machine from expiring the relay meanwhile.
 const start = async (): Promise<RegionRelay> => {
-  const relay = await startRegionRelay({ config, region: 'eu-central', id: 'eu-r1', metrics: '127.0.0.1:0', statePrefix: prefix, heartbeatMs: 60_000, log: (m) => logs.push(m) })
+  const relay = await startRegionRelay({ config, region: 'eu-central', id: 'eu-r1', metrics: '127.0.0.1:0', statePrefix: prefix, heartbeatMs: 60_000, heartbeatTtlMs: 600_000, log: (m) => logs.push(m) })
   relays.push(relay)
   return relay
 }
