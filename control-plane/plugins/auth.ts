@@ -44,6 +44,21 @@ export function authenticate(key: string | undefined, config: NetworkConfig): Pr
   return owner.kind === 'tenant' ? { kind: 'tenant', tenant: owner.tenant, keyId: owner.keyId } : { kind: 'admin', keyId: owner.keyId }
 }
 
+const byRequest = new WeakMap<FastifyRequest, Principal | null>()
+
+/**
+ * The owner of the key a request presents, looked up once per request: the rate limit
+ * (plugins/rate-limit.ts) asks before this plugin's hook does, and gets the same answer.
+ */
+export function principalOf(request: FastifyRequest, config: NetworkConfig): Principal | undefined {
+  let principal = byRequest.get(request)
+  if (principal === undefined) {
+    principal = authenticate(presentedKey(request), config) ?? null
+    byRequest.set(request, principal)
+  }
+  return principal ?? undefined
+}
+
 /** The tenant of an authenticated tenant request (routes with `config.auth: 'tenant'`). */
 export function tenantOf(request: FastifyRequest): Tenant {
   const p = request.principal
@@ -56,7 +71,7 @@ const authPlugin: FastifyPluginAsync = async (app) => {
   app.addHook('onRequest', async (request) => {
     const needed = request.routeOptions.config.auth ?? 'none'
     if (needed === 'none') return
-    const principal = authenticate(presentedKey(request), app.sovereign.config())
+    const principal = principalOf(request, app.sovereign.config())
     if (!principal) throw sovereignError('SR_UNAUTHENTICATED')
     if (principal.kind !== needed) throw sovereignError('SR_FORBIDDEN', needed === 'admin' ? 'an operator key is required' : 'a tenant key is required')
     request.principal = principal

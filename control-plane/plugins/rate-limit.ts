@@ -12,7 +12,8 @@
  * it (the route itself then fails closed on its own state).
  *
  * It runs as an onRequest hook after the home-region redirect and before auth, so a
- * flood of wrong keys is limited by address before any key is looked at twice. Liveness,
+ * flood of wrong keys is limited by address; the key is looked up once per request
+ * (auth.ts principalOf) for both. Liveness,
  * readiness and metrics are exempt (probes and scrapers must always get through), and so
  * is the signaling upgrade, which has its own per-address join limit (plugins/signaling.ts).
  */
@@ -25,7 +26,7 @@ import type { ControlPlaneLimits } from '../../config/network-config.js'
 import { sovereignError } from '../errors.js'
 import { SIGNAL_PATH } from '../protocol/version.js'
 import { observedAddress, trustedProxies } from '../signaling/remote-address.js'
-import { authenticate, presentedKey } from './auth.js'
+import { principalOf } from './auth.js'
 
 type Window = ControlPlaneLimits['http']['perApiKey']
 
@@ -66,7 +67,7 @@ const rateLimitPlugin: FastifyPluginAsync<RateLimitOptions> = async (app, option
   const isKey = (key: string) => key.startsWith('k:')
 
   const keyOf = (request: FastifyRequest): string => {
-    const principal = authenticate(presentedKey(request), ctx.config())
+    const principal = principalOf(request, ctx.config())
     if (principal) return principal.kind === 'tenant' ? `k:${principal.tenant.id}:${principal.keyId}` : `k:admin:${principal.keyId}`
     const cidrs = ctx.config().regionById(ctx.region)?.controlPlane.trustedProxies ?? []
     return `a:${normalizeIP(observedAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], trustedProxies(cidrs)), 64)}`
