@@ -1,6 +1,6 @@
 /**
  * A WebRTC data channel between two admitted participants, made by node-datachannel
- * (libdatachannel/libjuice): each side takes the ICE servers of its own welcome, binds its
+ * (libdatachannel/libjuice): each side takes a TURN server of its own welcome, binds its
  * own loopback address, gathers relay candidates only (`iceTransportPolicy: 'relay'`),
  * and signals SDP and candidates through the control plane. Once the channel is open each
  * side sends one message and waits for the other's; then the selected candidate pair of
@@ -29,7 +29,23 @@ export interface DataLinkResult {
 
 export interface DataLink {
   readonly result: DataLinkResult
-  close(): void
+  /** Closes both peer connections; resolves once libdatachannel reports both closed (bounded). Idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * Every DataChannel this module creates or receives, kept reachable until
+ * `releaseNativePeers()`. node-datachannel 0.33's DataChannel destructor does not remove
+ * the channel from the registry `cleanup()` walks, so a channel garbage-collected before
+ * its 'closed' callback ran leaves a dangling pointer there and `cleanup()` crashes the
+ * process with SIGSEGV (seen here after two demo runs in one process).
+ */
+const retained = new Set<DataChannel>()
+
+/** node-datachannel keeps native threads alive until this is called; call once, when no peer is left. */
+export function releaseNativePeers(): void {
+  nodeDataChannel.cleanup()
+  retained.clear()
 }
 
 /** The welcome's TURN-over-UDP servers in node-datachannel's object form (a REST username contains ':', so no URL form). */
@@ -50,14 +66,19 @@ export async function openDataLink(a: JoinedParticipant, b: JoinedParticipant, t
   const label = `demo-${a.member.identity}-${b.member.identity}`
   const pcA = peerFor(a, label)
   const pcB = peerFor(b, label)
+  // libdatachannel closes in its own threads; `cleanup()` while a close is still under
+  // way can crash the process, so closing waits for the 'closed' state of both sides.
+  const closed = [pcA, pcB].map((pc) => new Promise<void>((resolve) => pc.onStateChange((state) => { if (state === 'closed') resolve() })))
   const channels: DataChannel[] = []
   const unwire: Array<() => void> = []
-  const close = () => {
+  let closing: Promise<void> | undefined
+  const close = () => (closing ??= (async () => {
     for (const off of unwire) off()
     for (const c of channels) c.close()
     pcA.close()
     pcB.close()
-  }
+    await within(Promise.all(closed), `${label}: both peer connections close`, timeoutMs)
+  })())
   try {
     const candidates: string[] = []
     unwire.push(wire(pcA, a, b.welcome.participantId, label, candidates), wire(pcB, b, a.welcome.participantId, label, candidates))
@@ -68,6 +89,7 @@ export async function openDataLink(a: JoinedParticipant, b: JoinedParticipant, t
     const bGot = new Promise<string>((resolve) => {
       pcB.onDataChannel((dc) => {
         channels.push(dc)
+        retained.add(dc)
         dc.onMessage((msg) => {
           resolve(String(msg))
           dc.sendMessage(sent[b.member.identity]!)
@@ -76,6 +98,7 @@ export async function openDataLink(a: JoinedParticipant, b: JoinedParticipant, t
     })
     const dc = pcA.createDataChannel(label)
     channels.push(dc)
+    retained.add(dc)
     const aGot = new Promise<string>((resolve) => dc.onMessage((msg) => resolve(String(msg))))
     await within(new Promise<void>((resolve) => dc.onOpen(() => resolve())), `the data channel ${a.member.displayName} → ${b.member.displayName} opens`, timeoutMs)
     dc.sendMessage(sent[a.member.identity]!)
@@ -86,14 +109,19 @@ export async function openDataLink(a: JoinedParticipant, b: JoinedParticipant, t
     const pairs = { [a.member.identity]: pairOf(pcA), [b.member.identity]: pairOf(pcB) }
     return { result: { received, sent, pairs, candidates }, close }
   } catch (err) {
-    close()
+    await close()
     throw err
   }
 }
 
+/**
+ * Each side uses the control plane's first choice of relay only: with both relays of the
+ * welcome, libjuice takes about two seconds longer to settle on a pair (measured here:
+ * ~2.3 s against ~0.5 s on loopback), and the demo is meant to be watched, not waited for.
+ */
 function peerFor(p: JoinedParticipant, label: string): PeerConnection {
   return new nodeDataChannel.PeerConnection(`${label}-${p.member.identity}`, {
-    iceServers: turnServersOf(p.welcome.iceServers),
+    iceServers: turnServersOf(p.welcome.iceServers).slice(0, 1),
     iceTransportPolicy: 'relay',
     bindAddress: p.member.address,
   })

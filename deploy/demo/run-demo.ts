@@ -17,8 +17,6 @@
  * at the URL" is thrown (DemoError ERR_DEMO_NO_NETWORK). The meeting is left running for
  * the dashboard unless `end` is set; `session.close()` disconnects the participants.
  */
-import nodeDataChannel from 'node-datachannel'
-
 import { signalUrl } from '../../control-plane/plugins/signaling.js'
 import type { ReportRefusal, ResidencyReport } from '../../control-plane/report/residency-report.js'
 import { ATTENDEES, BLOCKED, BLOCKED_COUNTRIES, FOREIGN_PEER, HOST, LEAKED_CREDENTIAL_FROM, type CastMember } from './cast.js'
@@ -28,6 +26,8 @@ import { join, type JoinedParticipant } from './participant.js'
 import { TenantApi } from './tenant-api.js'
 import { probeAllocation, probeForeignPeer, type TurnServer } from './turn-probes.js'
 import type { SignalClient } from '../../control-plane/client/signal-client.js'
+
+export { releaseNativePeers } from './data-link.js'
 
 export interface DemoOptions {
   /** A control plane of the network; the meeting is created in `region` (redirects followed). */
@@ -55,6 +55,8 @@ export interface DemoStep {
   /** Reason codes worth printing (SR_* codes, audit reasons, STUN codes). */
   readonly codes: readonly string[]
   readonly details: readonly string[]
+  /** How long the step took. */
+  readonly ms: number
 }
 
 export interface DemoReportSummary {
@@ -110,7 +112,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSession> {
   const links: DataLink[] = []
   let closing: Promise<void> | undefined
   const close = () => (closing ??= (async () => {
-    for (const link of links.splice(0)) link.close()
+    await Promise.all(links.splice(0).map((link) => link.close()))
     await Promise.all(clients.splice(0).map((c) => c.close()))
   })())
   const record = (step: DemoStep) => {
@@ -119,18 +121,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSession> {
     return step
   }
   /** Runs one step; an exception is that step's failure, narrated, not the run's. */
-  const step = async <T>(id: string, title: string, expected: string, body: () => Promise<{ step: Omit<DemoStep, 'id' | 'title' | 'expected'>; value?: T }>): Promise<{ ok: boolean; value?: T }> => {
+  const step = async <T>(id: string, title: string, expected: string, body: () => Promise<{ step: Omit<DemoStep, 'id' | 'title' | 'expected' | 'ms'>; value?: T }>): Promise<{ ok: boolean; value?: T }> => {
+    const started = performance.now()
+    const ms = () => Math.round(performance.now() - started)
     try {
       const { step: s, value } = await body()
-      record({ id, title, expected, ...s })
+      record({ id, title, expected, ...s, ms: ms() })
       return { ok: s.ok, ...(value === undefined ? {} : { value }) }
     } catch (err) {
-      record({ id, title, expected, ok: false, observed: err instanceof Error ? err.message : String(err), codes: codeOf(err), details: [] })
+      record({ id, title, expected, ok: false, observed: err instanceof Error ? err.message : String(err), codes: codeOf(err), details: [], ms: ms() })
       return { ok: false }
     }
   }
   const skipped = (id: string, title: string, expected: string, why: string) =>
-    record({ id, title, expected, ok: false, observed: `not tried: ${why}`, codes: [], details: [] })
+    record({ id, title, expected, ok: false, observed: `not tried: ${why}`, codes: [], details: [], ms: 0 })
 
   try {
     let api = entry
@@ -227,8 +231,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSession> {
     })
 
     // 4. Data channels host ↔ each attendee, through the relays only (in parallel).
-    const linked = host === undefined ? [] : await Promise.allSettled(attendees.map((a) => openDataLink(host, a, timeoutMs)))
-    for (const [i, member] of ATTENDEES.entries()) {
+    // Settled outcomes, so a failing link is not an unhandled rejection while another is awaited.
+    const linking = host === undefined ? [] : attendees.map((a) => openDataLink(host, a, timeoutMs).then(
+      (link) => ({ link }),
+      (err: unknown) => ({ err }),
+    ))
+    for (const member of ATTENDEES) {
       const id = `link:${member.identity}`
       const title = `Data channel ${HOST.displayName} ⇄ ${member.displayName} with iceTransportPolicy 'relay'`
       const expected = 'messages both ways over a relay/relay pair'
@@ -237,11 +245,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSession> {
         skipped(id, title, expected, 'a side is not in the meeting')
         continue
       }
-      const outcome = linked[attendees.indexOf(a)]!
       await step(id, title, expected, async () => {
-        if (outcome.status === 'rejected') throw outcome.reason
-        links.push(outcome.value)
-        return { step: judgeLink(host, a, outcome.value.result) }
+        const outcome = await linking[attendees.indexOf(a)]!
+        if ('err' in outcome) throw outcome.err
+        links.push(outcome.link)
+        return { step: judgeLink(host, a, outcome.link.result) }
       })
     }
 
@@ -327,12 +335,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSession> {
   }
 }
 
-/** node-datachannel keeps native threads alive until this is called; call once, at process end. */
-export function releaseNativePeers(): void {
-  nodeDataChannel.cleanup()
-}
-
-function judgeLink(host: JoinedParticipant, attendee: JoinedParticipant, r: DataLinkResult): Omit<DemoStep, 'id' | 'title' | 'expected'> {
+function judgeLink(host: JoinedParticipant, attendee: JoinedParticipant, r: DataLinkResult): Omit<DemoStep, 'id' | 'title' | 'expected' | 'ms'> {
   const relaysOf = (p: JoinedParticipant) => new Set(turnServersOf(p.welcome.iceServers).map((s) => s.hostname))
   const problems: string[] = []
   const details: string[] = []
