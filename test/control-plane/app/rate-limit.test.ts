@@ -26,8 +26,8 @@ const config = parseConfig({
 
 interface Served { readonly app: ControlPlaneApp; readonly state: RegionState; readonly base: string }
 const served: Served[] = []
-async function serve(options: Partial<AppOptions> = {}, prefix = `${net.prefix}${served.length}`): Promise<Served> {
-  const state = openRegionState({ region: 'eu-central', redis: { url: REDIS_URL }, prefix })
+async function serve(options: Partial<AppOptions> = {}, prefix = `${net.prefix}${served.length}`, memory = false): Promise<Served> {
+  const state = openRegionState({ region: 'eu-central', redis: memory ? { memory: true } : { url: REDIS_URL }, prefix, warn: () => undefined })
   await state.ready()
   const app = await buildApp({ region: 'eu-central', nodeId: `eu-cp-${served.length}`, config: () => config, state, defaultMetrics: false, ...options })
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
@@ -37,7 +37,7 @@ async function serve(options: Partial<AppOptions> = {}, prefix = `${net.prefix}$
 }
 t.teardown(async () => {
   for (const s of served) {
-    await dropPrefix(s.state, s.state.keys.prefix)
+    if (s.state.kind === 'redis') await dropPrefix(s.state, s.state.keys.prefix)
     await s.app.close()
     await s.state.close()
   }
@@ -119,4 +119,12 @@ t.test('buildApp can override the budgets or turn the limit off', async (t) => {
   const off = await serve({ rateLimit: { enabled: false } })
   t.same(await statuses(5, () => anonymous(off)), [401, 401, 401, 401, 401], 'no limit at all')
   t.equal(off.app.sovereign.registry.getSingleMetric('sovereign_cp_rate_limited_total') === undefined, false, 'the metric still exists (signaling uses it)')
+})
+
+t.test('with the in-process state backend the budgets hold per node', async (t) => {
+  const a = await serve({}, `${net.prefix}mem`, true)
+  const b = await serve({}, `${net.prefix}mem`, true)
+  const anonymous = (s: Served) => get(s.base, '/v1/meetings/eu-central.00000000000000000000000000', '127.1.0.60', bearer('not-a-key'))
+  t.same(await statuses(3, () => anonymous(a)), [401, 401, 429], 'node a limits the address')
+  t.equal((await anonymous(b)).status, 401, 'node b counts on its own')
 })
