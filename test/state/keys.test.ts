@@ -44,3 +44,12 @@ t.test('a test prefix moves every key out of the production namespace', async (t
   t.throws(() => new KeyBuilder('eu-central', 'bad prefix'))
   t.throws(() => new KeyBuilder('EU'))
 })
+
+t.test("the region's meeting index and decision feed carry the region, each under its own tag", async (t) => {
+  const v = new KeyBuilder('eu-central', 'test42').regionViews()
+  t.equal(v.meetings, 'test42:{eu-central:index}:meetings')
+  t.equal(v.decisions, 'test42:{eu-central:feed}:decisions')
+  t.notOk([v.meetings, v.decisions].some((k) => tagOf(k)?.includes(':m:')), "outside every meeting's tag: region-wide, not one meeting's")
+  t.ok([v.meetings, v.decisions].every((k) => k.startsWith('test42:{eu-central')), 'found by the region pattern (everything())')
+  t.not(new KeyBuilder('us-east', 'test42').regionViews().decisions, v.decisions)
+})
