@@ -13,6 +13,7 @@
  * that region's control plane, never proxied (as for meetings, guarantee 3).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 
@@ -95,7 +96,7 @@ const adminFleetPlugin: FastifyPluginAsyncTypebox = async (app) => {
   const responses = { 200: DrainState, 307: RedirectBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody }
 
   /** 307 for another region's relay; the relay's live entry when it is live, else whether it is known at all. */
-  async function locate(request: { raw: { url?: string | undefined } }, reply: { code(n: number): { header(k: string, v: string): unknown } }, params: { region: string; relayId: string }) {
+  async function locate(request: FastifyRequest, reply: FastifyReply, params: { region: string; relayId: string }) {
     const config = sovereign.config()
     const region = config.regionById(params.region)
     if (!region) throw sovereignError('SR_REGION_UNKNOWN', params.region)
