@@ -59,7 +59,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <form id="login-form" autocomplete="off">
     <h2>Operator key required</h2>
     <p>Paste the network's admin API key. It stays in this tab and is sent once over the dashboard's WebSocket, never in a URL. Tip: open <span class="mono">/dashboard#key=&hellip;</span> (the fragment never reaches the server).</p>
-    <input id="key" type="password" placeholder="admin API key" aria-label="admin API key">
+    <input id="key" type="password" autocomplete="off" placeholder="admin API key" aria-label="admin API key">
     <button type="submit">Connect</button>
     <p id="login-error" class="error" role="alert"></p>
   </form>

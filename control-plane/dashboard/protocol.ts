@@ -9,7 +9,8 @@
  *                    { type: 'decisions', decisions, reset } new residency decisions
  *                    { type: 'error', code, message }       before a close, or a failed refresh
  *
- * Close codes (RFC 6455 §7.4.2 leaves 4000-4999 to applications; the HTTP status + 4000):
+ * Close codes are DASHBOARD_ERRORS' `close` (RFC 6455 §7.4.2 leaves 4000-4999 to
+ * applications): 4000 + the HTTP status the same refusal gets on the API (4401, 4403, ...).
  */
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'

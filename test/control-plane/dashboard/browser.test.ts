@@ -69,8 +69,23 @@ const prefix = `tdash${randomBytes(5).toString('hex')}`
 const net = { config, prefix } as unknown as Network
 const acme = config.tenantById('acme')!
 const geo = new GeoLocator({ database: null, overrides: OVERRIDES })
+const HAVE_CHROMIUM = existsSync(CHROMIUM)
 
-t.test('the dashboard shows a scripted meeting in headless Chromium, live', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: the browser test needs Debian's chromium package` }, async (t) => {
+// One browser for the file (a launch costs seconds); each test gets its own tab.
+let context: BrowserContext
+if (HAVE_CHROMIUM) {
+  t.before(async () => {
+    const profile = mkdtempSync(join(tmpdir(), 'sr-dashboard-chromium-'))
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: VIEWPORT })
+    t.teardown(async () => {
+      await context.close()
+      rmSync(profile, { recursive: true, force: true })
+    })
+  })
+}
+const SKIP = HAVE_CHROMIUM ? false : `${CHROMIUM} is absent: the browser test needs Debian's chromium package`
+
+t.test('the dashboard shows a scripted meeting in headless Chromium, live', { skip: SKIP }, async (t) => {
   // ---- the network -------------------------------------------------------------------
   const relays: RegionRelay[] = []
   t.teardown(async () => {
@@ -137,13 +152,8 @@ t.test('the dashboard shows a scripted meeting in headless Chromium, live', { sk
   await carrier.audit.flush()
 
   // ---- the browser -------------------------------------------------------------------
-  const profile = mkdtempSync(join(tmpdir(), 'sr-dashboard-chromium-'))
-  const context: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: VIEWPORT })
-  t.teardown(async () => {
-    await context.close()
-    rmSync(profile, { recursive: true, force: true })
-  })
-  const page: Page = context.pages()[0] ?? await context.newPage()
+  const page: Page = await context.newPage()
+  t.teardown(() => page.close())
   const cspViolations: string[] = []
   page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) cspViolations.push(m.text()) })
   page.on('pageerror', (e) => cspViolations.push(`page error: ${e.message}`))
@@ -206,8 +216,8 @@ t.test('the dashboard shows a scripted meeting in headless Chromium, live', { sk
 
   // the screenshot: a PNG of the viewport, not blank
   await page.mouse.move(0, 0)
-  await page.waitForTimeout(1700) // let the new-entry flash fade so the picture is the steady state
-  const shot = await page.screenshot({ type: 'png' })
+  // animations finished: the new-entry flash is not in the picture
+  const shot = await page.screenshot({ type: 'png', animations: 'disabled' })
   const png = decodePng(shot)
   t.same([png.width, png.height], [VIEWPORT.width, VIEWPORT.height], 'the screenshot is the viewport')
   const colours = distinctColours(png)
@@ -215,16 +225,11 @@ t.test('the dashboard shows a scripted meeting in headless Chromium, live', { sk
   if (process.env.UPDATE_SCREENSHOT === '1') writeFileSync(join(ROOT, 'deploy/dashboard.png'), shot)
 })
 
-t.test('a wrong key in the fragment shows a clear error and the key form', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent` }, async (t) => {
+t.test('a wrong key in the fragment shows a clear error and the key form', { skip: SKIP }, async (t) => {
   const eu = await listenRegion({ config, prefix } as unknown as Network, 'eu-central', { geo })
   t.teardown(() => eu.close())
-  const profile = mkdtempSync(join(tmpdir(), 'sr-dashboard-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: VIEWPORT })
-  t.teardown(async () => {
-    await context.close()
-    rmSync(profile, { recursive: true, force: true })
-  })
-  const page = context.pages()[0] ?? await context.newPage()
+  const page = await context.newPage()
+  t.teardown(() => page.close())
   await page.goto(`${eu.url}/dashboard#key=sk_admin_wrong`)
   await page.locator('#login:not([hidden])').waitFor(WAIT)
   t.match(await page.locator('#login-error').innerText(), /unknown admin key.*4401/, 'the error says why and with which close code')
