@@ -12,6 +12,8 @@
  * has noticed), and each heartbeat answers with the request so the relay notices within
  * one beat and stops taking allocations itself.
  */
+import { channel } from 'node:diagnostics_channel'
+
 import { StateError } from './errors.js'
 
 export interface RelayRegistration {
@@ -116,4 +118,32 @@ export function parseDrainRequest(json: string): DrainRequest {
     throw new StateError('ERR_STATE_CORRUPT', `drain request has the wrong shape: ${json.slice(0, 80)}`)
   }
   return { requestedAt: r.requestedAt, by: r.by, ...(r.reason !== undefined ? { reason: r.reason } : {}) }
+}
+
+/**
+ * Every read of a region's live fleet is timed and published on the `sovereign.fleet.read`
+ * diagnostics channel (free when nobody listens): the control plane's metrics turn it into
+ * the fleet-read half of relay selection latency without the stores knowing about metrics.
+ */
+export interface FleetReadTiming {
+  readonly region: string
+  readonly seconds: number
+  readonly ok: boolean
+}
+
+export const fleetReadChannel = channel('sovereign.fleet.read')
+
+/** Runs a live-set read and publishes its timing. */
+export async function timedFleetRead<T>(region: string, read: () => Promise<T>): Promise<T> {
+  if (!fleetReadChannel.hasSubscribers) return read()
+  const started = performance.now()
+  let ok = false
+  try {
+    const out = await read()
+    ok = true
+    return out
+  } finally {
+    const timing: FleetReadTiming = { region, seconds: (performance.now() - started) / 1000, ok }
+    fleetReadChannel.publish(timing)
+  }
 }

@@ -20,7 +20,7 @@ import fp from 'fastify-plugin'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
-import type { LiveRelay } from '../../state/fleet.js'
+import { fleetReadChannel, type FleetReadTiming, type LiveRelay } from '../../state/fleet.js'
 
 import type { HealthState } from '../../state/health.js'
 import type { RegionState } from '../../state/region-state.js'
@@ -39,6 +39,8 @@ export interface ControlPlaneMetrics {
   readonly drainRequests: Counter<'action'>
   /** Ranking the live relays of a meeting's allowed set for one participant. */
   readonly relaySelectionSeconds: Histogram<'outcome'>
+  /** Reading a region's live fleet (the other half of relay selection). */
+  readonly fleetReadSeconds: Histogram<'fleet_region' | 'outcome'>
 }
 
 const HEALTH_STATES: readonly HealthState[] = ['connecting', 'connected', 'reconnecting', 'down', 'closed']
@@ -60,6 +62,10 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     relaySelectionSeconds: new Histogram({
       name: 'sovereign_cp_relay_selection_duration_seconds', help: 'time to rank the live relays of a meeting\'s allowed regions for one participant (outcome: relays handed out or none)',
       labelNames: ['outcome'], registers, buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    }),
+    fleetReadSeconds: new Histogram({
+      name: 'sovereign_cp_fleet_read_duration_seconds', help: 'time to read the live fleet of a region from its registry, by every caller in this process (admission, admin views, scrapes)',
+      labelNames: ['fleet_region', 'outcome'], registers, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     }),
   }
 }
@@ -109,14 +115,25 @@ export function observe(metrics: ControlPlaneMetrics, service: MeetingService, s
   return () => detach.forEach((d) => d())
 }
 
-/** Times the relay selections of meetings homed in `region` (one process may hold apps of several regions). */
+/**
+ * Times the relay selections of meetings homed in `region` (one process may hold apps of
+ * several regions), and the fleet reads of this process (which feed them).
+ */
 export function observeRelaySelection(metrics: ControlPlaneMetrics, region: string): () => void {
-  const on = (message: unknown): void => {
+  const onSelection = (message: unknown): void => {
     const m = message as RelaySelectionTiming
     if (m.homeRegion === region) metrics.relaySelectionSeconds.observe({ outcome: m.relays > 0 ? 'relays' : 'none' }, m.seconds)
   }
-  subscribe(relaySelectionChannel.name, on)
-  return () => unsubscribe(relaySelectionChannel.name, on)
+  const onRead = (message: unknown): void => {
+    const m = message as FleetReadTiming
+    metrics.fleetReadSeconds.observe({ fleet_region: m.region, outcome: m.ok ? 'ok' : 'error' }, m.seconds)
+  }
+  subscribe(relaySelectionChannel.name, onSelection)
+  subscribe(fleetReadChannel.name, onRead)
+  return () => {
+    unsubscribe(relaySelectionChannel.name, onSelection)
+    unsubscribe(fleetReadChannel.name, onRead)
+  }
 }
 
 const FLEET_GAUGES = ['sovereign_cp_fleet_relays', 'sovereign_cp_fleet_capacity', 'sovereign_cp_fleet_allocations', 'sovereign_cp_fleet_readable'] as const

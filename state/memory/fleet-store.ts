@@ -1,5 +1,5 @@
 /** The fleet in process memory: same TTL rule as Redis, against the injected clock. */
-import { DEFAULT_RELAY_TTL_MS, drainedView, type DrainRequest, type FleetStore, type LiveRelay } from '../fleet.js'
+import { DEFAULT_RELAY_TTL_MS, drainedView, timedFleetRead, type DrainRequest, type FleetStore, type LiveRelay } from '../fleet.js'
 import { StateError } from '../errors.js'
 import { guarded, type Guard } from '../redis/guard.js'
 import type { MemoryRegion } from './backend.js'
@@ -30,7 +30,7 @@ export function createMemoryFleetStore(mem: MemoryRegion, guard: Guard): FleetSt
       }),
     deregister: (relayId) => guarded(guard, async () => mem.fleet.delete(relayId)),
     liveRelays: () =>
-      guarded(guard, async () => {
+      timedFleetRead(mem.region, () => guarded(guard, async () => {
         const t = mem.now()
         const out: LiveRelay[] = []
         for (const [id, { expiresAt, beat }] of mem.fleet) {
@@ -43,7 +43,7 @@ export function createMemoryFleetStore(mem: MemoryRegion, guard: Guard): FleetSt
           out.push(request ? drainedView(relay, structuredClone(request)) : relay)
         }
         return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      }),
+      })),
     requestDrain: (relayId, request) =>
       guarded(guard, async () => {
         if (!drains.has(relayId)) drains.set(relayId, structuredClone(request))

@@ -11,7 +11,7 @@
  * time by hand; clock skew between relays only shifts a 3 s TTL by their NTP error.
  */
 import type { DrainRequest, FleetStore, HeartbeatReply, LiveRelay, RelayDrainRequest, RelayHeartbeat } from '../fleet.js'
-import { DEFAULT_RELAY_TTL_MS, drainedView, parseDrainRequest } from '../fleet.js'
+import { DEFAULT_RELAY_TTL_MS, drainedView, parseDrainRequest, timedFleetRead } from '../fleet.js'
 import type { KeyBuilder } from '../keys.js'
 import type { RedisConnection } from '../redis-connection.js'
 import { runScript } from '../scripts.js'
@@ -30,7 +30,7 @@ export function createRedisFleetStore(conn: RedisConnection, keys: KeyBuilder, g
       }),
     deregister: (relayId) => guarded(guard, async () => (await runScript(conn.command, 'fleet-remove', [k.live, k.relays], [relayId])) === 1),
     liveRelays: () =>
-      guarded(guard, async () => {
+      timedFleetRead(keys.region, () => guarded(guard, async () => {
         const flat = (await runScript(conn.command, 'fleet-live', [k.live, k.relays, k.drains], [now()])) as string[]
         const out: LiveRelay[] = []
         for (let i = 0; i + 3 < flat.length; i += 4) {
@@ -38,7 +38,7 @@ export function createRedisFleetStore(conn: RedisConnection, keys: KeyBuilder, g
           out.push(flat[i + 3] ? drainedView(relay, parseDrainRequest(flat[i + 3]!)) : relay)
         }
         return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      }),
+      })),
     requestDrain: (relayId, request) =>
       guarded(guard, async (): Promise<DrainRequest> => {
         // HSETNX keeps the first request (and its time); one MULTI on one key, so one slot.

@@ -86,6 +86,7 @@ t.test('a drained relay gets no new participants while its existing allocation k
   t.match(metrics, /^sovereign_cp_fleet_capacity\{fleet_region="eu-central"\} 10000$/m, 'only the undrained relay counts as capacity')
   t.match(metrics, /^sovereign_cp_fleet_readable\{fleet_region="eu-central"\} 1$/m)
   t.match(metrics, /^sovereign_cp_relay_selection_duration_seconds_count\{outcome="relays"\} 2$/m, 'both selections were timed')
+  t.match(metrics, /^sovereign_cp_fleet_read_duration_seconds_count\{fleet_region="eu-central",outcome="ok"\} [1-9]\d*$/m, 'and the fleet reads before them')
 
   const undrain = await app.inject({ method: 'DELETE', url: drainUrl('eu-central-1'), headers: admin })
   t.equal(undrain.statusCode, 200, undrain.body)
