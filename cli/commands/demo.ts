@@ -21,6 +21,27 @@ interface DemoFlags {
 
 const DEFAULT_URL = 'http://127.0.0.1:8080'
 
+/** Where the command writes and how it ends; tests pass their own. */
+export interface DemoIo {
+  out(text: string): void
+  err(text: string): void
+  /** Resolves when the user asks to stop (--start, --stay). */
+  untilStopped(): Promise<void>
+  /** Called once with the exit code, after everything the command opened is closed. */
+  finish(code: number): void
+}
+
+const processIo: DemoIo = {
+  out: (text) => console.log(text),
+  err: (text) => console.error(text),
+  untilStopped: untilSignalled,
+  finish: (code) => {
+    process.exitCode = code
+    // node-datachannel's native threads keep the process alive until released.
+    releaseNativePeers()
+  },
+}
+
 /**
  * `sovereign demo`: a scripted meeting against a running local network (deploy/demo/),
  * narrated step by step with ✔/✘ and reason codes; exit code 1 if any expected outcome
@@ -28,7 +49,7 @@ const DEFAULT_URL = 'http://127.0.0.1:8080'
  * it (and the demo's participants) running until Ctrl-C, so `npx sovereign demo --start`
  * alone is enough to fill the dashboard.
  */
-export function registerDemo(program: Command): void {
+export function registerDemo(program: Command, io: DemoIo = processIo): void {
   program
     .command('demo')
     .description('run a scripted meeting on the local network: admitted and refused attendees, WebRTC data channels through the relays, a refused foreign peer, the residency report')
@@ -39,47 +60,44 @@ export function registerDemo(program: Command): void {
     .option('--start', 'first start the local network in this process, and keep it running until Ctrl-C')
     .option('--memory', 'with --start: use the in-process memory store even if Redis answers')
     .option('--timeout <ms>', 'bound on every awaited event', '10000')
-    .action(async (flags: DemoFlags) => {
-      process.exitCode = await demo(flags)
-      releaseNativePeers()
-    })
+    .action(async (flags: DemoFlags) => io.finish(await demo(flags, io)))
 }
 
-async function demo(flags: DemoFlags): Promise<number> {
+async function demo(flags: DemoFlags, io: DemoIo): Promise<number> {
   const timeoutMs = Number(flags.timeout)
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) return fail(`--timeout must be a positive number of milliseconds, not "${flags.timeout}"`)
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) return fail(io, `--timeout must be a positive number of milliseconds, not "${flags.timeout}"`)
   const key = flags.key ?? publishedKeys(await readFile(defaultConfigPath(), 'utf8')).demo
-  if (key === undefined) return fail('no --key given and no published demo key found in deploy/examples/local-network.yaml')
+  if (key === undefined) return fail(io, 'no --key given and no published demo key found in deploy/examples/local-network.yaml')
 
   let network: LocalNetwork | undefined
   let url = flags.url
   if (flags.start === true) {
     try {
-      network = await startLocalNetwork({ ...(flags.memory === true ? { memory: true } : {}), controlPlaneLogLevel: 'error', log: (line) => console.error(`sovereign demo: ${line}`) })
+      network = await startLocalNetwork({ ...(flags.memory === true ? { memory: true } : {}), controlPlaneLogLevel: 'error', log: (line) => io.err(`sovereign demo: ${line}`) })
     } catch (err) {
-      if (err instanceof LocalNetworkError) return fail(err.message)
+      if (err instanceof LocalNetworkError) return fail(io, err.message)
       throw err
     }
-    console.log(formatBanner(network, publishedKeys(await readFile(defaultConfigPath(), 'utf8'))))
+    io.out(formatBanner(network, publishedKeys(await readFile(defaultConfigPath(), 'utf8'))))
     url = (network.regions.find((r) => r.id === 'eu-central') ?? network.regions[0]!).controlPlaneUrl
   }
 
   try {
-    console.log(`Sovereign Relay demo against ${url}\n`)
+    io.out(`Sovereign Relay demo against ${url}\n`)
     let session
     try {
-      session = await runDemo({ url, apiKey: key, timeoutMs, ...(flags.end === true ? { end: true } : {}), onStep: (step) => console.log(formatStep(step)) })
+      session = await runDemo({ url, apiKey: key, timeoutMs, ...(flags.end === true ? { end: true } : {}), onStep: (step) => io.out(formatStep(step)) })
     } catch (err) {
-      if (err instanceof DemoError) return fail(err.message)
+      if (err instanceof DemoError) return fail(io, err.message)
       throw err
     }
-    console.log(formatSummary(session.result))
+    io.out(formatSummary(session.result))
     const code = session.result.ok ? 0 : 1
     const hold = network !== undefined || flags.stay === true
     if (hold) {
       const what = [session.connected.length > 0 ? `${session.connected.length} participants stay connected` : '', network ? 'the local network keeps running' : ''].filter(Boolean).join(' and ')
-      console.log(`\n${what || 'Holding'}; Ctrl-C stops.`)
-      await untilSignalled()
+      io.out(`\n${what || 'Holding'}; Ctrl-C stops.`)
+      await io.untilStopped()
     }
     await session.close()
     return code
@@ -88,8 +106,8 @@ async function demo(flags: DemoFlags): Promise<number> {
   }
 }
 
-function fail(message: string): number {
-  console.error(`sovereign demo: ${message}`)
+function fail(io: DemoIo, message: string): number {
+  io.err(`sovereign demo: ${message}`)
   return 1
 }
 

@@ -6,7 +6,7 @@
 import type { DemoResult, DemoStep } from './run-demo.js'
 
 export function formatStep(step: DemoStep): string {
-  const lines = [`${step.ok ? '✔' : '✘'} ${step.title}`]
+  const lines = [`${step.ok ? '✔' : '✘'} ${step.title}${step.ms > 0 ? `  (${step.ms} ms)` : ''}`]
   const codes = step.codes.length > 0 ? `   [${step.codes.join(', ')}]` : ''
   lines.push(`    ${step.observed}${codes}`)
   if (!step.ok) lines.push(`    expected: ${step.expected}`)
