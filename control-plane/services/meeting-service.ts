@@ -143,6 +143,8 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   #closed = false
   /** The meeting records this node read last, by id: reused when a write reports the same version. */
   readonly #records = new Map<string, MeetingRecord>()
+  /** Fleet reads in flight, by region (see #liveRelays). */
+  readonly #fleetReads = new Map<string, Promise<readonly LiveRelay[]>>()
 
   constructor(options: MeetingServiceOptions) {
     super()
@@ -544,9 +546,18 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     return { participant, meeting, iceServers, participants }
   }
 
+  /**
+   * Joins arriving together share one fleet read in flight (per region): an answer to a
+   * read that started a round trip earlier is as fresh as the fleet registry itself is.
+   * Nothing is kept once it has answered.
+   */
   #liveRelays(region: string): Promise<readonly LiveRelay[]> {
-    if (this.#options.liveRelays) return this.#options.liveRelays(region)
-    return region === this.region ? this.#state.fleet.liveRelays() : Promise.resolve([])
+    const pending = this.#fleetReads.get(region)
+    if (pending) return pending
+    const read = this.#options.liveRelays ? this.#options.liveRelays(region) : region === this.region ? this.#state.fleet.liveRelays() : Promise.resolve([])
+    const shared = read.finally(() => this.#fleetReads.delete(region))
+    this.#fleetReads.set(region, shared)
+    return shared
   }
 
   async #change(meetingId: string, actor: Actor, make: (current: Meeting) => Parameters<RegionState['meetings']['update']>[2]): Promise<Meeting> {
