@@ -14,7 +14,7 @@ import { CLOSE_CODES } from '../../../control-plane/protocol/error-codes.js'
 import { SUBPROTOCOL } from '../../../control-plane/protocol/version.js'
 import { participantIdFor } from '../../../control-plane/services/participant-id.js'
 import { dropPrefix, network } from '../app/fixture.js'
-import { next, socketFrom, startNode, type Node } from './support.js'
+import { bounded, next, socketFrom, startNode, type Node } from './support.js'
 
 const net = network()
 const acme = net.config.tenantById('acme')!
@@ -48,22 +48,22 @@ t.test('managed mode: key in the welcome, rotation on removal and on leave reach
   const [hk, ak, bk] = await Promise.all([generateParticipantKeyPair(), generateParticipantKeyPair(), generateParticipantKeyPair()])
 
   const noKey = connect(eu1, await mint(meeting.id, 'nokey'))
-  const refused = await noKey.joined
+  const refused = await bounded(noKey.joined, 'nokey joined')
   t.same(refused.kind === 'denied' && refused.code, 'SR_PUBLIC_KEY_REQUIRED', 'managed mode needs a public key')
 
   const host = connect(eu1, await mint(meeting.id, 'host', 'host'), { keyPair: hk })
   const hostKey = next(host, 'media-key')
-  t.equal((await host.joined).kind, 'welcome')
+  t.equal((await bounded(host.joined, 'host joined')).kind, 'welcome')
   const [k1] = await hostKey
   t.equal(k1.version, 1, 'the host opens key version 1 from its welcome')
   const ann = connect(eu2, await mint(meeting.id, 'ann'), { keyPair: ak })
   const annKey = next(ann, 'media-key')
-  t.equal((await ann.joined).kind, 'welcome')
+  t.equal((await bounded(ann.joined, 'ann joined')).kind, 'welcome')
   const [a1] = await annKey
   t.equal(a1.version, 1)
   t.same(Buffer.from(a1.key), Buffer.from(k1.key), 'both hold the same media key')
   const bo = connect(eu2, await mint(meeting.id, 'bo'), { keyPair: bk })
-  t.equal((await bo.joined).kind, 'welcome')
+  t.equal((await bounded(bo.joined, 'bo joined')).kind, 'welcome')
 
   // Removal: version 2 for host and ann, not for bo.
   let boGotNewKey = false
@@ -80,7 +80,7 @@ t.test('managed mode: key in the welcome, rotation on removal and on leave reach
 
   // Leave: version 3 for the host only.
   const hostK3 = next(host, 'media-key', (k) => k.version === 3)
-  await ann.leave()
+  await bounded(ann.leave(), 'ann leaves')
   t.equal((await hostK3)[0].version, 3, 'a leave rotates too')
   const audit = await eu1.state.audit.read(meeting.id)
   t.ok(audit.filter((e) => e.kind === 'key-rotation').length >= 2, 'rotations are audited')
@@ -90,9 +90,9 @@ t.test('e2ee mode: key messages are forwarded unread to one or all', async (t) =
   const meeting = await eu1.app.sovereign.meetings.create(acme, { keyMode: 'e2ee', passcodeRequired: false })
   // The host joins first: join-before-host is off, so an attendee who raced ahead would wait.
   const a = connect(eu1, await mint(meeting.id, 'a', 'host'))
-  t.equal((await a.joined).kind, 'welcome')
+  t.equal((await bounded(a.joined, 'a joined')).kind, 'welcome')
   const b = connect(eu2, await mint(meeting.id, 'b'))
-  t.equal((await b.joined).kind, 'welcome')
+  t.equal((await bounded(b.joined, 'b joined')).kind, 'welcome')
   const got = next(b, 'signal')
   a.sendKey('all', 'opaque-sealed-blob')
   const [m] = await got
@@ -105,10 +105,10 @@ t.test('e2ee mode: key messages are forwarded unread to one or all', async (t) =
 t.test('a host denies a waiting participant: denied, close 4007', async (t) => {
   const meeting = await eu1.app.sovereign.meetings.create(acme, { waitingRoom: true, passcodeRequired: false })
   const host = connect(eu1, await mint(meeting.id, 'h', 'host'))
-  t.equal((await host.joined).kind, 'welcome')
+  t.equal((await bounded(host.joined, 'host joined')).kind, 'welcome')
   const waiting = next(host, 'participant-waiting')
   const w = connect(eu2, await mint(meeting.id, 'w'))
-  t.equal((await w.joined).kind, 'waiting')
+  t.equal((await bounded(w.joined, 'w joined')).kind, 'waiting')
   const closed = next(w, 'close')
   const denied = next(w, 'denied')
   host.deny((await waiting)[0].participantId)
@@ -116,8 +116,8 @@ t.test('a host denies a waiting participant: denied, close 4007', async (t) => {
   t.equal((await closed)[0].code, CLOSE_CODES.deniedByHost)
 })
 
-/** A raw socket speaking the subprotocol, for frames the typed client refuses to send. */
-async function raw(node: Node): Promise<{ ws: WebSocket; closed: Promise<number>; messages: unknown[]; received: (n: number) => Promise<void> }> {
+/** A raw socket speaking the subprotocol, for frames the typed client refuses to send; every wait is bounded. */
+async function raw(node: Node): Promise<{ ws: WebSocket; closed: () => Promise<number>; messages: unknown[]; received: (n: number) => Promise<void> }> {
   const ws = new WebSocket(node.url, SUBPROTOCOL, { localAddress: '127.1.0.12' })
   const messages: unknown[] = []
   const waiters: Array<() => void> = []
@@ -125,23 +125,29 @@ async function raw(node: Node): Promise<{ ws: WebSocket; closed: Promise<number>
     messages.push(JSON.parse(String(d)))
     for (const w of waiters.splice(0)) w()
   })
-  const closed = new Promise<number>((resolve) => ws.on('close', (c) => resolve(c)))
-  await new Promise((resolve) => ws.once('open', resolve))
-  /** Resolves once `n` messages have arrived (at once if they already have). */
-  const received = async (n: number): Promise<void> => {
-    while (messages.length < n) await new Promise<void>((resolve) => waiters.push(resolve))
-  }
-  return { ws, closed, messages, received }
+  const closed = new Promise<number>((resolve) => ws.on('close', (c) => {
+    resolve(c)
+    for (const w of waiters.splice(0)) w()
+  }))
+  await bounded(new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) }), 'raw socket open')
+  /** Resolves once `n` messages have arrived (at once if they already have); fails if the socket closes first. */
+  const received = (n: number): Promise<void> => bounded((async () => {
+    while (messages.length < n) {
+      if (ws.readyState === WebSocket.CLOSED) throw new Error(`socket closed after ${messages.length} of ${n} messages: ${JSON.stringify(messages)}`)
+      await new Promise<void>((resolve) => waiters.push(resolve))
+    }
+  })(), `${n} messages`)
+  return { ws, closed: () => bounded(closed, 'raw socket close'), messages, received }
 }
 
 t.test('protocol limits', async (t) => {
   const big = await raw(eu1)
   big.ws.send(JSON.stringify({ type: 'ping', nonce: 'x'.repeat(70_000) }))
-  t.equal(await big.closed, CLOSE_CODES.messageTooLarge, 'an oversized frame closes with 4016')
+  t.equal(await big.closed(), CLOSE_CODES.messageTooLarge, 'an oversized frame closes with 4016')
 
   const bad = await raw(eu1)
   bad.ws.send(JSON.stringify({ type: 'join', token: 't', extra: 1 }))
-  t.equal(await bad.closed, CLOSE_CODES.protocolViolation, 'an unknown field closes with 4000')
+  t.equal(await bad.closed(), CLOSE_CODES.protocolViolation, 'an unknown field closes with 4000')
 
   const early = await raw(eu1)
   early.ws.send(JSON.stringify({ type: 'signal', to: 'all', kind: 'ice', payload: '' }))
@@ -153,15 +159,15 @@ t.test('protocol limits', async (t) => {
 
   const flood = await raw(eu1)
   for (let i = 0; i < 400; i++) flood.ws.send(JSON.stringify({ type: 'ping' }))
-  t.equal(await flood.closed, CLOSE_CODES.rateLimited, 'a flood closes with 4008')
+  t.equal(await flood.closed(), CLOSE_CODES.rateLimited, 'a flood closes with 4008')
 })
 
 t.test('a participant closed for flooding leaves the meeting (no stale endpoint)', async (t) => {
   const meeting = await eu1.app.sovereign.meetings.create(acme, { passcodeRequired: false, waitingRoom: false })
   const host = connect(eu1, await mint(meeting.id, 'h', 'host'))
-  t.equal((await host.joined).kind, 'welcome')
+  t.equal((await bounded(host.joined, 'host joined')).kind, 'welcome')
   const flooder = connect(eu2, await mint(meeting.id, 'f'))
-  t.equal((await flooder.joined).kind, 'welcome')
+  t.equal((await bounded(flooder.joined, 'flooder joined')).kind, 'welcome')
   const left = next(host, 'participant-left')
   const closed = next(flooder, 'close')
   for (let i = 0; i < 400 && !flooder.closed; i++) {

@@ -62,3 +62,12 @@ export function next<K extends keyof SignalClientEvents>(client: SignalClient, e
     client.on(event, on)
   })
 }
+
+/** `promise`, or a failure naming `what` once `ms` have passed: a lost frame fails its step instead of hanging until tap's timeout. */
+export function bounded<T>(promise: Promise<T>, what: string, ms = 15_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
