@@ -108,7 +108,7 @@ export const RelayInstance = Type.Object({
   listen: Type.Array(HostPort, { minItems: 1 }),
   /** Address relayed allocations are bound on; defaults to the listen host. */
   relayAddress: Type.Optional(Type.String()),
-  /** Public address advertised to clients when behind NAT / a load balancer. */
+  /** Behind 1:1 NAT: the public IP (or a host name, resolved once at start) advertised in XOR-RELAYED-ADDRESS and the fleet instead of the bound address. */
   publicAddress: Type.Optional(Type.String()),
   metrics: Type.Optional(HostPort),
   capacity: Type.Optional(Type.Integer({ minimum: 1, default: 10000, description: 'allocations' })),

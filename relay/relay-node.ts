@@ -4,6 +4,7 @@
  * network and tests start relays through this and nothing else.
  */
 import { randomBytes } from 'node:crypto'
+import { isIP } from 'node:net'
 
 import type { TurnSecret } from './auth/index.js'
 import { startMetricsHttp, type MetricsHttp } from './metrics/http.js'
@@ -31,6 +32,12 @@ export interface RelayNodeOptions {
   denyPeers?: readonly string[]
   /** Addresses relayed sockets bind on (one per family). Default: the listen hosts. */
   relayAddresses?: readonly string[]
+  /**
+   * Behind 1:1 NAT (a cloud VM's public IP): the public IP literal per family that clients
+   * and peers reach this relay on. XOR-RELAYED-ADDRESS carries it, and `reachableAt` lists
+   * the listeners under it. Ports are not translated (1:1 NAT keeps them).
+   */
+  publicAddresses?: readonly string[]
   ports?: { min: number; max: number }
   quotas?: Partial<Quotas>
   lifetimes?: Partial<Lifetimes>
@@ -44,7 +51,10 @@ export interface RelayNodeOptions {
 }
 
 export interface RelayNode {
+  /** What the sockets are bound to. */
   readonly addresses: readonly ListenAddress[]
+  /** Where clients reach the listeners: `addresses` with the public address of their family, if one is given. */
+  readonly reachableAt: readonly ListenAddress[]
   readonly metricsUrl: string | undefined
   readonly server: TurnServer
   readonly sockets: SocketLayer
@@ -71,6 +81,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
   const listen: HostPort[] = o.listen.map((l) => parseHostPort(l))
   if (listen.length === 0) throw new RangeError('a relay needs at least one --listen address')
   const relayAddresses = pickRelayAddresses(listen, o.relayAddresses ?? [])
+  const advertisedAddresses = pickPublicAddresses(o.publicAddresses ?? [])
   const secrets: TurnSecret[] = o.secrets.map((s, i) => (typeof s === 'string' ? { id: `s${i}`, value: s } : s))
   if (secrets.length === 0) throw new RangeError('a relay needs at least one secret')
   const auth = restAuth({
@@ -89,6 +100,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     peerSafety: peerSafety(compilePeerPolicy({ allow: o.allowPeers ?? [], deny: o.denyPeers ?? [] })),
     policy: o.policy ?? openPolicy,
     relayAddresses,
+    advertisedAddresses,
     ...(o.ports ? { ports: o.ports } : {}),
     ...(o.quotas ? { quotas: o.quotas } : {}),
     ...(o.lifetimes ? { lifetimes: o.lifetimes } : {}),
@@ -120,6 +132,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     })())
   return {
     addresses: sockets.addresses,
+    reachableAt: sockets.addresses.map((a) => ({ ...a, host: advertisedAddresses[a.family] ?? a.host })),
     metricsUrl: http?.url,
     server,
     sockets,
@@ -149,6 +162,19 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     },
     close,
   }
+}
+
+/** At most one public address per family, IP literals only (a host name is resolved by the caller). */
+function pickPublicAddresses(given: readonly string[]): { 4?: string; 6?: string } {
+  const out: { 4?: string; 6?: string } = {}
+  for (const a of given) {
+    const host = a.replace(/^\[|\]$/g, '')
+    const family = isIP(host)
+    if (family !== 4 && family !== 6) throw new RangeError(`public address "${a}" is not an IP address`)
+    if (out[family] !== undefined && out[family] !== host) throw new RangeError(`two public IPv${family} addresses given (${out[family]}, ${host}): one per family`)
+    out[family] = host
+  }
+  return out
 }
 
 /** One relay address per family: given explicitly, else the first specific listen host. */

@@ -32,6 +32,7 @@ interface RelayFlags {
   denyPeers: string[]
   metrics?: string
   relayAddress: string[]
+  publicAddress: string[]
   ports?: { min: number; max: number }
   quotaParticipant?: number
   quotaMeeting?: number
@@ -63,6 +64,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
     .option('--deny-peers <cidr>', 'extra peer range to deny (repeatable)', collect, [])
     .option('--metrics <host:port>', 'serve /metrics, /healthz and /readyz here')
     .option('--relay-address <ip>', 'address relayed sockets bind on, one per family (default: the listen host)', collect, [])
+    .option('--public-address <ip>', 'behind 1:1 NAT: the public IP clients and peers reach this relay on, one per family; sent in XOR-RELAYED-ADDRESS and registered in the fleet (like coturn --external-ip)', collect, [])
     .option('--ports <min-max>', 'relayed port range', portRange)
     .option('--quota-participant <n>', 'allocations per participant', positiveInt('quota-participant'))
     .option('--quota-meeting <n>', 'allocations per meeting', positiveInt('quota-meeting'))
@@ -95,6 +97,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
         allowPeers: flags.allowPeers,
         denyPeers: flags.denyPeers,
         relayAddresses: flags.relayAddress,
+        publicAddresses: flags.publicAddress,
         requireMeeting: flags.requireMeeting ?? false,
         quotas: {
           ...(flags.quotaParticipant !== undefined ? { allocationsPerParticipant: flags.quotaParticipant } : {}),
@@ -117,6 +120,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
 export function announce(node: RelayNode, o: RelayNodeOptions): void {
   const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`).join(' ')
   console.log(`sovereign relay: listening on ${listening}`)
+  if ((o.publicAddresses ?? []).length > 0) console.log(`sovereign relay: behind 1:1 NAT: advertising ${(o.publicAddresses ?? []).join(', ')} in XOR-RELAYED-ADDRESS`)
   console.log('sovereign relay: standalone — no residency policy (peer safety still applies)')
   console.log(`sovereign relay: realm ${o.realm ?? 'sovereign'}, ${o.secrets.length} secret(s), allowed peer ranges: ${(o.allowPeers ?? []).join(', ') || 'none beyond public addresses'}`)
   if (node.metricsUrl) console.log(`sovereign relay: metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
@@ -172,6 +176,7 @@ async function runRegionRelay(flags: RelayFlags & { config: string; region: stri
     ...(flags.metrics ? { metrics: flags.metrics } : {}),
     ...(flags.statePrefix ? { statePrefix: flags.statePrefix } : {}),
     ...(flags.relayAddress.length > 0 ? { relayAddresses: flags.relayAddress } : {}),
+    ...(flags.publicAddress.length > 0 ? { publicAddresses: flags.publicAddress } : {}),
     log: (m) => console.error(`sovereign relay: ${m}`),
   })
   const { node } = relay

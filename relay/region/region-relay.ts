@@ -14,6 +14,9 @@
  * once cancelled, the next beat resumes allocations (unless the relay is shutting down).
  */
 import { createHmac } from 'node:crypto'
+import { lookup as dnsLookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
+
 import { Gauge, Histogram } from 'prom-client'
 
 import type { NetworkConfig } from '../../config/network-config.js'
@@ -37,6 +40,8 @@ export interface RegionRelayOptions {
   readonly listen?: readonly string[]
   /** Addresses relayed sockets bind on, instead of the instance's `relayAddress`. */
   readonly relayAddresses?: readonly string[]
+  /** Public IPs behind 1:1 NAT (one per family), instead of the instance's `publicAddress`. */
+  readonly publicAddresses?: readonly string[]
   readonly metrics?: string | null
   /** Key prefix of the state layer (tests). */
   readonly statePrefix?: string
@@ -68,6 +73,27 @@ export interface RegionRelay {
 }
 
 /** Every relay of a region derives the same nonce keys from the region's secrets, so any of them checks any nonce. */
+/**
+ * A relay's `publicAddress`: an IP as it is, a host name resolved once at start (one
+ * address per family; a name that resolves to nothing refuses the start).
+ */
+export async function resolvePublicAddress(address: string, lookup: (name: string) => Promise<readonly { address: string; family: number }[]> = (name) => dnsLookup(name, { all: true })): Promise<string[]> {
+  if (isIP(address) !== 0) return [address]
+  let found: readonly { address: string; family: number }[]
+  try {
+    found = await lookup(address)
+  } catch (err) {
+    throw new RangeError(`publicAddress "${address}" does not resolve: ${(err as Error).message}`)
+  }
+  const out: string[] = []
+  for (const family of [4, 6]) {
+    const first = found.find((f) => f.family === family)
+    if (first) out.push(first.address)
+  }
+  if (out.length === 0) throw new RangeError(`publicAddress "${address}" resolves to no address`)
+  return out
+}
+
 export function regionNonceKeys(secrets: readonly { value: string }[]): Buffer[] {
   return secrets.map((s) => createHmac('sha256', s.value).update('sovereign-relay nonce key v1').digest())
 }
@@ -115,6 +141,8 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
 
   let node: RelayNode
   try {
+    const publicAddresses = o.publicAddresses ?? (instance?.publicAddress !== undefined ? await resolvePublicAddress(instance.publicAddress) : [])
+    if (publicAddresses.length > 0) log(`behind 1:1 NAT: advertising ${publicAddresses.join(', ')} to clients and peers`)
     const metrics = o.metrics === null ? undefined : (o.metrics ?? instance?.metrics)
     node = await startRelayNode({
       listen,
@@ -129,6 +157,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       ...(o.relayAddresses !== undefined && o.relayAddresses.length > 0
         ? { relayAddresses: o.relayAddresses }
         : instance?.relayAddress !== undefined ? { relayAddresses: [instance.relayAddress] } : {}),
+      publicAddresses,
       ports: settings.ports,
       quotas: {
         allocationsPerParticipant: settings.quotas.allocationsPerParticipant,
@@ -185,8 +214,10 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     }
     drainRequest = request
   }
-  const udp = node.addresses.filter((a) => a.transport === 'udp').map(hostPort)
-  const tcp = node.addresses.filter((a) => a.transport === 'tcp').map(hostPort)
+  // The fleet lists where clients and other relays reach this one: the control plane hands
+  // these out, and relays match peers against them (guarantee 2).
+  const udp = node.reachableAt.filter((a) => a.transport === 'udp').map(hostPort)
+  const tcp = node.reachableAt.filter((a) => a.transport === 'tcp').map(hostPort)
   const heartbeat = startHeartbeat({
     fleet: own.fleet,
     ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}),

@@ -11,6 +11,7 @@ import type { Verdict } from '../../geo/verdict.js'
 import { Attr, MessageClass, Method, StunErrorCode, isComprehensionRequired } from '../proto/constants.js'
 import { hasFingerprint, verifyFingerprint } from '../proto/fingerprint.js'
 import { decodeMessage, type AttributeInput, type StunMessage } from '../proto/message.js'
+import { writeIpv4, writeIpv6 } from '../proto/ip-bytes.js'
 import { encodeXorAddress } from '../proto/xor-address.js'
 import { openPolicy, type RelayIdentity, type RelayPolicy } from '../policy.js'
 import { drop, type Action } from './actions.js'
@@ -44,6 +45,12 @@ export interface TurnServerOptions {
   policy?: RelayPolicy
   /** Addresses relayed sockets bind on, per family; a missing family answers 440. */
   relayAddresses: { 4?: string; 6?: string }
+  /**
+   * Behind 1:1 NAT: the public address that XOR-RELAYED-ADDRESS carries instead of the
+   * bound one, per family (the port is the bound port: 1:1 NAT keeps ports). coturn's
+   * `--external-ip public/private`.
+   */
+  advertisedAddresses?: { 4?: string; 6?: string }
   ports?: { min: number; max: number }
   quotas?: Partial<Quotas>
   lifetimes?: Partial<Lifetimes>
@@ -73,6 +80,7 @@ export class TurnServer implements ServerCore {
   readonly table = new AllocationTable()
   readonly events = new TypedEmitter<RelayEvents>()
   readonly relayAddresses: { readonly 4?: string; readonly 6?: string }
+  readonly advertisedAddresses: { readonly 4?: string; readonly 6?: string }
   readonly now: () => number
   readonly #auth: TurnAuth
   readonly #peerSafety: (address: string) => Verdict
@@ -93,6 +101,7 @@ export class TurnServer implements ServerCore {
     this.lifetimes = { defaultSeconds: 600, maxSeconds: 3600, ...o.lifetimes }
     this.policy = o.policy ?? openPolicy
     this.relayAddresses = { ...o.relayAddresses }
+    this.advertisedAddresses = checkAdvertised(o.relayAddresses, o.advertisedAddresses ?? {})
     this.now = o.now ?? Date.now
     this.#auth = o.auth
     this.#peerSafety = o.peerSafety
@@ -188,8 +197,11 @@ export class TurnServer implements ServerCore {
     a.state = 'active'
     a.pendingRequest = undefined
     const lifetime = Math.round((a.expiresAt - req.now) / 1000)
+    // RFC 8656 §7.2: the response carries the relayed transport address *as the peers see
+    // it*; behind 1:1 NAT that is the public address with the bound port.
+    const advertised = this.advertisedAddresses[a.family]
     const [reply] = this.success(req, [
-      { type: Attr.XorRelayedAddress, value: encodeXorAddress(a.relayed, req.msg.transactionId) },
+      { type: Attr.XorRelayedAddress, value: encodeXorAddress(advertised === undefined ? a.relayed : { ...a.relayed, address: advertised }, req.msg.transactionId) },
       lifetimeAttr(lifetime),
       { type: Attr.XorMappedAddress, value: encodeXorAddress(req.tuple.client, req.msg.transactionId) },
     ], a.key)
@@ -404,4 +416,16 @@ const METHOD_NAMES: Record<number, string> = {
 
 function isCoded(err: unknown): boolean {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'string'
+}
+
+/** An advertised address must be an IP literal of its family, for a family the server relays. */
+function checkAdvertised(relay: { 4?: string; 6?: string }, advertised: { 4?: string; 6?: string }): { 4?: string; 6?: string } {
+  for (const family of [4, 6] as const) {
+    const address = advertised[family]
+    if (address === undefined) continue
+    const ok = family === 4 ? writeIpv4(address, Buffer.alloc(4), 0) : writeIpv6(address, Buffer.alloc(16), 0)
+    if (!ok) throw new RangeError(`advertised IPv${family} address "${address}" is not an IPv${family} literal`)
+    if (relay[family] === undefined) throw new RangeError(`advertised IPv${family} address "${address}" given, but no IPv${family} relay address to map it to`)
+  }
+  return { ...advertised }
 }

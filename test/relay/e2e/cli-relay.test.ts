@@ -40,8 +40,8 @@ function sovereign(args: string[]): { child: ChildProcess; line: (re: RegExp) =>
   return { child, line, output: () => out }
 }
 
-t.test('sovereign relay runs standalone, and on SIGTERM drains: new allocations 508, existing ones relay until gone, then it exits 0', async (t) => {
-  const { child, line, output } = sovereign(['relay', '--listen', '127.0.0.1:0', '--secret', SECRET, '--allow-peers', '127.0.0.0/8', '--grace', '60'])
+t.test('sovereign relay runs standalone (here as if behind 1:1 NAT), and on SIGTERM drains: new allocations 508, existing ones relay until gone, then it exits 0', async (t) => {
+  const { child, line, output } = sovereign(['relay', '--listen', '127.0.0.1:0', '--secret', SECRET, '--allow-peers', '127.0.0.0/8', '--grace', '60', '--public-address', '127.0.0.78'])
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL')
   })
@@ -57,8 +57,9 @@ t.test('sovereign relay runs standalone, and on SIGTERM drains: new allocations 
     t.teardown(() => c.close())
     return c
   }
+  t.ok(await line(/behind 1:1 NAT: advertising 127\.0\.0\.78/), 'says which public address it advertises')
   const old = await connect()
-  await old.allocate()
+  t.equal((await old.allocate()).relayed.address, '127.0.0.78', '--public-address is the relayed address clients are told')
   await old.channelBind(0x4000, peer.address)
 
   child.kill('SIGTERM')

@@ -49,6 +49,23 @@ t.test('an authenticated Allocate gets XOR-RELAYED-ADDRESS, LIFETIME 600, XOR-MA
   t.equal(h.server.table.size, 1)
 })
 
+t.test('behind 1:1 NAT, XOR-RELAYED-ADDRESS carries the advertised public address with the bound port', async (t) => {
+  const h = harness({ advertisedAddresses: { 4: '203.0.113.7' } })
+  const tuple = udpTuple(40002)
+  const res = await h.allocate(tuple, await h.login(tuple))
+  t.equal(res.cls, MessageClass.SuccessResponse)
+  const bind = h.actions.find((a) => a.type === 'bind-relay') as Extract<(typeof h.actions)[number], { type: 'bind-relay' }>
+  t.same({ address: bind.address }, { address: '192.0.2.100' }, 'the relayed socket binds on the private address')
+  t.same(decodeXorAddress(getAttribute(res, Attr.XorRelayedAddress)!.value, res.transactionId), { family: 4, address: '203.0.113.7', port: bind.port }, 'peers are told the public one, same port')
+  t.same(decodeXorAddress(getAttribute(res, Attr.XorMappedAddress)!.value, res.transactionId), { family: 4, address: '192.0.2.1', port: 40002 }, 'the mapped address is still the client as seen')
+})
+
+t.test('an advertised address that is not an IP of its family, or has no relay address to map, is refused at start', async (t) => {
+  t.throws(() => harness({ advertisedAddresses: { 4: 'relay.example.com' } }), /not an IPv4 literal/)
+  t.throws(() => harness({ advertisedAddresses: { 6: '2001:db8::7' } }), /no IPv6 relay address/)
+  t.throws(() => harness({ relayAddresses: { 6: '2001:db8::1' }, advertisedAddresses: { 6: '203.0.113.7' } }), /not an IPv6 literal/)
+})
+
 t.test('integrity without a NONCE is a 400 Bad Request', async (t) => {
   const h = harness()
   const tuple = udpTuple()
