@@ -110,6 +110,14 @@ export const RelayInstance = Type.Object({
   relayAddress: Type.Optional(Type.String()),
   /** Behind 1:1 NAT: the public IP (or a host name, resolved once at start) advertised in XOR-RELAYED-ADDRESS and the fleet instead of the bound address. */
   publicAddress: Type.Optional(Type.String()),
+  /** TURN over TLS (`turns:`): listeners of their own, and the certificate files (re-read on SIGHUP). */
+  tls: Type.Optional(Type.Object({
+    listen: Type.Array(HostPort, { minItems: 1 }),
+    cert: Type.String({ minLength: 1, description: 'PEM certificate chain file' }),
+    key: Type.String({ minLength: 1, description: 'PEM private key file' }),
+    /** Host name in the `turns:` URLs handed out; must be on the certificate. Default: publicAddress if it is a name, else the advertised IP. */
+    name: Type.Optional(Type.String()),
+  }, { additionalProperties: false })),
   metrics: Type.Optional(HostPort),
   capacity: Type.Optional(Type.Integer({ minimum: 1, default: 10000, description: 'allocations' })),
 }, { additionalProperties: false })

@@ -46,13 +46,18 @@ export const PEER_POLICY_ERROR_CODES = ['ERR_PEER_POLICY_CIDR'] as const
 
 export type PeerPolicyErrorCode = (typeof PEER_POLICY_ERROR_CODES)[number]
 
+/** Codes raised by the relay node's own set-up (relay/node). */
+export const NODE_ERROR_CODES = ['ERR_TLS_FILE'] as const // a TLS certificate or key file cannot be read
+
+export type NodeErrorCode = (typeof NODE_ERROR_CODES)[number]
+
 /** Other parts of the relay (server, node) may add their own codes. */
-export type RelayErrorCode = DecodeErrorCode | AuthErrorCode | PeerPolicyErrorCode | (string & {})
+export type RelayErrorCode = DecodeErrorCode | AuthErrorCode | PeerPolicyErrorCode | NodeErrorCode | (string & {})
 
 export class RelayError extends Error {
   readonly code: RelayErrorCode
-  constructor(code: RelayErrorCode, message: string) {
-    super(message)
+  constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
     this.name = 'RelayError'
     this.code = code
   }

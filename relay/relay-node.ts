@@ -38,6 +38,8 @@ export interface RelayNodeOptions {
    * the listeners under it. Ports are not translated (1:1 NAT keeps them).
    */
   publicAddresses?: readonly string[]
+  /** TURN over TLS (`turns:`): listen addresses of their own, and the certificate chain and key (PEM). */
+  tls?: { listen: readonly string[]; cert: string | Buffer; key: string | Buffer }
   ports?: { min: number; max: number }
   quotas?: Partial<Quotas>
   lifetimes?: Partial<Lifetimes>
@@ -63,6 +65,8 @@ export interface RelayNode {
   drain(): void
   /** Take new allocations again (an operator cancelled a drain; not during shutdown). */
   undrain(): void
+  /** A renewed TLS certificate (PEM): new TURN-over-TLS connections get it, open ones keep theirs. */
+  setTlsCertificate(cert: string | Buffer, key: string | Buffer): void
   /** Replaces the TURN REST secrets (rotation by overlap: list the new one first, keep the old). */
   setSecrets(secrets: readonly (string | TurnSecret)[]): void
   /** Drops the allocations of a meeting (or of one participant) now; returns how many. */
@@ -110,6 +114,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     server,
     listen,
     ...(o.tcp !== undefined ? { tcp: o.tcp } : {}),
+    ...(o.tls ? { tls: { listen: o.tls.listen.map((l) => parseHostPort(l)), cert: o.tls.cert, key: o.tls.key } } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
   })
   const metrics = relayMetrics({ server, sockets: () => sockets.stats })
@@ -139,6 +144,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     metrics,
     drain: () => server.drain(),
     undrain: () => server.undrain(),
+    setTlsCertificate: (cert, key) => sockets.setTlsCertificate(cert, key),
     setSecrets(next) {
       if (next.length === 0) throw new RangeError('a relay needs at least one secret')
       auth.verifier.setSecrets(next.map((x, i) => (typeof x === 'string' ? { id: `s${i}`, value: x } : x)))

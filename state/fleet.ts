@@ -22,6 +22,8 @@ export interface RelayRegistration {
   /** Public `host:port` addresses clients reach it at, per transport. */
   readonly udp: readonly string[]
   readonly tcp: readonly string[]
+  /** TURN over TLS: `name:port`, the name being the one on the relay's certificate. Absent: no TLS listener (or a relay older than TLS support). */
+  readonly tls?: readonly string[]
   /** Allocations it accepts at most. */
   readonly capacity: number
   /** Software version, so a rollout is visible in the fleet. */

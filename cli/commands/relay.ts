@@ -4,6 +4,7 @@ import { ConfigStore } from '../../config/config-store.js'
 import { startRegionRelay } from '../../relay/region/region-relay.js'
 import { startRelayNode, type RelayNode, type RelayNodeOptions } from '../../relay/relay-node.js'
 import { formatHostPort } from '../../relay/node/host-port.js'
+import { readTlsFiles } from '../../relay/node/tls-files.js'
 import { registerRelayDrain, type DrainIo } from './relay-drain.js'
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
@@ -33,6 +34,9 @@ interface RelayFlags {
   metrics?: string
   relayAddress: string[]
   publicAddress: string[]
+  tlsListen: string[]
+  tlsCert?: string
+  tlsKey?: string
   ports?: { min: number; max: number }
   quotaParticipant?: number
   quotaMeeting?: number
@@ -65,6 +69,9 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
     .option('--metrics <host:port>', 'serve /metrics, /healthz and /readyz here')
     .option('--relay-address <ip>', 'address relayed sockets bind on, one per family (default: the listen host)', collect, [])
     .option('--public-address <ip>', 'behind 1:1 NAT: the public IP clients and peers reach this relay on, one per family; sent in XOR-RELAYED-ADDRESS and registered in the fleet (like coturn --external-ip)', collect, [])
+    .option('--tls-listen <host:port>', 'TURN over TLS (turns:) listen address, e.g. 0.0.0.0:5349 or :443 (repeatable; needs --tls-cert and --tls-key)', collect, [])
+    .option('--tls-cert <file>', 'PEM certificate chain for --tls-listen (re-read on SIGHUP: renewals need no restart)')
+    .option('--tls-key <file>', 'PEM private key for --tls-listen')
     .option('--ports <min-max>', 'relayed port range', portRange)
     .option('--quota-participant <n>', 'allocations per participant', positiveInt('quota-participant'))
     .option('--quota-meeting <n>', 'allocations per meeting', positiveInt('quota-meeting'))
@@ -90,6 +97,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
       }
       const secrets = flags.secret.length > 0 ? flags.secret : (process.env.SOVEREIGN_RELAY_SECRETS ?? '').split(',').filter(Boolean)
       if (secrets.length === 0) throw new Error('give at least one --secret (or SOVEREIGN_RELAY_SECRETS)')
+      const tls = tlsFiles(flags)
       const options: RelayNodeOptions = {
         listen: flags.listen.length > 0 ? flags.listen : ['127.0.0.1:3478'],
         secrets,
@@ -108,13 +116,42 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
         ...(flags.metrics ? { metrics: flags.metrics } : {}),
         ...(flags.ports ? { ports: flags.ports } : {}),
         ...(flags.software ? { software: flags.software } : {}),
+        ...(tls ? { tls: { listen: tls.listen, ...(await readTlsFiles(tls)) } } : {}),
       }
       const node = await startRelayNode(options)
       announce(node, options)
-      process.on('SIGHUP', () => console.log('sovereign relay: SIGHUP ignored — a standalone relay has no config file to reload (restart with new --secret flags, old one listed second)'))
+      process.on('SIGHUP', () => {
+        if (tls) void reloadTlsCertificate(node, tls)
+        else console.log('sovereign relay: SIGHUP ignored — a standalone relay has no config file to reload (restart with new --secret flags, old one listed second)')
+      })
       await runUntilSignalled(node, { termGraceSeconds: flags.grace ?? 30, interruptGraceSeconds: flags.interruptGrace })
     })
   registerRelayDrain(relay, drainIo)
+}
+
+interface TlsFiles {
+  readonly listen: readonly string[]
+  readonly cert: string
+  readonly key: string
+}
+
+/** The TLS flags, all or none: a TLS listener without its certificate (or the reverse) is refused. */
+export function tlsFiles(flags: { tlsListen: string[]; tlsCert?: string; tlsKey?: string }): TlsFiles | undefined {
+  const given = [flags.tlsListen.length > 0, flags.tlsCert !== undefined, flags.tlsKey !== undefined]
+  if (given.every((g) => !g)) return undefined
+  if (!given.every(Boolean)) throw new Error('TURN over TLS needs all of --tls-listen <host:port>, --tls-cert <file> and --tls-key <file>')
+  return { listen: flags.tlsListen, cert: flags.tlsCert!, key: flags.tlsKey! }
+}
+
+/** SIGHUP with TLS: re-read the certificate files (a renewal); a bad pair is refused and the running one stays. */
+async function reloadTlsCertificate(node: RelayNode, files: { cert: string; key: string }): Promise<void> {
+  try {
+    const { cert, key } = await readTlsFiles(files)
+    node.setTlsCertificate(cert, key)
+    console.log(`sovereign relay: SIGHUP: TLS certificate re-read from ${files.cert}; new connections get it`)
+  } catch (err) {
+    console.error(`sovereign relay: SIGHUP: TLS certificate refused, the running one stays: ${(err as Error).message}`)
+  }
 }
 
 export function announce(node: RelayNode, o: RelayNodeOptions): void {

@@ -84,6 +84,10 @@ function listenRules(config: Parameters<Rule>[0]['config'], issues: RawIssue[]):
     region.relays.forEach((relay, i) => {
       const at = ['regions', r, 'relays', i] as const
       relay.listen.forEach((text, l) => listen(text, [...at, 'listen', l], r))
+      relay.tls?.listen.forEach((text, l) => listen(text, [...at, 'tls', 'listen', l], r))
+      if (relay.tls?.name !== undefined && !isDnsName(relay.tls.name)) {
+        issues.push({ path: [...at, 'tls', 'name'], rule: 'address_invalid', message: `"${relay.tls.name}" is not a host name (the name on the relay's certificate)` })
+      }
       listen(relay.metrics, [...at, 'metrics'], r)
       if (relay.relayAddress !== undefined && !isIpAddress(relay.relayAddress)) {
         issues.push({ path: [...at, 'relayAddress'], rule: 'address_invalid', message: `"${relay.relayAddress}" is not an IP address` })

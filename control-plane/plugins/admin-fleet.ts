@@ -33,6 +33,8 @@ const RelayView = Type.Object({
   id: Type.String(),
   udp: Type.Array(Type.String()),
   tcp: Type.Array(Type.String()),
+  /** TURN over TLS (`turns:`) endpoints, name:port; empty when the relay has no TLS listener. */
+  tls: Type.Array(Type.String()),
   capacity: Type.Integer(),
   allocations: Type.Integer(),
   cpu: Type.Number(),
@@ -81,7 +83,7 @@ const adminFleetPlugin: FastifyPluginAsyncTypebox = async (app) => {
           region: region.id,
           available: true,
           relays: relays.map((r) => ({
-            id: r.id, udp: [...r.udp], tcp: [...r.tcp], capacity: r.capacity, allocations: r.load.allocations, cpu: r.load.cpu,
+            id: r.id, udp: [...r.udp], tcp: [...r.tcp], tls: [...(r.tls ?? [])], capacity: r.capacity, allocations: r.load.allocations, cpu: r.load.cpu,
             draining: r.draining, ...(r.drainRequest ? { drainRequest: view(r.drainRequest) } : {}),
             version: r.version, expiresAt: new Date(r.expiresAt).toISOString(),
           })),

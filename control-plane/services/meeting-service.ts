@@ -529,7 +529,8 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       const secret = config.regionById(relay.region)?.relaySecrets[0]?.value
       if (secret === undefined) continue
       const credential = mintTurnCredential({ secret, meetingId: meeting.id, participantId: participant.id, ttlSeconds: config.relay.credentialTtlSeconds, now: this.#now })
-      const urls = [...relay.udp.map((a) => `turn:${a}?transport=udp`), ...relay.tcp.map((a) => `turn:${a}?transport=tcp`)].slice(0, 8)
+      // RFC 7065 URIs: UDP first (what ICE prefers), then TCP, then TLS (`turns:`, through firewalls that pass only TLS).
+      const urls = [...relay.udp.map((a) => `turn:${a}?transport=udp`), ...relay.tcp.map((a) => `turn:${a}?transport=tcp`), ...(relay.tls ?? []).map((a) => `turns:${a}?transport=tcp`)].slice(0, 8)
       if (urls.length === 0) continue
       iceServers.push({ urls, username: credential.username, credential: credential.password, expiresAt: credential.expiresAt })
     }

@@ -16,7 +16,7 @@ export interface RelayMetrics {
 export interface RelayMetricsOptions {
   server: TurnServer
   /** Extra gauges read at scrape time (socket-layer counts). */
-  sockets?: () => { tcpConnections: number; relaySockets: number; tcpClosedForGarbage: number }
+  sockets?: () => { tcpConnections: number; relaySockets: number; tcpClosedForGarbage: number; tlsHandshakeFailures: number }
   defaultMetrics?: boolean
 }
 
@@ -35,6 +35,7 @@ export function relayMetrics(o: RelayMetricsOptions): RelayMetrics {
     new Gauge({ name: `${P}tcp_connections`, help: 'Open TCP client connections', registers: r, collect() { this.set(sockets().tcpConnections) } })
     new Gauge({ name: `${P}relay_sockets`, help: 'Bound relayed UDP sockets', registers: r, collect() { this.set(sockets().relaySockets) } })
     new Gauge({ name: `${P}tcp_closed_for_garbage`, help: 'TCP connections closed for unframeable bytes (since start)', registers: r, collect() { this.set(sockets().tcpClosedForGarbage) } })
+    new Gauge({ name: `${P}tls_handshake_failures`, help: 'TURN-over-TLS connections whose handshake failed (since start)', registers: r, collect() { this.set(sockets().tlsHandshakeFailures) } })
   }
   const created = new Counter({ name: `${P}allocations_created_total`, help: 'Allocations created', labelNames: ['transport'], registers: r })
   const refreshed = new Counter({ name: `${P}allocations_refreshed_total`, help: 'Allocation refreshes', registers: r })

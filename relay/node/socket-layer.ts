@@ -4,6 +4,10 @@
  * §6.2.2 / RFC 8656 §12.5 by relay/proto's StreamFramer), one relayed UDP socket per
  * allocation, and one timer driven by the server's `schedule` actions.
  *
+ * TURN over TLS (RFC 8656 §3.1, the `turns:` URI of RFC 7065) is TLS-over-TCP on listeners
+ * of its own: once the handshake is done a TLS connection is handled exactly as a TCP one
+ * (its five-tuple's transport is TCP; the allocation relays over UDP all the same).
+ *
  * Per-packet path: ChannelData from a client is looked up by listener → port → address
  * (no string built), routed by channel number on the allocation, and sent with
  * `send(buf, offset, length)` from the same buffer; a peer datagram is framed once and
@@ -11,6 +15,7 @@
  */
 import dgram from 'node:dgram'
 import net from 'node:net'
+import tls from 'node:tls'
 
 import { StunDecodeError } from '../errors.js'
 import { StreamFramer } from '../proto/stream-framer.js'
@@ -25,6 +30,8 @@ export interface SocketLayerOptions {
   /** Each address gets a UDP and a TCP listener on the same port (port 0: one free port for both). */
   listen: readonly HostPort[]
   tcp?: boolean
+  /** TURN over TLS: listeners of their own, with a certificate chain and key (PEM). */
+  tls?: TlsListenOptions
   /** SO_RCVBUF/SO_SNDBUF of the listeners (the kernel caps them at net.core.*mem_max). */
   listenerBufferBytes?: number
   relayBufferBytes?: number
@@ -37,8 +44,16 @@ export interface SocketLayerOptions {
   onError?: (err: unknown, where: string) => void
 }
 
+export interface TlsListenOptions {
+  readonly listen: readonly HostPort[]
+  readonly cert: string | Buffer
+  readonly key: string | Buffer
+  /** A connection that has not finished its handshake within this time is dropped. Default 10 s. */
+  readonly handshakeTimeoutMs?: number
+}
+
 export interface ListenAddress {
-  transport: 'udp' | 'tcp'
+  transport: 'udp' | 'tcp' | 'tls'
   host: string
   port: number
   family: 4 | 6
@@ -68,16 +83,21 @@ export interface SocketStats {
   relaySockets: number
   tcpClosedForGarbage: number
   tcpDroppedBackpressure: number
+  /** TLS handshakes that failed (bad client hello, unknown CA on the client's side, timeout). */
+  tlsHandshakeFailures: number
   socketErrors: number
 }
 
 export class SocketLayer {
   readonly server: TurnServer
   readonly addresses: ListenAddress[] = []
-  readonly stats: SocketStats = { tcpConnections: 0, relaySockets: 0, tcpClosedForGarbage: 0, tcpDroppedBackpressure: 0, socketErrors: 0 }
+  readonly stats: SocketStats = { tcpConnections: 0, relaySockets: 0, tcpClosedForGarbage: 0, tcpDroppedBackpressure: 0, tlsHandshakeFailures: 0, socketErrors: 0 }
   readonly #o: SocketLayerOptions
   readonly #udp = new Map<string, UdpListener>()
   readonly #tcpServers: net.Server[] = []
+  readonly #tlsServers: tls.Server[] = []
+  /** TCP sockets of the TLS listeners, handshaking or not: closed with the layer. */
+  readonly #tlsSockets = new Set<net.Socket>()
   readonly #tcp = new Map<string, TcpConnection>()
   readonly #relays = new Map<number, RelaySocket>()
   readonly #scheduler: Scheduler
@@ -95,6 +115,7 @@ export class SocketLayer {
     const layer = new SocketLayer(o)
     try {
       for (const hp of o.listen) await layer.#listen(hp)
+      for (const hp of o.tls?.listen ?? []) await layer.#listenTls(hp, o.tls!)
     } catch (err) {
       await layer.close()
       throw err
@@ -182,6 +203,39 @@ export class SocketLayer {
         resolve()
       })
     })
+  }
+
+  #listenTls(hp: HostPort, o: TlsListenOptions): Promise<void> {
+    // minVersion: RFC 8656 §3.1 requires TLS 1.2 or later for TURN over TLS (RFC 7525 BCP).
+    const server = tls.createServer({ cert: o.cert, key: o.key, minVersion: 'TLSv1.2', handshakeTimeout: o.handshakeTimeoutMs ?? 10_000 })
+    server.maxConnections = this.#o.maxTcpConnections ?? 10_000
+    const address: TransportAddress = { family: hp.family, address: hp.host, port: hp.port }
+    server.on('connection', (raw: net.Socket) => {
+      this.#tlsSockets.add(raw)
+      raw.once('close', () => this.#tlsSockets.delete(raw))
+    })
+    server.on('tlsClientError', (_err, socket) => {
+      this.stats.tlsHandshakeFailures++
+      socket.destroy()
+    })
+    return new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({ port: hp.port, host: hp.host, ipv6Only: hp.family === 6 }, () => {
+        server.off('error', reject)
+        server.on('error', (err) => this.#socketError(err, 'tls listener'))
+        const bound = { ...address, port: (server.address() as net.AddressInfo).port }
+        server.on('secureConnection', (socket) => this.#onTcpConnection(socket, bound, listenerKey('tcp', bound)))
+        this.#tlsServers.push(server)
+        this.addresses.push({ transport: 'tls', host: hp.host, port: bound.port, family: hp.family })
+        resolve()
+      })
+    })
+  }
+
+  /** A renewed certificate: new TLS connections present it, established ones keep theirs. */
+  setTlsCertificate(cert: string | Buffer, key: string | Buffer): void {
+    const context = { cert, key, minVersion: 'TLSv1.2' as const }
+    for (const server of this.#tlsServers) server.setSecureContext(context)
   }
 
   #onTcpConnection(socket: net.Socket, server: TransportAddress, lk: string): void {
@@ -364,9 +418,10 @@ export class SocketLayer {
     this.execute(this.server.close().filter((a) => a.type === 'close-relay'))
     for (const id of [...this.#relays.keys()]) this.#closeRelay(id)
     for (const conn of this.#tcp.values()) conn.socket.destroy()
+    for (const raw of this.#tlsSockets) raw.destroy()
     await Promise.all([
       ...[...this.#udp.values()].map((l) => new Promise<void>((resolve) => l.socket.close(() => resolve()))),
-      ...this.#tcpServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      ...[...this.#tcpServers, ...this.#tlsServers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
     ])
     this.#udp.clear()
   }

@@ -26,6 +26,7 @@ import { startHeartbeat, type HeartbeatLoop } from '../../state/heartbeat.js'
 import { PolicyCache } from '../../state/policy-cache.js'
 import { StateRegistry } from '../../state/state-registry.js'
 import { checkPeer, compilePeerPolicy } from '../peer-safety/index.js'
+import { readTlsFiles } from '../node/tls-files.js'
 import { startRelayNode, type RelayNode } from '../relay-node.js'
 import { AuditSink } from './audit-sink.js'
 import { FleetView } from './fleet-view.js'
@@ -42,6 +43,8 @@ export interface RegionRelayOptions {
   readonly relayAddresses?: readonly string[]
   /** Public IPs behind 1:1 NAT (one per family), instead of the instance's `publicAddress`. */
   readonly publicAddresses?: readonly string[]
+  /** TURN over TLS, instead of the instance's `tls` (certificate files are read at start and on reload). */
+  readonly tls?: { readonly listen: readonly string[]; readonly cert: string; readonly key: string; readonly name?: string }
   readonly metrics?: string | null
   /** Key prefix of the state layer (tests). */
   readonly statePrefix?: string
@@ -61,9 +64,11 @@ export interface RegionRelay {
   /**
    * Applies a reloaded config without dropping allocations: the region's relay secrets
    * (rotation by overlap). Other changes (listen addresses, Redis) need a draining restart;
-   * they are reported, not applied.
+   * they are reported, not applied. With TURN over TLS the certificate files are re-read
+   * too; `tls` settles once that is done (true: new connections get the new certificate;
+   * false: refused, logged, the running one stays).
    */
-  reload(config: NetworkConfig): { secrets: number; needsRestart: string[] }
+  reload(config: NetworkConfig): { secrets: number; needsRestart: string[]; tls?: Promise<boolean> }
   /** The operator drain request learned from the last successful beat, or null. */
   readonly drainRequest: DrainRequest | null
   /** Marks the relay draining in the registry too (no new allocations anywhere). */
@@ -139,9 +144,12 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     isDeniedRange: (ip) => !checkPeer(ip, peerPolicy).allow,
   })
 
+  const tlsFiles = o.tls ?? instance?.tls
+  let tlsName: string | undefined
   let node: RelayNode
   try {
     const publicAddresses = o.publicAddresses ?? (instance?.publicAddress !== undefined ? await resolvePublicAddress(instance.publicAddress) : [])
+    tlsName = tlsFiles?.name ?? (instance?.publicAddress !== undefined && isIP(instance.publicAddress) === 0 ? instance.publicAddress : undefined)
     if (publicAddresses.length > 0) log(`behind 1:1 NAT: advertising ${publicAddresses.join(', ')} to clients and peers`)
     const metrics = o.metrics === null ? undefined : (o.metrics ?? instance?.metrics)
     node = await startRelayNode({
@@ -158,6 +166,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
         ? { relayAddresses: o.relayAddresses }
         : instance?.relayAddress !== undefined ? { relayAddresses: [instance.relayAddress] } : {}),
       publicAddresses,
+      ...(tlsFiles ? { tls: { listen: tlsFiles.listen, ...(await readTlsFiles(tlsFiles)) } } : {}),
       ports: settings.ports,
       quotas: {
         allocationsPerParticipant: settings.quotas.allocationsPerParticipant,
@@ -218,6 +227,8 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   // these out, and relays match peers against them (guarantee 2).
   const udp = node.reachableAt.filter((a) => a.transport === 'udp').map(hostPort)
   const tcp = node.reachableAt.filter((a) => a.transport === 'tcp').map(hostPort)
+  // turns: URLs carry the name on the certificate (a client checks it), else the address.
+  const tls = node.reachableAt.filter((a) => a.transport === 'tls').map((a) => hostPort(tlsName === undefined ? a : { ...a, host: tlsName }))
   const heartbeat = startHeartbeat({
     fleet: own.fleet,
     ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}),
@@ -240,7 +251,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       bytes = 0
       lastBeat = now
       lastCpu = process.cpuUsage()
-      return { id: o.id, region: o.region, udp, tcp, capacity, version: o.version ?? 'dev', startedAt, load, draining: node.server.draining, sentAt: now }
+      return { id: o.id, region: o.region, udp, tcp, ...(tls.length > 0 ? { tls } : {}), capacity, version: o.version ?? 'dev', startedAt, load, draining: node.server.draining, sentAt: now }
     },
   })
 
@@ -282,8 +293,20 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       if (JSON.stringify(was) !== JSON.stringify(now)) needsRestart.push(`regions.${o.region}.relays.${o.id}`)
       if (JSON.stringify(current.relay) !== JSON.stringify(next.relay)) needsRestart.push('relay')
       node.setSecrets(nextRegion.relaySecrets)
+      // A reload re-reads the certificate files too: a renewal needs no restart.
+      const files = o.tls ?? now?.tls
+      const tls = tlsFiles && files
+        ? readTlsFiles(files).then(({ cert, key }) => {
+          node.setTlsCertificate(cert, key)
+          log(`TLS certificate re-read from ${files.cert}; new connections get it`)
+          return true
+        }).catch((err: unknown) => {
+          log(`TLS certificate refused, the running one stays: ${(err as Error).message}`)
+          return false
+        })
+        : undefined
       current = next
-      return { secrets: nextRegion.relaySecrets.length, needsRestart }
+      return { secrets: nextRegion.relaySecrets.length, needsRestart, ...(tls ? { tls } : {}) }
     },
     async drain() {
       drainedByItself = true

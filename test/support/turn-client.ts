@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import dgram from 'node:dgram'
 import net from 'node:net'
+import tls from 'node:tls'
 
 import {
   Attr,
@@ -31,7 +32,10 @@ import {
 import { errorCodeOf, indication, request, textOf, type Credentials } from './stun-builder.js'
 
 export interface TurnClientOptions {
-  transport: 'udp' | 'tcp'
+  transport: 'udp' | 'tcp' | 'tls'
+  /** TLS: the CA (PEM) to check the relay's certificate against, and the name it must carry. */
+  ca?: string | Buffer
+  servername?: string
   host: string
   port: number
   username: string
@@ -85,10 +89,12 @@ export class TurnClient {
       s.on('message', (m) => c.#onFrame(m))
       c.#udp = s
     } else {
-      const s = net.connect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) })
+      const s = o.transport === 'tls'
+        ? tls.connect({ host: o.host, port: o.port, ca: o.ca, servername: o.servername ?? 'localhost', ...(o.localAddress ? { localAddress: o.localAddress } : {}) })
+        : net.connect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) })
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject)
-        s.once('connect', () => resolve())
+        s.once(o.transport === 'tls' ? 'secureConnect' : 'connect', () => resolve())
       })
       const framer = new StreamFramer()
       s.on('data', (chunk: Buffer) => {
@@ -185,7 +191,7 @@ export class TurnClient {
   }
 
   sendChannelData(channel: number, data: Buffer): void {
-    this.raw(encodeChannelData(channel, data, { pad: this.#o.transport === 'tcp' }))
+    this.raw(encodeChannelData(channel, data, { pad: this.#o.transport !== 'udp' }))
   }
 
   /** Resolves with the next received data matching `match` (already received counts). */

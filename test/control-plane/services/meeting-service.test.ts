@@ -92,6 +92,15 @@ t.test('a jurisdiction-mode meeting is offered relays of its allowed regions onl
   t.same(users, ['turn:127.9.0.4:3478?transport=udp', 'turn:127.9.0.7:3478?transport=udp'], 'eu-1 (Frankfurt, nearest) then north-1; never us-1')
 })
 
+t.test('an ICE server lists a relay\'s UDP, TCP and TLS (turns:) endpoints, in that order, with one meeting-scoped credential', async (t) => {
+  const withTls: LiveRelay = { ...relay('eu-t', 'eu-central'), tcp: ['127.9.0.4:3478'], tls: ['turn-t.example.net:443'] }
+  const [svc] = region(1, { 'eu-central': [withTls] })
+  const m = await svc!.create(acme, { passcodeRequired: false, joinBeforeHost: true })
+  const joined = await svc!.join({ token: await token(svc!, m.id, 'a'), address: '127.1.0.1' })
+  if (joined.outcome !== 'admitted') return t.fail(outcome(joined))
+  t.same(joined.iceServers.map((s) => s.urls), [['turn:127.9.0.4:3478?transport=udp', 'turn:127.9.0.4:3478?transport=tcp', 'turns:turn-t.example.net:443?transport=tcp']])
+})
+
 t.test('events reach the other nodes of the region exactly once, with the node that caused them', async (t) => {
   const [a, b] = region(2)
   await a!.listen()

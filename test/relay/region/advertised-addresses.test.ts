@@ -1,11 +1,18 @@
 /**
- * A relay behind 1:1 NAT (a cloud VM whose public IP is not on its interfaces): the
+ * What a region relay tells the world: where clients and peers reach it.
+ *
+ * Behind 1:1 NAT (a cloud VM whose public IP is not on its interfaces): the
  * relayed sockets bind on the private address, but XOR-RELAYED-ADDRESS and the fleet
  * registry carry the public one, so clients, the control plane's ICE servers and the
  * other relays' peer checks all use what peers can actually reach. 127.0.0.77 stands in
  * for the public address (nothing listens there: only what is advertised is checked).
+ *
+ * With TURN over TLS, the fleet lists `turns:` endpoints under the name on the relay's
+ * certificate, and a config reload re-reads the certificate files (a renewal).
  */
-import { randomBytes } from 'node:crypto'
+import { X509Certificate, randomBytes } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import tls from 'node:tls'
 import t from 'tap'
 
 import { parseConfig } from '../../../config/load-config.js'
@@ -14,6 +21,7 @@ import { resolvePublicAddress, startRegionRelay } from '../../../relay/region/re
 import { newMeetingId } from '../../../state/meeting-id.js'
 import { openRegionState } from '../../../state/region-state.js'
 import { OPEN_MEETING_SETTINGS, testNetworkYaml } from '../../support/test-network.js'
+import { makeTestCertificates } from '../../support/tls-cert.js'
 import { TurnClient } from '../../support/turn-client.js'
 
 const SECRET = 'eu-relay-secret-nat-0001'
@@ -66,3 +74,43 @@ t.test('a publicAddress host name is resolved once at start: one address per fam
   await t.rejects(resolvePublicAddress('nothing.example.net', lookup), /publicAddress "nothing\.example\.net" resolves to no address/)
   await t.rejects(resolvePublicAddress('gone.example.net', async () => { throw new Error('getaddrinfo ENOTFOUND gone.example.net') }), /does not resolve: getaddrinfo ENOTFOUND/)
 })
+
+t.test('a relay with a TLS listener registers it under the certificate\'s name, relays over it, and a reload picks up a renewed certificate', async (t) => {
+  const certs = await makeTestCertificates('localhost')
+  t.teardown(() => certs.remove())
+  const tlsYaml = testNetworkYaml([{ id: 'eu-central', country: 'DE', secret: SECRET, relays: ['eu-tls'] }])
+    .replace('{ id: eu-tls, listen: ["127.0.0.1:0"] }', `{ id: eu-tls, listen: ["127.0.0.1:0"], tls: { listen: ["127.0.0.1:0"], cert: "${certs.certFile}", key: "${certs.keyFile}", name: localhost } }`)
+  const tlsConfig = parseConfig({ source: 'tls-test', text: tlsYaml })
+  await state.ready()
+  const logs: string[] = []
+  const relay = await startRegionRelay({ config: tlsConfig, region: 'eu-central', id: 'eu-tls', metrics: null, statePrefix: prefix, heartbeatMs: 60_000, heartbeatTtlMs: 600_000, log: (m) => logs.push(m) })
+  t.teardown(() => relay.close())
+  const tlsPort = relay.node.addresses.find((a) => a.transport === 'tls')!.port
+  t.same((await state.fleet.liveRelays()).find((r) => r.id === 'eu-tls')?.tls, [`localhost:${tlsPort}`], 'the fleet lists localhost:<port>, the name a turns: client checks')
+
+  const m = newMeetingId('eu-central')
+  await state.meetings.create({ id: m, tenantId: 't', residencyMode: 'region', allowedRegions: ['eu-central'], attendeePolicy: { mode: 'open', countries: [], unknown: 'allow' }, settings: OPEN_MEETING_SETTINGS, createdAt: Date.now() })
+  await state.meetings.putParticipant(m, { id: 'p_t', identity: 't', role: 'attendee', status: 'admitted', addresses: ['127.0.0.1'], node: 'test', joinedAt: Date.now() })
+  const cred = mintTurnCredential({ secret: SECRET, meetingId: m, participantId: 'p_t', ttlSeconds: 600, now: Date.now })
+  const client = await TurnClient.connect({ transport: 'tls', host: '127.0.0.1', port: tlsPort, ca: certs.ca, servername: 'localhost', username: cred.username, password: cred.password })
+  t.teardown(() => client.close())
+  t.equal((await client.allocate()).relayed.address, '127.0.0.1', 'a meeting-scoped credential allocates over TLS, with the residency policy in force')
+
+  const renewed = await certs.renew()
+  t.equal(await relay.reload(tlsConfig).tls, true, 'a reload re-reads the certificate files')
+  const served = async (): Promise<string> => new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port: tlsPort, ca: certs.ca, servername: 'localhost' }, () => {
+      resolve(s.getPeerX509Certificate()!.serialNumber)
+      s.destroy()
+    })
+    s.once('error', reject)
+  })
+  t.match(logs.at(-1), /TLS certificate re-read from .*server\.pem/)
+
+  await writeFile(certs.keyFile, 'not a key')
+  t.equal(await relay.reload(tlsConfig).tls, false, 'a broken key file is refused on reload')
+  t.match(logs.at(-1), /TLS certificate refused, the running one stays/)
+  t.equal(await served(), new X509Certificate(renewed.cert).serialNumber, 'and the running certificate stays')
+  t.equal(await served(), new X509Certificate(renewed.cert).serialNumber, 'after the reload, new connections get the renewed certificate')
+})
+

@@ -1,0 +1,22 @@
+/**
+ * The relay's TLS certificate and key, read from PEM files: at start, and again on SIGHUP
+ * so a renewed certificate (certbot, cert-manager) needs no restart. A file that cannot be
+ * read is a coded error naming it; a key that does not match its certificate is refused
+ * where the pair is applied (tls.createSecureContext).
+ */
+import { readFile } from 'node:fs/promises'
+
+import { RelayError } from '../errors.js'
+
+export interface TlsFiles {
+  readonly cert: string
+  readonly key: string
+}
+
+export async function readTlsFiles(files: TlsFiles): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = (what: string, file: string): Promise<Buffer> => readFile(file).catch((err: NodeJS.ErrnoException) => {
+    throw new RelayError('ERR_TLS_FILE', `cannot read the TLS ${what} ${file}: ${err.code ?? err.message}`, { cause: err })
+  })
+  const [cert, key] = await Promise.all([read('certificate', files.cert), read('key', files.key)])
+  return { cert, key }
+}
