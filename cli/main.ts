@@ -15,6 +15,7 @@ import { registerGeo } from './commands/geo.js'
 import { registerControlPlane } from './commands/control-plane.js'
 import { registerState } from './commands/state.js'
 import { registerDemo } from './commands/demo.js'
+import { describeFailure } from './failure.js'
 
 /** Works from source (cli/main.ts) and from the build (dist/cli/main.js). */
 function packageVersion(): string {
@@ -44,4 +45,10 @@ export function buildProgram(): Command {
   return program
 }
 
-await buildProgram().parseAsync(process.argv)
+try {
+  await buildProgram().parseAsync(process.argv)
+} catch (err) {
+  // A command that cannot start (bad flag values, unreadable files, a taken port) ends here.
+  console.error(describeFailure(err))
+  process.exitCode = 1
+}

@@ -47,7 +47,10 @@ export const PEER_POLICY_ERROR_CODES = ['ERR_PEER_POLICY_CIDR'] as const
 export type PeerPolicyErrorCode = (typeof PEER_POLICY_ERROR_CODES)[number]
 
 /** Codes raised by the relay node's own set-up (relay/node). */
-export const NODE_ERROR_CODES = ['ERR_TLS_FILE'] as const // a TLS certificate or key file cannot be read
+export const NODE_ERROR_CODES = [
+  'ERR_TLS_FILE', // a TLS certificate or key file cannot be read
+  'ERR_TLS_CERTIFICATE', // the certificate and key are not a usable PEM pair (garbage, mismatch)
+] as const
 
 export type NodeErrorCode = (typeof NODE_ERROR_CODES)[number]
 

@@ -17,7 +17,7 @@ import dgram from 'node:dgram'
 import net from 'node:net'
 import tls from 'node:tls'
 
-import { StunDecodeError } from '../errors.js'
+import { RelayError, StunDecodeError } from '../errors.js'
 import { StreamFramer } from '../proto/stream-framer.js'
 import { listenerKey, type Action, type Allocation, type FiveTuple, type TransportAddress, type TurnServer } from '../server/index.js'
 import { fiveTupleKey } from '../server/five-tuple.js'
@@ -207,7 +207,7 @@ export class SocketLayer {
 
   #listenTls(hp: HostPort, o: TlsListenOptions): Promise<void> {
     // minVersion: RFC 8656 §3.1 requires TLS 1.2 or later for TURN over TLS (RFC 7525 BCP).
-    const server = tls.createServer({ cert: o.cert, key: o.key, minVersion: 'TLSv1.2', handshakeTimeout: o.handshakeTimeoutMs ?? 10_000 })
+    const server = usableTls(() => tls.createServer({ cert: o.cert, key: o.key, minVersion: 'TLSv1.2', handshakeTimeout: o.handshakeTimeoutMs ?? 10_000 }))
     server.maxConnections = this.#o.maxTcpConnections ?? 10_000
     const address: TransportAddress = { family: hp.family, address: hp.host, port: hp.port }
     server.on('connection', (raw: net.Socket) => {
@@ -234,8 +234,10 @@ export class SocketLayer {
 
   /** A renewed certificate: new TLS connections present it, established ones keep theirs. */
   setTlsCertificate(cert: string | Buffer, key: string | Buffer): void {
-    const context = { cert, key, minVersion: 'TLSv1.2' as const }
-    for (const server of this.#tlsServers) server.setSecureContext(context)
+    const options = { cert, key, minVersion: 'TLSv1.2' as const }
+    // Checked once before any listener takes it: a bad pair leaves every listener as it was.
+    usableTls(() => tls.createSecureContext(options))
+    for (const server of this.#tlsServers) server.setSecureContext(options)
   }
 
   #onTcpConnection(socket: net.Socket, server: TransportAddress, lk: string): void {
@@ -424,5 +426,15 @@ export class SocketLayer {
       ...[...this.#tcpServers, ...this.#tlsServers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
     ])
     this.#udp.clear()
+  }
+}
+
+/** Runs `make`, turning OpenSSL's refusal of a certificate or key into a coded error that says what is wrong. */
+function usableTls<T>(make: () => T): T {
+  try {
+    return make()
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    throw new RelayError('ERR_TLS_CERTIFICATE', `the TLS certificate and key are not a usable PEM pair (${e.code ?? 'error'}: ${e.message})`, { cause: err })
   }
 }

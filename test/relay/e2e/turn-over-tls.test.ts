@@ -108,3 +108,19 @@ async function waitFor(check: () => Promise<boolean>): Promise<boolean> {
   }
   return false
 }
+
+t.test('a certificate that is not a usable PEM pair is refused with ERR_TLS_CERTIFICATE, at start and on renewal', async (t) => {
+  await t.rejects(startRelayNode({ listen: ['127.0.0.1:0'], secrets: [SECRET], tls: { listen: ['127.0.0.1:0'], cert: 'not a certificate', key: certs.key } }), { code: 'ERR_TLS_CERTIFICATE' }, 'a relay does not start with a broken certificate')
+  const other = await makeTestCertificates()
+  t.teardown(() => other.remove())
+  const current = await new Promise<string>((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port: tlsAddress.port, ca: certs.ca, servername: 'localhost' }, () => { resolve(s.getPeerX509Certificate()!.serialNumber); s.destroy() })
+    s.once('error', reject)
+  })
+  t.throws(() => node.setTlsCertificate(certs.cert, other.key), { code: 'ERR_TLS_CERTIFICATE' }, 'a key that does not match the certificate is refused')
+  const after = await new Promise<string>((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port: tlsAddress.port, ca: certs.ca, servername: 'localhost' }, () => { resolve(s.getPeerX509Certificate()!.serialNumber); s.destroy() })
+    s.once('error', reject)
+  })
+  t.equal(after, current, 'the listener keeps the certificate it had')
+})
