@@ -206,7 +206,7 @@ export class SocketLayer {
   }
 
   #listenTls(hp: HostPort, o: TlsListenOptions): Promise<void> {
-    // minVersion: RFC 8656 §3.1 requires TLS 1.2 or later for TURN over TLS (RFC 7525 BCP).
+    // No TLS below 1.2 (BCP 195, RFC 7525).
     const server = usableTls(() => tls.createServer({ cert: o.cert, key: o.key, minVersion: 'TLSv1.2', handshakeTimeout: o.handshakeTimeoutMs ?? 10_000 }))
     server.maxConnections = this.#o.maxTcpConnections ?? 10_000
     const address: TransportAddress = { family: hp.family, address: hp.host, port: hp.port }
