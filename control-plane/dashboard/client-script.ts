@@ -145,7 +145,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     else if (r.relays.length === 0) rows.push(h('tr', null, h('td', { colspan: 9, cls: 'unavailable', text: 'no live relays: this region cannot carry media' })));
     else r.relays.forEach(function (x) {
       rows.push(h('tr', { 'data-relay': x.id, 'data-health': x.health },
-        h('td', { cls: 'mono relay-id', title: x.udp.concat(x.tcp).join('  '), text: x.id }),
+        h('td', { cls: 'mono relay-id', title: x.udp.concat(x.tcp, (x.tls || []).map(function (a) { return 'turns:' + a })).join('  '), text: x.id + ((x.tls || []).length ? ' \u00b7 tls' : '') }),
         h('td', null, h('span', { cls: 'health', 'data-health': x.health, text: x.health })),
         h('td', null, loadBar(x.load), h('span', { cls: 'loadtxt', text: num(x.allocations) + ' / ' + num(x.capacity) })),
         h('td', { cls: 'num', text: pct(x.cpu) }),

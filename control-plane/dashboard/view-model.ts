@@ -22,6 +22,8 @@ export interface RelayView {
   readonly id: string
   readonly udp: readonly string[]
   readonly tcp: readonly string[]
+  /** TURN over TLS endpoints (`name:port`); empty without a TLS listener. */
+  readonly tls: readonly string[]
   readonly health: RelayHealth
   readonly draining: boolean
   readonly allocations: number
@@ -205,7 +207,7 @@ function meetingView(m: MeetingRead): MeetingView {
 
 function relayView(relay: LiveRelay, now: number, carrying: number): RelayView {
   return {
-    id: relay.id, udp: [...relay.udp], tcp: [...relay.tcp], health: healthOf(relay, now), draining: relay.draining,
+    id: relay.id, udp: [...relay.udp], tcp: [...relay.tcp], tls: [...(relay.tls ?? [])], health: healthOf(relay, now), draining: relay.draining,
     allocations: relay.load.allocations, capacity: relay.capacity,
     load: relay.capacity > 0 ? Math.min(1, relay.load.allocations / relay.capacity) : 1,
     cpu: relay.load.cpu, packetsPerSecond: relay.load.packetsPerSecond, bytesPerSecond: relay.load.bytesPerSecond,

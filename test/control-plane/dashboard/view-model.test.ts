@@ -56,6 +56,14 @@ t.test('the view shows every region fleet, this region marked, and an unreadable
   t.equal(view.scope, 'meetings homed in eu-central')
 })
 
+t.test("a relay's TURN-over-TLS endpoints reach the view; a relay without TLS shows none", async (t) => {
+  const view = buildView({
+    region: 'eu-central', nodeId: 'cp-1', now: NOW, regions, meetings: [],
+    fleets: new Map([['eu-central', { relays: [relay('eu-c1', { tls: ['turn-1.example.net:443'] }), relay('eu-c2')] }], ['us-east', { relays: [] }]]),
+  })
+  t.same(view.regions[0]!.relays.map((x) => [x.id, x.tls]), [['eu-c1', ['turn-1.example.net:443']], ['eu-c2', []]])
+})
+
 t.test('a meeting shows its home, mode, policy, participants by country and who each relay carries', async (t) => {
   const activity = foldAudit(emptyActivity(), [
     { id: '1-0', at: NOW, actor: 'eu-c1', kind: 'allocation', allow: true, reason: 'home_region', participantId: 'p_a', relayId: 'eu-c1' },
