@@ -4,7 +4,7 @@ import { ConfigStore } from '../../config/config-store.js'
 import { startRegionRelay } from '../../relay/region/region-relay.js'
 import { startRelayNode, type RelayNode, type RelayNodeOptions } from '../../relay/relay-node.js'
 import { formatHostPort } from '../../relay/node/host-port.js'
-import { readTlsFiles } from '../../relay/node/tls-files.js'
+import { readTlsFiles, renewTlsCertificate, type TlsFiles } from '../../relay/node/tls-files.js'
 import { registerRelayDrain, type DrainIo } from './relay-drain.js'
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
@@ -121,7 +121,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
       const node = await startRelayNode(options)
       announce(node, options)
       process.on('SIGHUP', () => {
-        if (tls) void reloadTlsCertificate(node, tls)
+        if (tls) void renewTlsCertificate(tls, (cert, key) => node.setTlsCertificate(cert, key), (m) => console.log(`sovereign relay: SIGHUP: ${m}`))
         else console.log('sovereign relay: SIGHUP ignored — a standalone relay has no config file to reload (restart with new --secret flags, old one listed second)')
       })
       await runUntilSignalled(node, { termGraceSeconds: flags.grace ?? 30, interruptGraceSeconds: flags.interruptGrace })
@@ -129,29 +129,16 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
   registerRelayDrain(relay, drainIo)
 }
 
-interface TlsFiles {
+interface TlsFlags extends TlsFiles {
   readonly listen: readonly string[]
-  readonly cert: string
-  readonly key: string
 }
 
 /** The TLS flags, all or none: a TLS listener without its certificate (or the reverse) is refused. */
-export function tlsFiles(flags: { tlsListen: string[]; tlsCert?: string; tlsKey?: string }): TlsFiles | undefined {
+export function tlsFiles(flags: { tlsListen: string[]; tlsCert?: string; tlsKey?: string }): TlsFlags | undefined {
   const given = [flags.tlsListen.length > 0, flags.tlsCert !== undefined, flags.tlsKey !== undefined]
   if (given.every((g) => !g)) return undefined
   if (!given.every(Boolean)) throw new Error('TURN over TLS needs all of --tls-listen <host:port>, --tls-cert <file> and --tls-key <file>')
   return { listen: flags.tlsListen, cert: flags.tlsCert!, key: flags.tlsKey! }
-}
-
-/** SIGHUP with TLS: re-read the certificate files (a renewal); a bad pair is refused and the running one stays. */
-async function reloadTlsCertificate(node: RelayNode, files: { cert: string; key: string }): Promise<void> {
-  try {
-    const { cert, key } = await readTlsFiles(files)
-    node.setTlsCertificate(cert, key)
-    console.log(`sovereign relay: SIGHUP: TLS certificate re-read from ${files.cert}; new connections get it`)
-  } catch (err) {
-    console.error(`sovereign relay: SIGHUP: TLS certificate refused, the running one stays: ${(err as Error).message}`)
-  }
 }
 
 export function announce(node: RelayNode, o: RelayNodeOptions): void {

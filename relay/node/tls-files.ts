@@ -20,3 +20,20 @@ export async function readTlsFiles(files: TlsFiles): Promise<{ cert: Buffer; key
   const [cert, key] = await Promise.all([read('certificate', files.cert), read('key', files.key)])
   return { cert, key }
 }
+
+/**
+ * A renewal: re-reads the files and hands the pair to `apply` (RelayNode.setTlsCertificate).
+ * Resolves true once new connections get it; false, with the reason logged, when either
+ * file is unreadable or the pair unusable — the running certificate then stays.
+ */
+export async function renewTlsCertificate(files: TlsFiles, apply: (cert: Buffer, key: Buffer) => void, log: (message: string) => void): Promise<boolean> {
+  try {
+    const { cert, key } = await readTlsFiles(files)
+    apply(cert, key)
+    log(`TLS certificate re-read from ${files.cert}; new connections get it`)
+    return true
+  } catch (err) {
+    log(`TLS certificate refused, the running one stays: ${(err as Error).message}`)
+    return false
+  }
+}

@@ -26,7 +26,7 @@ import { startHeartbeat, type HeartbeatLoop } from '../../state/heartbeat.js'
 import { PolicyCache } from '../../state/policy-cache.js'
 import { StateRegistry } from '../../state/state-registry.js'
 import { checkPeer, compilePeerPolicy } from '../peer-safety/index.js'
-import { readTlsFiles } from '../node/tls-files.js'
+import { readTlsFiles, renewTlsCertificate } from '../node/tls-files.js'
 import { startRelayNode, type RelayNode } from '../relay-node.js'
 import { AuditSink } from './audit-sink.js'
 import { FleetView } from './fleet-view.js'
@@ -77,7 +77,6 @@ export interface RegionRelay {
   close(): Promise<void>
 }
 
-/** Every relay of a region derives the same nonce keys from the region's secrets, so any of them checks any nonce. */
 /**
  * A relay's `publicAddress`: an IP as it is, a host name resolved once at start (one
  * address per family; a name that resolves to nothing refuses the start).
@@ -99,6 +98,7 @@ export async function resolvePublicAddress(address: string, lookup: (name: strin
   return out
 }
 
+/** Every relay of a region derives the same nonce keys from the region's secrets, so any of them checks any nonce. */
 export function regionNonceKeys(secrets: readonly { value: string }[]): Buffer[] {
   return secrets.map((s) => createHmac('sha256', s.value).update('sovereign-relay nonce key v1').digest())
 }
@@ -145,11 +145,11 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   })
 
   const tlsFiles = o.tls ?? instance?.tls
-  let tlsName: string | undefined
+  // turns: URLs carry the name on the certificate (a client checks it), else the address.
+  const tlsName = tlsFiles?.name ?? (instance?.publicAddress !== undefined && isIP(instance.publicAddress) === 0 ? instance.publicAddress : undefined)
   let node: RelayNode
   try {
     const publicAddresses = o.publicAddresses ?? (instance?.publicAddress !== undefined ? await resolvePublicAddress(instance.publicAddress) : [])
-    tlsName = tlsFiles?.name ?? (instance?.publicAddress !== undefined && isIP(instance.publicAddress) === 0 ? instance.publicAddress : undefined)
     if (publicAddresses.length > 0) log(`behind 1:1 NAT: advertising ${publicAddresses.join(', ')} to clients and peers`)
     const metrics = o.metrics === null ? undefined : (o.metrics ?? instance?.metrics)
     node = await startRelayNode({
@@ -227,7 +227,6 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   // these out, and relays match peers against them (guarantee 2).
   const udp = node.reachableAt.filter((a) => a.transport === 'udp').map(hostPort)
   const tcp = node.reachableAt.filter((a) => a.transport === 'tcp').map(hostPort)
-  // turns: URLs carry the name on the certificate (a client checks it), else the address.
   const tls = node.reachableAt.filter((a) => a.transport === 'tls').map((a) => hostPort(tlsName === undefined ? a : { ...a, host: tlsName }))
   const heartbeat = startHeartbeat({
     fleet: own.fleet,
@@ -295,16 +294,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       node.setSecrets(nextRegion.relaySecrets)
       // A reload re-reads the certificate files too: a renewal needs no restart.
       const files = o.tls ?? now?.tls
-      const tls = tlsFiles && files
-        ? readTlsFiles(files).then(({ cert, key }) => {
-          node.setTlsCertificate(cert, key)
-          log(`TLS certificate re-read from ${files.cert}; new connections get it`)
-          return true
-        }).catch((err: unknown) => {
-          log(`TLS certificate refused, the running one stays: ${(err as Error).message}`)
-          return false
-        })
-        : undefined
+      const tls = tlsFiles && files ? renewTlsCertificate(files, (cert, key) => node.setTlsCertificate(cert, key), log) : undefined
       current = next
       return { secrets: nextRegion.relaySecrets.length, needsRestart, ...(tls ? { tls } : {}) }
     },
