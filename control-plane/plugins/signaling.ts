@@ -11,7 +11,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 
 import type { Region } from '../../config/network-config.js'
-import { CLOSE_CODES } from '../protocol/error-codes.js'
+import { encodeServerMessage } from '../protocol/codec.js'
+import { CLOSE_CODES, ERROR_CODES } from '../protocol/error-codes.js'
 import { LIMITS, SUBPROTOCOL } from '../protocol/version.js'
 import type { MeetingEvent } from '../services/meeting-events.js'
 import { observedAddress, trustedProxies, type TrustedProxy } from '../signaling/remote-address.js'
@@ -39,6 +40,10 @@ export interface SignalingOptions {
   readonly joinsPerAddress?: { readonly perSecond: number; readonly burst: number }
   /** Peers whose X-Forwarded-For is believed; config default none. */
   readonly trustedProxy?: TrustedProxy
+  /** Bytes queued for one socket before it is closed as a slow consumer; config default 1 MiB. */
+  readonly maxBufferedBytes?: number
+  /** Sockets not joined yet, per client address and per node; config default 20 and 2000. */
+  readonly unjoinedSockets?: { readonly perAddress: number; readonly perNode: number }
 }
 
 /** The limits one new socket gets: options first, then the running config, then the protocol's own. */
@@ -50,6 +55,8 @@ function socketLimits(options: SignalingOptions, region: Region | undefined) {
     maxMessageBytes: Math.min(options.maxMessageBytes ?? config?.maxMessageBytes ?? LIMITS.maxFrameBytes, LIMITS.maxFrameBytes),
     joinsPerAddress: options.joinsPerAddress ?? config?.joinsPerAddress ?? { perSecond: 10, burst: 100 },
     trustedProxy: options.trustedProxy ?? trustedProxies(region?.controlPlane.trustedProxies ?? []),
+    maxBufferedBytes: options.maxBufferedBytes ?? config?.maxBufferedBytes ?? 1_048_576,
+    unjoinedSockets: options.unjoinedSockets ?? config?.unjoinedSockets ?? { perAddress: 20, perNode: 2000 },
   }
 }
 
@@ -70,6 +77,9 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
   const metrics = createSignalingMetrics(ctx.registry)
   const refused = rateLimitedCounter(ctx.registry)
   const joinBuckets = new TokenBuckets({ now: ctx.now })
+  /** Sockets open but not joined (admitted or waiting) yet, by client address, and their sum. */
+  const unjoined = new Map<string, number>()
+  let unjoinedTotal = 0
   const byMeeting = new Map<string, Set<SignalSession>>()
   const local = (meetingId: string): SignalSession[] => [...(byMeeting.get(meetingId) ?? [])]
   const log = (err: unknown, message: string) => app.log.warn({ err }, message)
@@ -201,6 +211,28 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
     const limits = socketLimits(options, ctx.config().regionById(ctx.region))
     const address = observedAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], limits.trustedProxy)
     const messageRate: TokenBucketOptions = { ...limits.rate, onEmpty: () => refused.inc({ scope: 'signal_message' }) }
+    // Sockets that never join cost a socket each until the join timer fires: capped per address and per node (issue 9, item 2).
+    const caps = limits.unjoinedSockets
+    if ((unjoined.get(address) ?? 0) >= caps.perAddress || unjoinedTotal >= caps.perNode) {
+      metrics.unjoinedRefused.inc()
+      socket.send(encodeServerMessage({ type: 'error', code: 'SR_TOO_MANY_UNJOINED', message: ERROR_CODES.SR_TOO_MANY_UNJOINED.message }))
+      socket.close(CLOSE_CODES.tooManyUnjoined, 'SR_TOO_MANY_UNJOINED')
+      return
+    }
+    unjoined.set(address, (unjoined.get(address) ?? 0) + 1)
+    unjoinedTotal += 1
+    let counted = true
+    let timer: NodeJS.Timeout | undefined
+    /** The socket joined or closed: it no longer counts as unjoined, and only a join stops the join timer. */
+    const settle = () => {
+      clearTimeout(timer)
+      if (!counted) return
+      counted = false
+      unjoinedTotal -= 1
+      const n = (unjoined.get(address) ?? 1) - 1
+      if (n <= 0) unjoined.delete(address)
+      else unjoined.set(address, n)
+    }
     const session: SignalSession = new SignalSession(socket, address, {
       region: ctx.region,
       meetings: ctx.meetings,
@@ -212,6 +244,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
       publish,
       deliverKey: (meetingId, participantId, publicKey) => ctx.keys.deliver(meetingId, { participantId, publicKey }),
       register: (s) => {
+        settle()
         const id = s.meetingId
         if (id === undefined) return
         let set = byMeeting.get(id)
@@ -227,6 +260,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
       },
       // The session spreads these into its TokenBucket, so refusals are counted without a call on the success path.
       rate: messageRate,
+      maxBufferedBytes: limits.maxBufferedBytes,
       now: ctx.now,
       log,
     })
@@ -234,20 +268,21 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
     const { perSecond, burst } = limits.joinsPerAddress
     if (!joinBuckets.take(address, perSecond, burst)) {
       refused.inc({ scope: 'signal_join' })
+      settle()
       session.fail('SR_RATE_LIMITED', 'too many new signaling connections from this address')
       return
     }
-    const timer = setTimeout(() => {
+    // Only a successful join (register) clears it: a ping or a refused message before join does not.
+    timer = setTimeout(() => {
       if (session.state === 'new') session.fail('SR_JOIN_TIMEOUT')
     }, limits.joinTimeoutMs)
     timer.unref()
     socket.on('message', (data, isBinary) => {
-      clearTimeout(timer)
       if (byteLength(data) > limits.maxMessageBytes) return session.fail('SR_MESSAGE_TOO_LARGE', `frame over ${limits.maxMessageBytes} bytes`)
       session.receive(data, isBinary)
     })
     socket.on('close', () => {
-      clearTimeout(timer)
+      settle()
       session.closed()
     })
     socket.on('error', (err) => log(err, 'signaling socket'))

@@ -27,6 +27,8 @@ import { TokenBucket } from './token-bucket.js'
 export interface SessionSocket {
   readonly protocol: string
   readonly readyState: number
+  /** Bytes queued for the socket and not yet handed to the kernel (ws). */
+  readonly bufferedAmount: number
   send(data: string): void
   close(code?: number, reason?: string): void
 }
@@ -43,6 +45,8 @@ export interface SessionDeps {
   readonly register: (session: SignalSession) => void
   readonly unregister: (session: SignalSession) => void
   readonly rate: { readonly ratePerSecond: number; readonly burst: number }
+  /** Most bytes queued for a socket that does not read before it is closed (SR_SLOW_CONSUMER). */
+  readonly maxBufferedBytes: number
   readonly now: () => number
   readonly log: (err: unknown, message: string) => void
 }
@@ -119,7 +123,18 @@ export class SignalSession {
 
   send(message: ServerMessageShape): void {
     if (this.#socket.readyState !== OPEN) return
+    // A reader that stopped reading would make us queue everything others send it (issue 9,
+    // item 1): past the limit, nothing more is queued and the socket is closed, so what this
+    // socket holds is bounded by the limit plus one frame. The senders never wait on it.
+    if (this.#socket.bufferedAmount > this.#deps.maxBufferedBytes) return this.#slowConsumer()
     this.#socket.send(encodeServerMessage(message))
+  }
+
+  /** Closes a socket that does not read: no `error` frame (it would queue behind the rest), the close code says why. */
+  #slowConsumer(): void {
+    if (this.#state === 'closed') return
+    this.#deps.metrics.slowConsumers.inc()
+    this.end(CLOSE_CODES.slowConsumer, 'SR_SLOW_CONSUMER')
   }
 
   /** Sends `error` (or `denied` before admission) and closes with the code's close code, if it has one. */

@@ -6,7 +6,7 @@
 import WebSocket from 'ws'
 
 import type { SignalClient, SignalClientEvents, WebSocketConstructor } from '../../../control-plane/client/signal-client.js'
-import { signalUrl } from '../../../control-plane/plugins/signaling.js'
+import { signalUrl, type SignalingOptions } from '../../../control-plane/plugins/signaling.js'
 import { GeoLocator } from '../../../geo/lookup.js'
 import { buildApp } from '../../../control-plane/app.js'
 import { deriveRegionKek } from '../../../control-plane/keys/at-rest.js'
@@ -20,11 +20,11 @@ export interface Node extends RegionApp {
 }
 
 /** One control-plane node of `region` on the network's Redis prefix, listening on a free loopback port, with a region KEK (managed keys). */
-export async function startNode(net: Network, region: string, nodeId: string): Promise<Node> {
+export async function startNode(net: Network, region: string, nodeId: string, signaling?: SignalingOptions): Promise<Node> {
   const state = openRegionState({ region, redis: { url: REDIS_URL }, prefix: net.prefix })
   await state.ready()
   const kek = deriveRegionKek('kek-1', `media-kek-secret-of-${net.prefix}`, region)
-  const app = await buildApp({ region, nodeId, config: () => net.config, state, geo, keks: () => [kek], defaultMetrics: false })
+  const app = await buildApp({ region, nodeId, config: () => net.config, state, geo, keks: () => [kek], defaultMetrics: false, ...(signaling ? { signaling } : {}) })
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
   return {
     app, state, url: signalUrl(address),
