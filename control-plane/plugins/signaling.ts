@@ -16,6 +16,7 @@ import { CLOSE_CODES, ERROR_CODES } from '../protocol/error-codes.js'
 import { LIMITS, SUBPROTOCOL } from '../protocol/version.js'
 import type { MeetingEvent } from '../services/meeting-events.js'
 import { observedAddress, trustedProxies, type TrustedProxy } from '../signaling/remote-address.js'
+import { PresenceKeeper } from '../signaling/presence-keeper.js'
 import { SignalSession, summaryOf } from '../signaling/session.js'
 import { isSignalBusMessage, SIGNAL_BUS_CHANNEL, type SignalBusMessage } from '../signaling/signal-bus.js'
 import { createSignalingMetrics } from '../signaling/signaling-metrics.js'
@@ -44,6 +45,8 @@ export interface SignalingOptions {
   readonly maxBufferedBytes?: number
   /** Sockets not joined yet, per client address and per node; config default 20 and 2000. */
   readonly unjoinedSockets?: { readonly perAddress: number; readonly perNode: number }
+  /** Presence lease and its renewal period (read when the plugin starts); config default 15 s and 5 s. */
+  readonly presence?: { readonly leaseMs: number; readonly renewMs: number }
 }
 
 /** The limits one new socket gets: options first, then the running config, then the protocol's own. */
@@ -112,6 +115,33 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
   }
   const subscription = await ctx.state.bus.subscribe(SIGNAL_BUS_CHANNEL, onBus, (err) => log(err, 'signaling bus'))
 
+  // Presence (issue 9, item 13): the leases of every participant whose socket this node holds.
+  const presenceConfig = ctx.config().regionById(ctx.region)?.controlPlane.limits.signaling.presence
+  const keeper = new PresenceKeeper({
+    leaseMs: options.presence?.leaseMs ?? (presenceConfig?.leaseSeconds ?? 15) * 1000,
+    renewMs: options.presence?.renewMs ?? (presenceConfig?.renewSeconds ?? 5) * 1000,
+    held: () => [...byMeeting.values()].flatMap((set) => [...set].flatMap((s) =>
+      (s.state === 'admitted' || s.state === 'waiting') && s.meetingId !== undefined && s.participantId !== undefined
+        ? [{ meetingId: s.meetingId, participantId: s.participantId, session: s.id }]
+        : [])),
+    meetings: ctx.meetings,
+    log,
+  })
+  keeper.start()
+
+  /**
+   * One session per participant (issue 9, item 3): a join on `event.session` replaces the
+   * participant's other sockets here. The store says who holds the seat, so of two joins
+   * racing on two nodes the one written last stays, whichever event arrives last.
+   */
+  const replaceOlder = async (event: Extract<MeetingEvent, { type: 'participant-admitted' | 'participant-waiting' }>, sessions: SignalSession[]) => {
+    if (event.session === undefined) return
+    const older = sessions.filter((s) => s.participantId === event.participantId && s.id !== event.session && s.state !== 'closed')
+    if (older.length === 0) return
+    const holder = (await ctx.meetings.participant(event.meetingId, event.participantId))?.session
+    for (const s of older) if (s.id !== holder) s.replaced()
+  }
+
   const onEvent = (event: MeetingEvent) => {
     // Managed keys: the node that caused the leave/removal rotates once, then every node delivers.
     if (event.type === 'key-rotation-needed') {
@@ -133,6 +163,10 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
     return summaryOf(who, meeting)
   }
   const fanOut = async (event: MeetingEvent, sessions: SignalSession[]) => {
+    if (event.type === 'participant-admitted' || event.type === 'participant-waiting') {
+      await replaceOlder(event, sessions)
+      sessions = sessions.filter((s) => s.state !== 'closed')
+    }
     const admitted = sessions.filter((s) => s.state === 'admitted')
     const by = 'by' in event && event.by !== undefined ? event.by : 'tenant'
     switch (event.type) {
@@ -140,7 +174,8 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
         const own = sessions.find((s) => s.participantId === event.participantId)
         for (const s of sessions) if (s.participantId === event.participantId && s.state === 'waiting') await s.admittedByHost()
         const others = admitted.filter((s) => s.participantId !== event.participantId)
-        if (others.length === 0) return
+        // Back within its lease: the others never saw it leave, so it does not arrive again.
+        if (others.length === 0 || event.reconnected === true) return
         const summary = own && own.state === 'admitted' ? own.summary() : await arrival(event)
         for (const s of others) {
           s.send({ type: 'participant-joined', participant: summary })
@@ -192,6 +227,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
   for (const type of EVENTS) ctx.meetings.on(type, onEvent)
 
   app.addHook('onClose', async () => {
+    await keeper.close()
     for (const type of EVENTS) ctx.meetings.off(type, onEvent)
     await subscription.unsubscribe()
   })
@@ -261,6 +297,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
       // The session spreads these into its TokenBucket, so refusals are counted without a call on the success path.
       rate: messageRate,
       maxBufferedBytes: limits.maxBufferedBytes,
+      presenceLeaseMs: keeper.leaseMs,
       now: ctx.now,
       log,
     })

@@ -6,6 +6,8 @@
  * Nothing here decides policy: admission is MeetingService.join (security/admission.ts +
  * geo policy), forwarding and rights are security/signal-rules.ts and capabilities.ts.
  */
+import { randomBytes } from 'node:crypto'
+
 import { decodeJwt } from 'jose'
 
 import type { Participant } from '../../state/meetings.js'
@@ -47,6 +49,8 @@ export interface SessionDeps {
   readonly rate: { readonly ratePerSecond: number; readonly burst: number }
   /** Most bytes queued for a socket that does not read before it is closed (SR_SLOW_CONSUMER). */
   readonly maxBufferedBytes: number
+  /** Length of the participant's presence lease, which the node renews while it holds the socket (state/presence.ts). */
+  readonly presenceLeaseMs?: number
   readonly now: () => number
   readonly log: (err: unknown, message: string) => void
 }
@@ -57,6 +61,8 @@ const OPEN = 1
 
 export class SignalSession {
   readonly address: string
+  /** This socket's session id: stored as the participant's holder, so a newer socket replaces it and only the holder's close leaves. */
+  readonly id = randomBytes(12).toString('base64url')
   #state: SessionState = 'new'
   #meetingId: string | undefined
   #participantId: string | undefined
@@ -118,7 +124,7 @@ export class SignalSession {
     const meetingId = this.#meetingId
     const participantId = this.#participantId
     if (meetingId === undefined || participantId === undefined) return
-    this.#queue = this.#queue.then(() => this.#deps.meetings.leave(meetingId, participantId)).catch((err: unknown) => this.#deps.log(err, 'leave failed'))
+    this.#queue = this.#queue.then(() => this.#deps.meetings.leave(meetingId, participantId, this.id)).catch((err: unknown) => this.#deps.log(err, 'leave failed'))
   }
 
   send(message: ServerMessageShape): void {
@@ -166,6 +172,16 @@ export class SignalSession {
 
   // ---- events from the hub -------------------------------------------------------------
 
+  /**
+   * A newer socket of the same participant joined (on any node) and holds the seat now:
+   * this one closes with 4020 and does not leave, since the participant is still here.
+   */
+  replaced(): void {
+    if (this.#state === 'closed') return
+    this.send({ type: 'error', code: 'SR_SESSION_REPLACED', message: ERROR_CODES.SR_SESSION_REPLACED.message })
+    this.end(CLOSE_CODES.sessionReplaced, 'SR_SESSION_REPLACED', true)
+  }
+
   /** A host admitted this waiting participant (on any node). */
   async admittedByHost(): Promise<void> {
     if (this.#state !== 'waiting' || this.#meetingId === undefined || this.#participantId === undefined) return
@@ -211,7 +227,7 @@ export class SignalSession {
         const participantId = this.#participantId
         const was = this.#state
         this.#serverEnded = true
-        if ((was === 'admitted' || was === 'waiting') && meetingId !== undefined && participantId !== undefined) await this.#deps.meetings.leave(meetingId, participantId)
+        if ((was === 'admitted' || was === 'waiting') && meetingId !== undefined && participantId !== undefined) await this.#deps.meetings.leave(meetingId, participantId, this.id)
         this.end(CLOSE_CODES.left, 'left', true)
         return
       }
@@ -242,7 +258,8 @@ export class SignalSession {
     try {
       // Managed key mode needs a public key to seal to: join refuses it (before anything is stored) when there is none.
       result = await this.#deps.meetings.join({
-        token: join.token, address: this.address, hasPublicKey: join.publicKey !== undefined,
+        token: join.token, address: this.address, hasPublicKey: join.publicKey !== undefined, session: this.id,
+        ...(this.#deps.presenceLeaseMs === undefined ? {} : { presenceLeaseMs: this.#deps.presenceLeaseMs }),
         ...(join.passcode === undefined ? {} : { passcode: join.passcode }),
       })
     } catch (err) {
@@ -250,6 +267,8 @@ export class SignalSession {
       throw err
     }
     if (result.outcome === 'denied') return this.#deny(result.code, started)
+    // The socket closed while the join was stored: nobody holds the seat, so it is given back at once.
+    if ((this.#state as SessionState) === 'closed') return this.#deps.meetings.leave(result.claims.meetingId, result.participant.id, this.id)
     const claims = result.claims
     this.#meetingId = claims.meetingId
     this.#participantId = result.participant.id
