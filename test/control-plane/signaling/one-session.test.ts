@@ -6,9 +6,11 @@
  * Real sockets, real Redis, two nodes of eu-central.
  */
 import t from 'tap'
+import WebSocket from 'ws'
 
 import { SignalClient } from '../../../control-plane/client/signal-client.js'
 import { CLOSE_CODES } from '../../../control-plane/protocol/error-codes.js'
+import { SUBPROTOCOL } from '../../../control-plane/protocol/version.js'
 import { participantIdFor } from '../../../control-plane/services/participant-id.js'
 import { dropPrefix, network } from '../app/fixture.js'
 import { bounded, next, socketFrom, startNode, type Node } from './support.js'
@@ -91,4 +93,28 @@ t.test('the older socket closing on its own after being replaced does not make t
   await eu1.app.sovereign.meetings.leave(meeting.id, bo, 'a-session-that-never-held-it')
   t.equal((await eu1.state.meetings.getParticipant(meeting.id, bo))?.status, 'admitted', 'bo stays admitted on the newer socket')
   await second.close()
+})
+
+t.test('a socket that closes while its join is being stored leaves no seat behind', async (t) => {
+  const meeting = await eu1.app.sovereign.meetings.create(acme, { passcodeRequired: false, waitingRoom: false })
+  const ids: string[] = []
+  for (let i = 0; i < 5; i++) {
+    const identity = `hasty-${i}`
+    ids.push(participantIdFor(meeting.id, identity))
+    const token = (await eu1.app.sovereign.meetings.mintToken(meeting.id, acme, { identity, role: 'host' })).token
+    const ws = new WebSocket(eu1.url, SUBPROTOCOL, { localAddress: '127.1.0.42' })
+    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
+    // The close reaches the node while the join is still at Redis (before it is admitted there).
+    ws.send(JSON.stringify({ type: 'join', token }))
+    ws.terminate()
+  }
+  // Well within the presence lease (15 s by default), which would otherwise be what clears them.
+  const deadline = Date.now() + 3_000
+  let statuses: Array<string | undefined> = []
+  do {
+    statuses = await Promise.all(ids.map(async (id) => (await eu1.state.meetings.getParticipant(meeting.id, id))?.status))
+    if (statuses.every((s) => s === undefined || s === 'left')) break
+    await new Promise((r) => setTimeout(r, 50))
+  } while (Date.now() < deadline)
+  t.ok(statuses.every((s) => s === undefined || s === 'left'), `nobody stays admitted for a closed socket (${statuses.join(', ')})`)
 })
