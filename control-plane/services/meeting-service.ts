@@ -420,7 +420,13 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     lease?.catch(() => undefined) // awaited below
     // Capacity is checked again atomically by the store: two joins racing for the last seat cannot both win.
     const put = await this.#state.meetings.joinParticipant(meetingId, participant, { allowBanned: record.settings.allowRejoinAfterRemoval, capacity: record.settings.capacity })
-    await lease
+    if (lease) {
+      // A seat without a lease would be a ghost if this node died: give it back, then fail the join.
+      await lease.catch(async (err: unknown) => {
+        if (put.ok) await this.#state.meetings.leaveParticipant(meetingId, participantId, { session: request.session! }).catch(() => undefined)
+        throw err
+      })
+    }
     if (!put.ok) {
       const code = put.refusal === 'banned' ? 'SR_REMOVED_CANNOT_REJOIN' : put.refusal === 'ended' ? 'SR_MEETING_ENDED' : put.refusal === 'full' ? 'SR_MEETING_FULL' : 'SR_MEETING_NOT_FOUND'
       await this.#audit(meetingId, { kind: 'admission', allow: false, reason: auditReasonOf(code), detail: code, participantId, ...place })
@@ -499,18 +505,19 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     // One atomic step: only a waiting or admitted participant leaves; leaving twice, after removal, or from a replaced session changes nothing.
     const outcome = await this.#state.meetings.leaveParticipant(meetingId, participantId, session === undefined ? {} : { session })
     // Kept when the leave failed (Redis down): the lease then runs out and another attempt is made by whichever node claims it.
-    const release = session === undefined ? undefined : () => this.#state.presence.release({ meetingId, participantId, session })
+    const release = session === undefined ? undefined : this.#state.presence.release({ meetingId, participantId, session })
+    release?.catch(() => undefined) // awaited below, after the leave is announced
     if (!outcome.ok) {
-      if (outcome.refusal === 'unknown_participant' || outcome.refusal === 'not_found') return release?.()
+      if (outcome.refusal === 'unknown_participant' || outcome.refusal === 'not_found') return release
       throw refusalError(outcome.refusal)
     }
-    await release?.()
     const meeting = await this.#recordAt(meetingId, outcome.value.meetingVersion)
     const rotate = meeting?.settings.keyMode === 'managed' && outcome.value.previous === 'admitted' && meeting.status !== 'ended'
     await Promise.all([
       this.#audit(meetingId, { kind: 'leave', allow: true, reason: 'home_region', participantId }),
       this.#publish({ type: 'participant-left', meetingId, participantId }),
       rotate ? this.#publish({ type: 'key-rotation-needed', meetingId, reason: 'participant-left' }) : undefined,
+      release,
     ])
   }
 
@@ -530,13 +537,15 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
    */
   async settleExpiredPresence(claimMs: number, limit = 500): Promise<number> {
     const expired = await this.#state.presence.claimExpired(claimMs, limit)
+    // One failure does not hold up the others; what failed stays claimed and is claimed again after `claimMs`.
+    let failed: unknown
     for (const lease of expired) {
-      if (homeRegionOf(lease.meetingId) !== this.region) {
-        await this.#state.presence.release(lease)
-        continue
-      }
-      await this.leave(lease.meetingId, lease.participantId, lease.session)
+      const settle = homeRegionOf(lease.meetingId) === this.region
+        ? this.leave(lease.meetingId, lease.participantId, lease.session)
+        : this.#state.presence.release(lease)
+      await settle.catch((err: unknown) => { failed ??= err })
     }
+    if (failed !== undefined) throw failed
     return expired.length
   }
 
