@@ -21,7 +21,10 @@ export interface PresenceStore {
   readonly region: string
   /** Take a lease (a new session), ending `leaseMs` from now. */
   hold(lease: PresenceLease, leaseMs: number): Promise<void>
-  /** Push the end of leases still held to `leaseMs` from now; a lease released or claimed meanwhile is not taken again. */
+  /**
+   * Push the end of leases still held to `leaseMs` from now; a lease released or claimed
+   * meanwhile is not taken again. With none, it still reaches the store (rejects while it is down).
+   */
   renew(leases: readonly PresenceLease[], leaseMs: number): Promise<void>
   /** Drop a lease: its participant left, or its leave was settled by the node that claimed it. */
   release(lease: PresenceLease): Promise<void>

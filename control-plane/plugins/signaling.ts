@@ -126,6 +126,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
         : [])),
     meetings: ctx.meetings,
     log,
+    now: ctx.now,
   })
   keeper.start()
 

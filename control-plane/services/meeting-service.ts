@@ -525,7 +525,8 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
 
   /** The node holding these sessions is alive: their leases run `leaseMs` from now. */
   async renewPresence(leases: readonly PresenceLease[], leaseMs: number): Promise<void> {
-    if (leases.length > 0) await this.#state.presence.renew(leases, leaseMs)
+    // Even with none to renew it asks the store, so a node holding no socket also notices an outage (PresenceKeeper).
+    await this.#state.presence.renew(leases, leaseMs)
   }
 
   /**

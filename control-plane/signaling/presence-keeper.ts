@@ -6,6 +6,10 @@
  * `participant-left` to the region. A node that dies stops renewing, so its participants
  * leave about one lease after its last renewal, unless they came back on another socket.
  *
+ * After a round that could not reach the region's state (Redis down or failing over), it
+ * renews but settles nothing for one lease: every lease of the region looks run out then,
+ * and the live nodes need one renewal round to show theirs are not.
+ *
  * Only the timer lives here; what a lease is and how it is claimed is state/presence.ts,
  * what leaving means is MeetingService.leave.
  */
@@ -20,6 +24,7 @@ export interface PresenceKeeperOptions {
   readonly held: () => PresenceLease[]
   readonly meetings: Pick<MeetingService, 'renewPresence' | 'settleExpiredPresence'>
   readonly log: (err: unknown, message: string) => void
+  readonly now?: () => number
 }
 
 export class PresenceKeeper {
@@ -30,11 +35,15 @@ export class PresenceKeeper {
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #closed = false
+  /** No settling before this time (ms); Infinity while rounds fail. */
+  #settleFrom = 0
+  readonly #now: () => number
 
   constructor(options: PresenceKeeperOptions) {
     this.#options = options
     this.leaseMs = options.leaseMs
     this.renewMs = Math.max(10, Math.min(options.renewMs, options.leaseMs / 2))
+    this.#now = options.now ?? Date.now
   }
 
   start(): void {
@@ -60,9 +69,17 @@ export class PresenceKeeper {
   async #round(): Promise<void> {
     if (this.#closed) return
     const { meetings, log } = this.#options
-    await meetings.renewPresence(this.#options.held(), this.leaseMs).catch((err: unknown) => log(err, 'presence renewal'))
-    if (this.#closed) return
+    const failed = (what: string) => (err: unknown) => {
+      this.#settleFrom = Infinity
+      log(err, what)
+    }
+    let renewed = true
+    await meetings.renewPresence(this.#options.held(), this.leaseMs).catch((err: unknown) => { renewed = false; failed('presence renewal')(err) })
+    if (this.#closed || !renewed) return
+    // Back after an outage: the other nodes get one lease to renew theirs before anything is settled.
+    if (this.#settleFrom === Infinity) this.#settleFrom = this.#now() + this.leaseMs
+    if (this.#now() < this.#settleFrom) return
     // The claimer has one lease to settle what it claimed before another node may claim it again.
-    await meetings.settleExpiredPresence(this.leaseMs).catch((err: unknown) => log(err, 'presence expiry'))
+    await meetings.settleExpiredPresence(this.leaseMs).catch(failed('presence expiry'))
   }
 }

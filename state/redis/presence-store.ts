@@ -22,6 +22,8 @@ export function createRedisPresenceStore(conn: RedisConnection, keys: KeyBuilder
     }),
     renew: (leases, leaseMs) => guarded(guard, async () => {
       const until = now() + leaseMs
+      // Nothing to renew still makes one round trip: the caller learns whether the region's state answers.
+      if (leases.length === 0) await redis.exists(key)
       for (let i = 0; i < leases.length; i += RENEW_CHUNK) {
         const args = leases.slice(i, i + RENEW_CHUNK).flatMap((l) => [until, encodeLease(l)])
         // XX: only leases still there; one released (left) or claimed and settled meanwhile stays gone.
