@@ -206,7 +206,12 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
         }
         return
       case 'participant-left':
-        for (const s of admitted) if (s.participantId !== event.participantId) s.send({ type: 'participant-left', participantId: event.participantId })
+        for (const s of sessions) {
+          // The region let the seat this live socket holds go (its lease ran out while this node could not renew it):
+          // end it, so its client reconnects, rather than keep a socket that speaks for no one.
+          if (s.id === event.session && !s.ending) s.lost()
+        }
+        for (const s of admitted) if (s.participantId !== event.participantId && s.state === 'admitted') s.send({ type: 'participant-left', participantId: event.participantId })
         return
       case 'meeting-locked':
         for (const s of admitted) s.send({ type: 'meeting-locked', by })

@@ -42,7 +42,8 @@ export type MeetingEvent =
   /** `reconnected`: it was admitted already (back within its presence lease): the others need no participant-joined. */
   | (Base & Who & { readonly type: 'participant-admitted'; readonly participantId: string; readonly role: ParticipantRole; readonly by?: string; readonly reconnected?: boolean })
   | (Base & By & { readonly type: 'participant-denied'; readonly participantId: string })
-  | (Base & { readonly type: 'participant-left'; readonly participantId: string })
+  /** `session`: the signaling session whose seat it was (absent when none was named). */
+  | (Base & { readonly type: 'participant-left'; readonly participantId: string; readonly session?: string })
   /** Managed key mode: someone left or was removed, the media key must change. */
   | (Base & { readonly type: 'key-rotation-needed'; readonly reason: 'participant-left' | 'participant-removed' })
   /** A residency decision refused something (for metrics and dashboards). */

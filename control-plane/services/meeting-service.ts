@@ -515,7 +515,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     const rotate = meeting?.settings.keyMode === 'managed' && outcome.value.previous === 'admitted' && meeting.status !== 'ended'
     await Promise.all([
       this.#audit(meetingId, { kind: 'leave', allow: true, reason: 'home_region', participantId }),
-      this.#publish({ type: 'participant-left', meetingId, participantId }),
+      this.#publish({ type: 'participant-left', meetingId, participantId, ...(session === undefined ? {} : { session }) }),
       rotate ? this.#publish({ type: 'key-rotation-needed', meetingId, reason: 'participant-left' }) : undefined,
       release,
     ])

@@ -93,6 +93,8 @@ export class SignalSession {
   get displayName(): string { return this.#displayName }
   get publicKey(): string | undefined { return this.#publicKey }
   get isHostRole(): boolean { return this.#role === 'host' || this.#role === 'co-host' }
+  /** Closed, or being closed by the server (its leave, if any, is already under way). */
+  get ending(): boolean { return this.#state === 'closed' || this.#serverEnded }
 
   // ---- transport ----------------------------------------------------------------------
 
@@ -180,6 +182,17 @@ export class SignalSession {
     if (this.#state === 'closed') return
     this.send({ type: 'error', code: 'SR_SESSION_REPLACED', message: ERROR_CODES.SR_SESSION_REPLACED.message })
     this.end(CLOSE_CODES.sessionReplaced, 'SR_SESSION_REPLACED', true)
+  }
+
+  /**
+   * The region let this session's seat go (another node settled its presence lease while
+   * this node could not renew it): nobody is left to speak for, so it ends (4500) and its
+   * client reconnects as a new arrival.
+   */
+  lost(): void {
+    if (this.ending) return
+    this.send({ type: 'error', code: 'SR_INTERNAL', message: `${ERROR_CODES.SR_INTERNAL.message}: the session's presence lease ran out` })
+    this.end(CLOSE_CODES.internal, 'SR_INTERNAL', true)
   }
 
   /** A host admitted this waiting participant (on any node). */

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 
 import { SignalClient } from '../../../control-plane/client/signal-client.js'
+import { CLOSE_CODES } from '../../../control-plane/protocol/error-codes.js'
 import { participantIdFor } from '../../../control-plane/services/participant-id.js'
 import { dropPrefix, network } from '../app/fixture.js'
 import { bounded, next, socketFrom, startNode, type Node } from './support.js'
@@ -124,4 +125,23 @@ t.test('when the node holding two participants is killed, the one who never come
   t.same(left.map((l) => l.id), [ann], 'only ann left; bo did not')
   t.equal((await survivor.state.meetings.getParticipant(meeting.id, bo))?.status, 'admitted', 'bo is admitted on its new socket')
   t.equal((await leasesOf(ann)).length, 0, "nothing of ann's lease is left behind")
+})
+
+t.test("a socket whose seat the region let go (its lease settled elsewhere while its node was cut off) is ended, not kept speaking for no one", async (t) => {
+  const meeting = await survivor.app.sovereign.meetings.create(acme, { passcodeRequired: false, waitingRoom: false })
+  const mint = async (identity: string, role: 'host' | 'attendee') => (await survivor.app.sovereign.meetings.mintToken(meeting.id, acme, { identity, role })).token
+  const host = connect(survivor.url, await mint('hana', 'host'))
+  const cy = connect(survivor.url, await mint('cy', 'attendee'))
+  t.equal((await bounded(host.joined, 'host joined')).kind, 'welcome')
+  t.equal((await bounded(cy.joined, 'cy joined')).kind, 'welcome')
+  const cyId = participantIdFor(meeting.id, 'cy')
+  const session = (await survivor.state.meetings.getParticipant(meeting.id, cyId))?.session
+  t.type(session, 'string', 'the store names the session holding cy')
+  const closed = next(cy, 'close', () => true, 5_000)
+  const left = next(host, 'participant-left', (id) => id === cyId, 5_000)
+  // What another node does with a lease that ran out: the leave names the session whose lease it was.
+  await survivor.app.sovereign.meetings.leave(meeting.id, cyId, session!)
+  t.equal((await closed)[0].code, CLOSE_CODES.internal, 'the socket is ended, so its client reconnects')
+  await left
+  t.pass('and the others are told cy left')
 })
