@@ -94,6 +94,21 @@ export const ControlPlaneLimits = Type.Object({
       perSecond: Type.Number({ minimum: 0.1, maximum: 10000, default: 10 }),
       burst: Type.Integer({ minimum: 1, maximum: 100000, default: 100 }),
     }, { additionalProperties: false, default: {} }),
+    /** Bytes queued for one socket that does not read (slow reader); over it: SR_SLOW_CONSUMER, close 4019. */
+    maxBufferedBytes: Type.Integer({ minimum: 65536, maximum: 67108864, default: 1048576 }),
+    /** Sockets open but not joined yet, per client address and per node. Over it a new socket gets SR_TOO_MANY_UNJOINED, close 4021. */
+    unjoinedSockets: Type.Object({
+      perAddress: Type.Integer({ minimum: 1, maximum: 100000, default: 20 }),
+      perNode: Type.Integer({ minimum: 1, maximum: 1000000, default: 2000 }),
+    }, { additionalProperties: false, default: {} }),
+    /**
+     * Presence lease: the node holding a participant's socket renews it every
+     * `renewSeconds`; a participant whose lease runs out (its node died) leaves.
+     */
+    presence: Type.Object({
+      leaseSeconds: Type.Number({ minimum: 0.5, maximum: 600, default: 15 }),
+      renewSeconds: Type.Number({ minimum: 0.1, maximum: 200, default: 5 }),
+    }, { additionalProperties: false, default: {} }),
   }, { additionalProperties: false, default: {} }),
   /** HTTP API: requests with a valid API key count against that key, all others against the client address. Over it: 429 SR_RATE_LIMITED. */
   http: Type.Object({

@@ -70,7 +70,7 @@ regions:
     location: { lat: 50.1, lon: 8.7 }
     # Every join of the generator comes from 127.0.0.1: lift the per-address join limit (a real
     # join storm comes from many addresses; the limit is per address and node).
-    controlPlane: { url: "http://127.0.0.1:18080", limits: { signaling: { joinsPerAddress: { perSecond: 10000, burst: 100000 } } } }
+    controlPlane: { url: "http://127.0.0.1:18080", limits: { signaling: { joinsPerAddress: { perSecond: 10000, burst: 100000 }, unjoinedSockets: { perAddress: 100000, perNode: 1000000 } } } }
     redis: { url: "${REDIS}" }
     relaySecrets: [ { id: eu1, value: "eu-central-bench-relay-secret-0001" } ]
     relays: []

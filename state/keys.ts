@@ -131,6 +131,16 @@ export class KeyBuilder {
   }
 
   /**
+   * Presence leases of the region's participants: a sorted set of
+   * `<meetingId> <participantId> <session>` scored by when the lease runs out (ms), renewed
+   * by the node holding the socket. Region-wide (not under a meeting's tag): every node
+   * finds the leases that ran out in one read, whichever meeting they belong to.
+   */
+  presence(): string {
+    return `${this.prefix}:{${this.region}:presence}:leases`
+  }
+
+  /**
    * Namespace of the control plane's HTTP rate-limit counters (@fastify/rate-limit's Redis
    * store appends `k:<api key id>` or `a:<client address>`); short-lived keys with a TTL.
    */

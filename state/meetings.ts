@@ -55,6 +55,11 @@ export interface Participant {
    * Stored with the participant so a reconnect keeps them (opaque to this layer).
    */
   readonly grants?: Readonly<Record<string, boolean>>
+  /**
+   * The signaling session (socket) holding the participant: a newer socket of the same
+   * participant replaces it, and only the holder's close makes the participant leave.
+   */
+  readonly session?: string
 }
 
 /** Why a change was not applied; expected outcomes, not errors. */
@@ -76,6 +81,8 @@ export interface ParticipantWriteOptions extends RevokeOption {
   readonly capacity?: number
   /** How many participants who left stay listed (the newest); default DEFAULT_DEPARTED_KEPT, 0 keeps all. */
   readonly departedKept?: number
+  /** With leave: only if this session still holds the participant ('unknown_participant' when a newer one does). */
+  readonly session?: string
 }
 
 /**

@@ -41,6 +41,9 @@ import { createMemoryMeetingStore } from './memory/meeting-store.js'
 import { createMemoryPolicySource } from './memory/policy-source.js'
 import { createMemoryRevocationStore } from './memory/revocation-store.js'
 import { createMemoryAuditStore } from './memory/audit-store.js'
+import type { PresenceStore } from './presence.js'
+import { createRedisPresenceStore } from './redis/presence-store.js'
+import { createMemoryPresenceStore } from './memory/presence-store.js'
 
 export interface RegionState {
   readonly region: string
@@ -56,6 +59,8 @@ export interface RegionState {
   /** Every residency decision of the region's meetings, newest kept (the audit stores append to it). */
   readonly decisions: DecisionFeed
   readonly mediaKeys: MediaKeyStore
+  /** Participants' presence leases, renewed by the node holding each socket. */
+  readonly presence: PresenceStore
   readonly bus: Bus
   /** Pub/sub under bus, revocations and invalidations (policy cache uses it directly). */
   readonly pubsub: PubSub
@@ -159,6 +164,7 @@ export function openRegionState(options: RegionStateOptions): RegionState {
       meetingIndex: createMemoryMeetingIndex(mem, keys, guard, options.meetingIndex),
       decisions: createMemoryDecisionFeed(mem, guard),
       mediaKeys: createMemoryMediaKeyStore(mem, keys, guard),
+      presence: createMemoryPresenceStore(mem, guard),
       bus: createBus(keys, pubsub),
       pubsub,
       health,
@@ -189,6 +195,7 @@ export function openRegionState(options: RegionStateOptions): RegionState {
     meetingIndex: createRedisMeetingIndex(conn, keys, guard, now, options.meetingIndex),
     decisions: createRedisDecisionFeed(conn, keys, guard),
     mediaKeys: createRedisMediaKeyStore(conn, keys, guard, now),
+    presence: createRedisPresenceStore(conn, keys, guard, now),
     bus: createBus(keys, pubsub),
     pubsub,
     health: conn.health,

@@ -11,10 +11,12 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 
 import type { Region } from '../../config/network-config.js'
-import { CLOSE_CODES } from '../protocol/error-codes.js'
+import { encodeServerMessage } from '../protocol/codec.js'
+import { CLOSE_CODES, ERROR_CODES } from '../protocol/error-codes.js'
 import { LIMITS, SUBPROTOCOL } from '../protocol/version.js'
 import type { MeetingEvent } from '../services/meeting-events.js'
 import { observedAddress, trustedProxies, type TrustedProxy } from '../signaling/remote-address.js'
+import { PresenceKeeper } from '../signaling/presence-keeper.js'
 import { SignalSession, summaryOf } from '../signaling/session.js'
 import { isSignalBusMessage, SIGNAL_BUS_CHANNEL, type SignalBusMessage } from '../signaling/signal-bus.js'
 import { createSignalingMetrics } from '../signaling/signaling-metrics.js'
@@ -39,6 +41,12 @@ export interface SignalingOptions {
   readonly joinsPerAddress?: { readonly perSecond: number; readonly burst: number }
   /** Peers whose X-Forwarded-For is believed; config default none. */
   readonly trustedProxy?: TrustedProxy
+  /** Bytes queued for one socket before it is closed as a slow consumer; config default 1 MiB. */
+  readonly maxBufferedBytes?: number
+  /** Sockets not joined yet, per client address and per node; config default 20 and 2000. */
+  readonly unjoinedSockets?: { readonly perAddress: number; readonly perNode: number }
+  /** Presence lease and its renewal period (read when the plugin starts); config default 15 s and 5 s. */
+  readonly presence?: { readonly leaseMs: number; readonly renewMs: number }
 }
 
 /** The limits one new socket gets: options first, then the running config, then the protocol's own. */
@@ -50,6 +58,8 @@ function socketLimits(options: SignalingOptions, region: Region | undefined) {
     maxMessageBytes: Math.min(options.maxMessageBytes ?? config?.maxMessageBytes ?? LIMITS.maxFrameBytes, LIMITS.maxFrameBytes),
     joinsPerAddress: options.joinsPerAddress ?? config?.joinsPerAddress ?? { perSecond: 10, burst: 100 },
     trustedProxy: options.trustedProxy ?? trustedProxies(region?.controlPlane.trustedProxies ?? []),
+    maxBufferedBytes: options.maxBufferedBytes ?? config?.maxBufferedBytes ?? 1_048_576,
+    unjoinedSockets: options.unjoinedSockets ?? config?.unjoinedSockets ?? { perAddress: 20, perNode: 2000 },
   }
 }
 
@@ -70,6 +80,9 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
   const metrics = createSignalingMetrics(ctx.registry)
   const refused = rateLimitedCounter(ctx.registry)
   const joinBuckets = new TokenBuckets({ now: ctx.now })
+  /** Sockets open but not joined (admitted or waiting) yet, by client address, and their sum. */
+  const unjoined = new Map<string, number>()
+  let unjoinedTotal = 0
   const byMeeting = new Map<string, Set<SignalSession>>()
   const local = (meetingId: string): SignalSession[] => [...(byMeeting.get(meetingId) ?? [])]
   const log = (err: unknown, message: string) => app.log.warn({ err }, message)
@@ -102,6 +115,34 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
   }
   const subscription = await ctx.state.bus.subscribe(SIGNAL_BUS_CHANNEL, onBus, (err) => log(err, 'signaling bus'))
 
+  // Presence (issue 9, item 13): the leases of every participant whose socket this node holds.
+  const presenceConfig = ctx.config().regionById(ctx.region)?.controlPlane.limits.signaling.presence
+  const keeper = new PresenceKeeper({
+    leaseMs: options.presence?.leaseMs ?? (presenceConfig?.leaseSeconds ?? 15) * 1000,
+    renewMs: options.presence?.renewMs ?? (presenceConfig?.renewSeconds ?? 5) * 1000,
+    held: () => [...byMeeting.values()].flatMap((set) => [...set].flatMap((s) =>
+      (s.state === 'admitted' || s.state === 'waiting') && s.meetingId !== undefined && s.participantId !== undefined
+        ? [{ meetingId: s.meetingId, participantId: s.participantId, session: s.id }]
+        : [])),
+    meetings: ctx.meetings,
+    log,
+    now: ctx.now,
+  })
+  keeper.start()
+
+  /**
+   * One session per participant (issue 9, item 3): a join on `event.session` replaces the
+   * participant's other sockets here. The store says who holds the seat, so of two joins
+   * racing on two nodes the one written last stays, whichever event arrives last.
+   */
+  const replaceOlder = async (event: Extract<MeetingEvent, { type: 'participant-admitted' | 'participant-waiting' }>, sessions: SignalSession[]) => {
+    if (event.session === undefined) return
+    const older = sessions.filter((s) => s.participantId === event.participantId && s.id !== event.session && s.state !== 'closed')
+    if (older.length === 0) return
+    const holder = (await ctx.meetings.participant(event.meetingId, event.participantId))?.session
+    for (const s of older) if (s.id !== holder) s.replaced()
+  }
+
   const onEvent = (event: MeetingEvent) => {
     // Managed keys: the node that caused the leave/removal rotates once, then every node delivers.
     if (event.type === 'key-rotation-needed') {
@@ -123,6 +164,10 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
     return summaryOf(who, meeting)
   }
   const fanOut = async (event: MeetingEvent, sessions: SignalSession[]) => {
+    if (event.type === 'participant-admitted' || event.type === 'participant-waiting') {
+      await replaceOlder(event, sessions)
+      sessions = sessions.filter((s) => s.state !== 'closed')
+    }
     const admitted = sessions.filter((s) => s.state === 'admitted')
     const by = 'by' in event && event.by !== undefined ? event.by : 'tenant'
     switch (event.type) {
@@ -130,7 +175,8 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
         const own = sessions.find((s) => s.participantId === event.participantId)
         for (const s of sessions) if (s.participantId === event.participantId && s.state === 'waiting') await s.admittedByHost()
         const others = admitted.filter((s) => s.participantId !== event.participantId)
-        if (others.length === 0) return
+        // Back within its lease: the others never saw it leave, so it does not arrive again.
+        if (others.length === 0 || event.reconnected === true) return
         const summary = own && own.state === 'admitted' ? own.summary() : await arrival(event)
         for (const s of others) {
           s.send({ type: 'participant-joined', participant: summary })
@@ -160,7 +206,12 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
         }
         return
       case 'participant-left':
-        for (const s of admitted) if (s.participantId !== event.participantId) s.send({ type: 'participant-left', participantId: event.participantId })
+        for (const s of sessions) {
+          // The region let the seat this live socket holds go (its lease ran out while this node could not renew it):
+          // end it, so its client reconnects, rather than keep a socket that speaks for no one.
+          if (s.id === event.session && !s.ending) s.lost()
+        }
+        for (const s of admitted) if (s.participantId !== event.participantId && s.state === 'admitted') s.send({ type: 'participant-left', participantId: event.participantId })
         return
       case 'meeting-locked':
         for (const s of admitted) s.send({ type: 'meeting-locked', by })
@@ -182,6 +233,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
   for (const type of EVENTS) ctx.meetings.on(type, onEvent)
 
   app.addHook('onClose', async () => {
+    await keeper.close()
     for (const type of EVENTS) ctx.meetings.off(type, onEvent)
     await subscription.unsubscribe()
   })
@@ -201,6 +253,28 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
     const limits = socketLimits(options, ctx.config().regionById(ctx.region))
     const address = observedAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], limits.trustedProxy)
     const messageRate: TokenBucketOptions = { ...limits.rate, onEmpty: () => refused.inc({ scope: 'signal_message' }) }
+    // Sockets that never join cost a socket each until the join timer fires: capped per address and per node (issue 9, item 2).
+    const caps = limits.unjoinedSockets
+    if ((unjoined.get(address) ?? 0) >= caps.perAddress || unjoinedTotal >= caps.perNode) {
+      metrics.unjoinedRefused.inc()
+      socket.send(encodeServerMessage({ type: 'error', code: 'SR_TOO_MANY_UNJOINED', message: ERROR_CODES.SR_TOO_MANY_UNJOINED.message }))
+      socket.close(CLOSE_CODES.tooManyUnjoined, 'SR_TOO_MANY_UNJOINED')
+      return
+    }
+    unjoined.set(address, (unjoined.get(address) ?? 0) + 1)
+    unjoinedTotal += 1
+    let counted = true
+    let timer: NodeJS.Timeout | undefined
+    /** The socket joined or closed: it no longer counts as unjoined, and only a join stops the join timer. */
+    const settle = () => {
+      clearTimeout(timer)
+      if (!counted) return
+      counted = false
+      unjoinedTotal -= 1
+      const n = (unjoined.get(address) ?? 1) - 1
+      if (n <= 0) unjoined.delete(address)
+      else unjoined.set(address, n)
+    }
     const session: SignalSession = new SignalSession(socket, address, {
       region: ctx.region,
       meetings: ctx.meetings,
@@ -212,6 +286,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
       publish,
       deliverKey: (meetingId, participantId, publicKey) => ctx.keys.deliver(meetingId, { participantId, publicKey }),
       register: (s) => {
+        settle()
         const id = s.meetingId
         if (id === undefined) return
         let set = byMeeting.get(id)
@@ -227,6 +302,8 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
       },
       // The session spreads these into its TokenBucket, so refusals are counted without a call on the success path.
       rate: messageRate,
+      maxBufferedBytes: limits.maxBufferedBytes,
+      presenceLeaseMs: keeper.leaseMs,
       now: ctx.now,
       log,
     })
@@ -234,20 +311,21 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
     const { perSecond, burst } = limits.joinsPerAddress
     if (!joinBuckets.take(address, perSecond, burst)) {
       refused.inc({ scope: 'signal_join' })
+      settle()
       session.fail('SR_RATE_LIMITED', 'too many new signaling connections from this address')
       return
     }
-    const timer = setTimeout(() => {
+    // Only a successful join (register) clears it: a ping or a refused message before join does not.
+    timer = setTimeout(() => {
       if (session.state === 'new') session.fail('SR_JOIN_TIMEOUT')
     }, limits.joinTimeoutMs)
     timer.unref()
     socket.on('message', (data, isBinary) => {
-      clearTimeout(timer)
       if (byteLength(data) > limits.maxMessageBytes) return session.fail('SR_MESSAGE_TOO_LARGE', `frame over ${limits.maxMessageBytes} bytes`)
       session.receive(data, isBinary)
     })
     socket.on('close', () => {
-      clearTimeout(timer)
+      settle()
       session.closed()
     })
     socket.on('error', (err) => log(err, 'signaling socket'))

@@ -26,6 +26,9 @@ export const CLOSE_CODES = {
   messageTooLarge: 4016,
   publicKeyRequired: 4017,
   keyUnavailable: 4018,
+  slowConsumer: 4019,
+  sessionReplaced: 4020,
+  tooManyUnjoined: 4021,
   internal: 4500,
 } as const
 
@@ -50,6 +53,9 @@ export const ERROR_CODES = {
   SR_ALREADY_JOINED: { status: 409, message: 'this socket already joined' },
   SR_RATE_LIMITED: { status: 429, close: C.rateLimited, message: 'too many requests' },
   SR_INTERNAL: { status: 500, close: C.internal, message: 'internal error' },
+  SR_SLOW_CONSUMER: { status: 503, close: C.slowConsumer, message: 'the socket reads too slowly: too much is queued for it' },
+  SR_SESSION_REPLACED: { status: 409, close: C.sessionReplaced, message: 'a newer socket of the same participant took over' },
+  SR_TOO_MANY_UNJOINED: { status: 429, close: C.tooManyUnjoined, message: 'too many sockets that have not joined' },
   // tenants, meetings, regions
   SR_UNAUTHENTICATED: { status: 401, message: 'missing or unknown API key' },
   SR_FORBIDDEN: { status: 403, message: 'this key may not do that' },

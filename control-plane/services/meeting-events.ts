@@ -23,7 +23,11 @@ interface Base {
 type By = { readonly by?: string }
 
 /** Who arrived (identity, a host's grants), so listeners need not read the participant back. */
-type Who = { readonly identity?: string; readonly grants?: Readonly<Record<string, boolean>> }
+type Who = {
+  readonly identity?: string; readonly grants?: Readonly<Record<string, boolean>>
+  /** The signaling session that joined (absent when a host admitted): older sessions of the participant are replaced. */
+  readonly session?: string
+}
 
 export type MeetingEvent =
   | (Base & { readonly type: 'meeting-created'; readonly tenantId: string })
@@ -35,9 +39,11 @@ export type MeetingEvent =
   /** Close the participant's socket; relays already got its revocation. */
   | (Base & By & { readonly type: 'participant-removed'; readonly participantId: string; readonly banned: boolean })
   | (Base & Who & { readonly type: 'participant-waiting'; readonly participantId: string; readonly role: ParticipantRole; readonly reason: 'waiting_room' | 'host_not_present' })
-  | (Base & Who & { readonly type: 'participant-admitted'; readonly participantId: string; readonly role: ParticipantRole; readonly by?: string })
+  /** `reconnected`: it was admitted already (back within its presence lease): the others need no participant-joined. */
+  | (Base & Who & { readonly type: 'participant-admitted'; readonly participantId: string; readonly role: ParticipantRole; readonly by?: string; readonly reconnected?: boolean })
   | (Base & By & { readonly type: 'participant-denied'; readonly participantId: string })
-  | (Base & { readonly type: 'participant-left'; readonly participantId: string })
+  /** `session`: the signaling session whose seat it was (absent when none was named). */
+  | (Base & { readonly type: 'participant-left'; readonly participantId: string; readonly session?: string })
   /** Managed key mode: someone left or was removed, the media key must change. */
   | (Base & { readonly type: 'key-rotation-needed'; readonly reason: 'participant-left' | 'participant-removed' })
   /** A residency decision refused something (for metrics and dashboards). */

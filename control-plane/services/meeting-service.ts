@@ -25,6 +25,7 @@ import type { LiveRelay } from '../../state/fleet.js'
 import { homeRegionOf, isMeetingId, newMeetingId } from '../../state/meeting-id.js'
 import type { MeetingRecord, MeetingRefusal, Participant, ParticipantRole } from '../../state/meetings.js'
 import type { Subscription } from '../../state/pubsub.js'
+import type { PresenceLease } from '../../state/presence.js'
 import type { RegionState } from '../../state/region-state.js'
 import { isSovereignError, sovereignError, type SovereignError } from '../errors.js'
 import type { CapabilityName, RoleName } from '../protocol/common.js'
@@ -86,6 +87,13 @@ export interface JoinRequest {
   readonly meetingId?: string
   /** false: the client sent no public key, so a managed-key meeting refuses it (SR_PUBLIC_KEY_REQUIRED) before anything is stored. */
   readonly hasPublicKey?: boolean
+  /**
+   * The signaling session (socket) joining: stored as the participant's holder (a newer
+   * session replaces an older one) and, with `presenceLeaseMs`, given a presence lease
+   * its node renews (state/presence.ts).
+   */
+  readonly session?: string
+  readonly presenceLeaseMs?: number
 }
 
 export interface Admission {
@@ -399,18 +407,35 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       addresses: [request.address], node: this.nodeId, joinedAt: this.#now(), ...(where.country ? { country: where.country } : {}),
       // A host's grants and revokes outlive the socket: a reconnect keeps them.
       ...(previous?.grants === undefined ? {} : { grants: previous.grants }),
+      ...(request.session === undefined ? {} : { session: request.session }),
     }
     // The relays are read while the participant is written: the welcome needs both, neither needs the other.
     const relays = decision.outcome === 'admit' ? this.#relaysOf(meeting) : undefined
     relays?.catch(() => undefined) // awaited below; a refused write must not leave it unhandled
+    // The lease is sent before the write, on the same connection: a node that dies right after leaves no seat without a lease.
+    // A refused write leaves a lease that runs out and settles nothing (its leave names a session that holds no seat).
+    const lease = request.session !== undefined && request.presenceLeaseMs !== undefined
+      ? this.#state.presence.hold({ meetingId, participantId, session: request.session }, request.presenceLeaseMs)
+      : undefined
+    lease?.catch(() => undefined) // awaited below
     // Capacity is checked again atomically by the store: two joins racing for the last seat cannot both win.
     const put = await this.#state.meetings.joinParticipant(meetingId, participant, { allowBanned: record.settings.allowRejoinAfterRemoval, capacity: record.settings.capacity })
+    if (lease) {
+      // A seat without a lease would be a ghost if this node died: give it back, then fail the join.
+      await lease.catch(async (err: unknown) => {
+        if (put.ok) await this.#state.meetings.leaveParticipant(meetingId, participantId, { session: request.session! }).catch(() => undefined)
+        throw err
+      })
+    }
     if (!put.ok) {
       const code = put.refusal === 'banned' ? 'SR_REMOVED_CANNOT_REJOIN' : put.refusal === 'ended' ? 'SR_MEETING_ENDED' : put.refusal === 'full' ? 'SR_MEETING_FULL' : 'SR_MEETING_NOT_FOUND'
       await this.#audit(meetingId, { kind: 'admission', allow: false, reason: auditReasonOf(code), detail: code, participantId, ...place })
       return { outcome: 'denied', code, claims }
     }
-    const identity = { identity: participant.identity, ...(participant.grants === undefined ? {} : { grants: participant.grants }) }
+    const identity = {
+      identity: participant.identity, ...(participant.grants === undefined ? {} : { grants: participant.grants }),
+      ...(request.session === undefined ? {} : { session: request.session }),
+    }
     if (decision.outcome === 'wait') {
       await Promise.all([
         this.#audit(meetingId, { kind: 'waiting', allow: true, reason: decision.reason, detail: attendee.reason, participantId, ...place }),
@@ -421,7 +446,8 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     // Sent together, in this order (one connection keeps it): the admission, the event, then each relay issued.
     const [, , admission] = await Promise.all([
       this.#audit(meetingId, { kind: 'admission', allow: true, reason: attendee.reason, detail: 'admitted', participantId, ...place }),
-      this.#publish({ type: 'participant-admitted', meetingId, participantId, role: participant.role, ...identity }),
+      // Back within its lease (a newer socket, or after its node died): the others already have it, it is no new arrival.
+      this.#publish({ type: 'participant-admitted', meetingId, participantId, role: participant.role, ...identity, ...(wasAdmitted ? { reconnected: true } : {}) }),
       relays!.then((live) => this.#admission(meeting, participant, where, live, put.value.admitted)),
     ])
     return { outcome: 'admitted', claims, ...admission }
@@ -469,22 +495,59 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     return outcome.value
   }
 
-  /** The socket closed: the participant leaves, its address leaves the endpoint set. */
-  async leave(meetingId: string, participantId: string): Promise<void> {
+  /**
+   * The socket closed: the participant leaves, its address leaves the endpoint set. With
+   * `session`, only if that session still holds the participant (a newer socket of the
+   * participant keeps it in the meeting), and the session's presence lease goes.
+   */
+  async leave(meetingId: string, participantId: string, session?: string): Promise<void> {
     this.assertHomedHere(meetingId)
-    // One atomic step: only a waiting or admitted participant leaves; leaving twice, or after removal, changes nothing.
-    const outcome = await this.#state.meetings.leaveParticipant(meetingId, participantId)
+    // One atomic step: only a waiting or admitted participant leaves; leaving twice, after removal, or from a replaced session changes nothing.
+    const outcome = await this.#state.meetings.leaveParticipant(meetingId, participantId, session === undefined ? {} : { session })
+    // Kept when the leave failed (Redis down): the lease then runs out and another attempt is made by whichever node claims it.
+    const release = session === undefined ? undefined : this.#state.presence.release({ meetingId, participantId, session })
+    release?.catch(() => undefined) // awaited below, after the leave is announced
     if (!outcome.ok) {
-      if (outcome.refusal === 'unknown_participant' || outcome.refusal === 'not_found') return
+      if (outcome.refusal === 'unknown_participant' || outcome.refusal === 'not_found') return release
       throw refusalError(outcome.refusal)
     }
     const meeting = await this.#recordAt(meetingId, outcome.value.meetingVersion)
     const rotate = meeting?.settings.keyMode === 'managed' && outcome.value.previous === 'admitted' && meeting.status !== 'ended'
     await Promise.all([
       this.#audit(meetingId, { kind: 'leave', allow: true, reason: 'home_region', participantId }),
-      this.#publish({ type: 'participant-left', meetingId, participantId }),
+      this.#publish({ type: 'participant-left', meetingId, participantId, ...(session === undefined ? {} : { session }) }),
       rotate ? this.#publish({ type: 'key-rotation-needed', meetingId, reason: 'participant-left' }) : undefined,
+      release,
     ])
+  }
+
+  // ---- presence ---------------------------------------------------------------------
+
+  /** The node holding these sessions is alive: their leases run `leaseMs` from now. */
+  async renewPresence(leases: readonly PresenceLease[], leaseMs: number): Promise<void> {
+    // Even with none to renew it asks the store, so a node holding no socket also notices an outage (PresenceKeeper).
+    await this.#state.presence.renew(leases, leaseMs)
+  }
+
+  /**
+   * Participants whose lease ran out (their node died, or lost Redis for longer than the
+   * lease) leave, announced with `participant-left`; a lease whose session no longer holds
+   * the participant (it came back on a newer socket, or left) only goes. Each lease is
+   * claimed for `claimMs` first, so one node of the region settles it. Returns how many
+   * leases were settled.
+   */
+  async settleExpiredPresence(claimMs: number, limit = 500): Promise<number> {
+    const expired = await this.#state.presence.claimExpired(claimMs, limit)
+    // One failure does not hold up the others; what failed stays claimed and is claimed again after `claimMs`.
+    let failed: unknown
+    for (const lease of expired) {
+      const settle = homeRegionOf(lease.meetingId) === this.region
+        ? this.leave(lease.meetingId, lease.participantId, lease.session)
+        : this.#state.presence.release(lease)
+      await settle.catch((err: unknown) => { failed ??= err })
+    }
+    if (failed !== undefined) throw failed
+    return expired.length
   }
 
   // ---- events -----------------------------------------------------------------------

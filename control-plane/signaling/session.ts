@@ -6,6 +6,8 @@
  * Nothing here decides policy: admission is MeetingService.join (security/admission.ts +
  * geo policy), forwarding and rights are security/signal-rules.ts and capabilities.ts.
  */
+import { randomBytes } from 'node:crypto'
+
 import { decodeJwt } from 'jose'
 
 import type { Participant } from '../../state/meetings.js'
@@ -27,6 +29,8 @@ import { TokenBucket } from './token-bucket.js'
 export interface SessionSocket {
   readonly protocol: string
   readonly readyState: number
+  /** Bytes queued for the socket and not yet handed to the kernel (ws). */
+  readonly bufferedAmount: number
   send(data: string): void
   close(code?: number, reason?: string): void
 }
@@ -43,6 +47,10 @@ export interface SessionDeps {
   readonly register: (session: SignalSession) => void
   readonly unregister: (session: SignalSession) => void
   readonly rate: { readonly ratePerSecond: number; readonly burst: number }
+  /** Most bytes queued for a socket that does not read before it is closed (SR_SLOW_CONSUMER). */
+  readonly maxBufferedBytes: number
+  /** Length of the participant's presence lease, which the node renews while it holds the socket (state/presence.ts). */
+  readonly presenceLeaseMs?: number
   readonly now: () => number
   readonly log: (err: unknown, message: string) => void
 }
@@ -53,6 +61,8 @@ const OPEN = 1
 
 export class SignalSession {
   readonly address: string
+  /** This socket's session id: stored as the participant's holder, so a newer socket replaces it and only the holder's close leaves. */
+  readonly id = randomBytes(12).toString('base64url')
   #state: SessionState = 'new'
   #meetingId: string | undefined
   #participantId: string | undefined
@@ -83,6 +93,8 @@ export class SignalSession {
   get displayName(): string { return this.#displayName }
   get publicKey(): string | undefined { return this.#publicKey }
   get isHostRole(): boolean { return this.#role === 'host' || this.#role === 'co-host' }
+  /** Closed, or being closed by the server (its leave, if any, is already under way). */
+  get ending(): boolean { return this.#state === 'closed' || this.#serverEnded }
 
   // ---- transport ----------------------------------------------------------------------
 
@@ -114,12 +126,23 @@ export class SignalSession {
     const meetingId = this.#meetingId
     const participantId = this.#participantId
     if (meetingId === undefined || participantId === undefined) return
-    this.#queue = this.#queue.then(() => this.#deps.meetings.leave(meetingId, participantId)).catch((err: unknown) => this.#deps.log(err, 'leave failed'))
+    this.#queue = this.#queue.then(() => this.#deps.meetings.leave(meetingId, participantId, this.id)).catch((err: unknown) => this.#deps.log(err, 'leave failed'))
   }
 
   send(message: ServerMessageShape): void {
     if (this.#socket.readyState !== OPEN) return
+    // A reader that stopped reading would make us queue everything others send it (issue 9,
+    // item 1): past the limit, nothing more is queued and the socket is closed, so what this
+    // socket holds is bounded by the limit plus one frame. The senders never wait on it.
+    if (this.#socket.bufferedAmount > this.#deps.maxBufferedBytes) return this.#slowConsumer()
     this.#socket.send(encodeServerMessage(message))
+  }
+
+  /** Closes a socket that does not read: no `error` frame (it would queue behind the rest), the close code says why. */
+  #slowConsumer(): void {
+    if (this.#state === 'closed') return
+    this.#deps.metrics.slowConsumers.inc()
+    this.end(CLOSE_CODES.slowConsumer, 'SR_SLOW_CONSUMER')
   }
 
   /** Sends `error` (or `denied` before admission) and closes with the code's close code, if it has one. */
@@ -150,6 +173,27 @@ export class SignalSession {
   }
 
   // ---- events from the hub -------------------------------------------------------------
+
+  /**
+   * A newer socket of the same participant joined (on any node) and holds the seat now:
+   * this one closes with 4020 and does not leave, since the participant is still here.
+   */
+  replaced(): void {
+    if (this.#state === 'closed') return
+    this.send({ type: 'error', code: 'SR_SESSION_REPLACED', message: ERROR_CODES.SR_SESSION_REPLACED.message })
+    this.end(CLOSE_CODES.sessionReplaced, 'SR_SESSION_REPLACED', true)
+  }
+
+  /**
+   * The region let this session's seat go (another node settled its presence lease while
+   * this node could not renew it): nobody is left to speak for, so it ends (4500) and its
+   * client reconnects as a new arrival.
+   */
+  lost(): void {
+    if (this.ending) return
+    this.send({ type: 'error', code: 'SR_INTERNAL', message: `${ERROR_CODES.SR_INTERNAL.message}: the session's presence lease ran out` })
+    this.end(CLOSE_CODES.internal, 'SR_INTERNAL', true)
+  }
 
   /** A host admitted this waiting participant (on any node). */
   async admittedByHost(): Promise<void> {
@@ -196,7 +240,7 @@ export class SignalSession {
         const participantId = this.#participantId
         const was = this.#state
         this.#serverEnded = true
-        if ((was === 'admitted' || was === 'waiting') && meetingId !== undefined && participantId !== undefined) await this.#deps.meetings.leave(meetingId, participantId)
+        if ((was === 'admitted' || was === 'waiting') && meetingId !== undefined && participantId !== undefined) await this.#deps.meetings.leave(meetingId, participantId, this.id)
         this.end(CLOSE_CODES.left, 'left', true)
         return
       }
@@ -227,7 +271,8 @@ export class SignalSession {
     try {
       // Managed key mode needs a public key to seal to: join refuses it (before anything is stored) when there is none.
       result = await this.#deps.meetings.join({
-        token: join.token, address: this.address, hasPublicKey: join.publicKey !== undefined,
+        token: join.token, address: this.address, hasPublicKey: join.publicKey !== undefined, session: this.id,
+        ...(this.#deps.presenceLeaseMs === undefined ? {} : { presenceLeaseMs: this.#deps.presenceLeaseMs }),
         ...(join.passcode === undefined ? {} : { passcode: join.passcode }),
       })
     } catch (err) {
@@ -235,6 +280,8 @@ export class SignalSession {
       throw err
     }
     if (result.outcome === 'denied') return this.#deny(result.code, started)
+    // The socket closed while the join was stored: nobody holds the seat, so it is given back at once.
+    if ((this.#state as SessionState) === 'closed') return this.#deps.meetings.leave(result.claims.meetingId, result.participant.id, this.id)
     const claims = result.claims
     this.#meetingId = claims.meetingId
     this.#participantId = result.participant.id

@@ -9,6 +9,8 @@ export interface SignalingMetrics {
   readonly refusals: Counter<'code'>
   readonly messages: Counter<'kind'>
   readonly joinSeconds: Histogram
+  readonly slowConsumers: Counter
+  readonly unjoinedRefused: Counter
 }
 
 export function createSignalingMetrics(registry: Registry): SignalingMetrics {
@@ -21,5 +23,7 @@ export function createSignalingMetrics(registry: Registry): SignalingMetrics {
       name: 'sovereign_cp_signal_join_duration_seconds', help: 'time from join message to welcome/waiting/denied', registers,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     }),
+    slowConsumers: new Counter({ name: 'sovereign_cp_signal_slow_consumers_total', help: 'signaling sockets closed because too much was queued for them (SR_SLOW_CONSUMER, close 4019)', registers }),
+    unjoinedRefused: new Counter({ name: 'sovereign_cp_signal_unjoined_refused_total', help: 'new signaling sockets refused because too many sockets had not joined yet, from the address or on the node (SR_TOO_MANY_UNJOINED, close 4021)', registers }),
   }
 }

@@ -45,6 +45,8 @@ export class MemoryRegion {
   readonly #revoked = new Map<string, Map<string, { at: number; expiresAt: number }>>()
   readonly #audit = new Map<string, MemoryAuditStream>()
   readonly pubsub: PubSub
+  /** Presence leases: `<meetingId> <participantId> <session>` -> when the lease runs out (ms). */
+  readonly presence = new Map<string, number>()
 
   constructor(region: string, now: () => number) {
     this.region = region

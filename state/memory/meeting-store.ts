@@ -57,6 +57,7 @@ export function createMemoryMeetingStore(mem: MemoryRegion, keys: KeyBuilder, gu
     const oldStatus = m.statuses.get(participantId)
     if (!next && !old) return no('unknown_participant')
     if (mode === 'leave' && oldStatus !== 'waiting' && oldStatus !== 'admitted') return no('unknown_participant')
+    if (mode === 'leave' && o.session !== undefined && o.session !== '' && typeof old?.session === 'string' && old.session !== o.session) return no('unknown_participant')
     if (joining && !o.allowBanned && m.banned.has(participantId)) return no('banned')
     if (status === 'admitted' && oldStatus !== 'admitted' && (o.capacity ?? 0) > 0 && m.admitted.size >= o.capacity!) return no('full')
     const p = next ?? old!

@@ -76,7 +76,7 @@ export function createRedisMeetingStore(conn: RedisConnection, keys: KeyBuilder,
       [k.meeting, k.participants, k.participantStatus, k.banned, k.endpoints, k.hosts, k.revoked, k.policyVersion, k.admitted, k.departed],
       [mode, participantId, json, status, o.ban ? 1 : 0, o.allowBanned ? 1 : 0, revocation, revokeTtl, meetingId,
         channels.revocations, encodeRevocation({ meetingId, participantId, at }), channels.policy, o.capacity ?? 0,
-        o.departedKept ?? DEFAULT_DEPARTED_KEPT, list ? 1 : 0, at])
+        o.departedKept ?? DEFAULT_DEPARTED_KEPT, list ? 1 : 0, at, o.session ?? ''])
     if (typeof r === 'number') return r
     const flat = r as unknown[]
     return { policyVersion: Number(flat[0]), previous: String(flat[1]), meetingVersion: Number(flat[2]), flat }

@@ -26,9 +26,11 @@
   ARGV[14] departed kept: how many participants who left stay listed, 0 = all
   ARGV[15] list: 1 appends the admitted participants after the write to the result
   ARGV[16] now (ms, caller clock): when a leaver left
+  ARGV[17] session: with 'leave', leave only if the participant JSON's session is this one
+           (a newer socket of the participant holds it otherwise), '' = any
   returns { policyVersion, previous status or '', meeting version, [participantId, JSON]... (ARGV[15] = 1) },
           or -1 (NOT_FOUND), -3 (ENDED), -4 (BANNED), -6 (UNKNOWN_PARTICIPANT: also a
-          'leave' of a participant that is not waiting or admitted), -7 (FULL)
+          'leave' of a participant that is not waiting or admitted, or held by another session), -7 (FULL)
 ]]
 local m = redis.call('HMGET', KEYS[1], 'status', 'v')
 local status = m[1]
@@ -44,6 +46,10 @@ local newJson = ARGV[3]
 if ARGV[1] ~= 'put' then
   if not oldJson then return -6 end
   if ARGV[1] == 'leave' and oldStatus ~= 'waiting' and oldStatus ~= 'admitted' then return -6 end
+  if ARGV[1] == 'leave' and ARGV[17] and ARGV[17] ~= '' then
+    local holder = cjson.decode(oldJson).session
+    if type(holder) == 'string' and holder ~= ARGV[17] then return -6 end
+  end
   newJson = oldJson
 end
 if joining and ARGV[6] ~= '1' and redis.call('SISMEMBER', KEYS[4], pid) == 1 then return -4 end

@@ -185,3 +185,41 @@ t.test('who left is listed only up to the history cap, and the residency audit k
   const admittedInAudit = new Set((await state.audit.read(m.id)).filter((e) => e.kind === 'admission' && e.allow).map((e) => e.participantId))
   t.same([...admittedInAudit].sort(), [...ids].sort(), 'every admission stays in the audit stream the report is built from')
 })
+
+t.test('a participant whose presence lease runs out unrenewed leaves (participant-left); one back on a newer session is no new arrival and stays', async (t) => {
+  const [a, b] = region(2)
+  const m = await a!.create(acme, { waitingRoom: false, passcodeRequired: false })
+  const events: MeetingEvent[] = []
+  b!.on('participant-left', (e) => events.push(e))
+  b!.on('participant-admitted', (e) => events.push(e))
+  const lease = { presenceLeaseMs: 1000 }
+  const ann = await a!.join({ token: await token(a!, m.id, 'ann', 'host'), address: '127.1.0.5', session: 'ann-1', ...lease })
+  const bo = await a!.join({ token: await token(a!, m.id, 'bo'), address: '127.1.0.6', session: 'bo-1', ...lease })
+  if (ann.outcome !== 'admitted' || bo.outcome !== 'admitted') return t.fail('both admitted')
+  // Node a dies: nothing renews. bo comes back on node b at once.
+  clock += 400
+  const back = await b!.join({ token: await token(b!, m.id, 'bo'), address: '127.1.0.6', session: 'bo-2', ...lease })
+  t.equal(outcome(back), 'admitted')
+  t.match(events.at(-1), { type: 'participant-admitted', participantId: bo.participant.id, session: 'bo-2', reconnected: true }, 'the reconnect is marked as one')
+  t.equal(await b!.settleExpiredPresence(1000), 0, 'nothing runs out before the lease')
+  clock += 700
+  t.equal(await b!.settleExpiredPresence(1000), 2, "ann's lease and bo's old one ran out")
+  t.same(events.filter((e) => e.type === 'participant-left').map((e) => (e as { participantId: string }).participantId), [ann.participant.id], 'only ann left')
+  t.equal((await b!.participant(m.id, bo.participant.id))?.status, 'admitted', 'bo stays, held by its newer session')
+  t.equal((await b!.participant(m.id, ann.participant.id))?.status, 'left')
+  await b!.renewPresence([{ meetingId: m.id, participantId: bo.participant.id, session: 'bo-2' }], 1000)
+  clock += 900
+  t.equal(await b!.settleExpiredPresence(1000), 0, 'a renewed lease does not run out')
+})
+
+t.test('a join whose presence lease cannot be taken fails and leaves no seat behind', async (t) => {
+  const [svc] = region(1)
+  const m = await svc!.create(acme, { waitingRoom: false, passcodeRequired: false })
+  const state = states.at(-1)!
+  const hold = state.presence.hold
+  ;(state.presence as { hold: typeof hold }).hold = async () => { throw new Error('redis went away') }
+  t.teardown(() => { (state.presence as { hold: typeof hold }).hold = hold })
+  await t.rejects(svc!.join({ token: await token(svc!, m.id, 'cy', 'host'), address: '127.1.0.7', session: 'cy-1', presenceLeaseMs: 1000 }), /redis went away/)
+  const cy = (await svc!.participants(m.id)).find((p) => p.identity === 'cy')
+  t.ok(cy === undefined || cy.status === 'left', `no admitted seat without a lease (${cy?.status})`)
+})

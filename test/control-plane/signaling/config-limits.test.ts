@@ -16,11 +16,12 @@ import { openRegionState, type RegionState } from '../../../state/region-state.j
 import { network } from '../app/fixture.js'
 
 const net = network()
+const acme = net.config.tenantById('acme')!
 const limited = parseConfig({
   text: net.text.replace('controlPlane: { url: http://127.0.0.1:18080 }', `controlPlane:
       url: http://127.0.0.1:18080
       limits:
-        signaling: { joinTimeoutSeconds: 1, maxMessageBytes: 8192, messagesPerSecond: 1, messageBurst: 5, joinsPerAddress: { perSecond: 0.1, burst: 2 } }`),
+        signaling: { joinTimeoutSeconds: 1, maxMessageBytes: 8192, messagesPerSecond: 1, messageBurst: 5, joinsPerAddress: { perSecond: 0.1, burst: 2 }, unjoinedSockets: { perAddress: 4, perNode: 1000 } }`),
   source: '<limited network>',
 }, { env: {} })
 
@@ -71,16 +72,64 @@ t.test('a socket that sends no join within the buildApp join timeout is closed w
   t.match(s.messages, [{ type: 'error', code: 'SR_JOIN_TIMEOUT' }])
 })
 
-t.test('the join timeout of the config applies when buildApp gives none, and any message stops it', async (t) => {
-  const { url } = await serve()
+t.test('the join timeout of the config applies when buildApp gives none, and only a successful join stops it', async (t) => {
+  const { app, url } = await serve()
   const idle = await open(url, '127.1.0.61')
-  const busy = await open(url, '127.1.0.62')
-  busy.ws.send(JSON.stringify({ type: 'ping', nonce: 'n' }))
+  // Issue 9, item 2: a ping and a refused signal used to stop the timer, so such sockets stayed open for ever.
+  const chatty = await open(url, '127.1.0.62')
+  chatty.ws.send(JSON.stringify({ type: 'ping', nonce: 'n' }))
+  chatty.ws.send(JSON.stringify({ type: 'signal', to: 'all', kind: 'ice', payload: '' }))
+  const meeting = await app.sovereign.meetings.create(acme, { passcodeRequired: false, waitingRoom: false })
+  const joined = await open(url, '127.1.0.63')
+  joined.ws.send(JSON.stringify({ type: 'join', token: (await app.sovereign.meetings.mintToken(meeting.id, acme, { identity: 'on-time', role: 'host' })).token }))
   t.equal(await idle.closed, CLOSE_CODES.joinTimeout)
   const elapsed = Date.now() - idle.openedAt
   t.ok(elapsed >= 900 && elapsed < 3_000, `closed after the config's 1 s (${elapsed} ms)`)
-  t.equal(busy.ws.readyState, WebSocket.OPEN, 'a socket that spoke in time stays open')
-  busy.ws.close()
+  t.equal(await chatty.closed, CLOSE_CODES.joinTimeout, 'a socket that pinged and signalled but never joined is closed too')
+  t.match(chatty.messages, [{ type: 'pong' }, { type: 'error', code: 'SR_NOT_JOINED' }, { type: 'error', code: 'SR_JOIN_TIMEOUT' }])
+  t.match(joined.messages, [{ type: 'welcome' }])
+  t.equal(joined.ws.readyState, WebSocket.OPEN, 'a socket that joined in time stays open')
+  joined.ws.close()
+})
+
+t.test('sockets not joined yet are capped per address: the one over the cap gets SR_TOO_MANY_UNJOINED and 4021', async (t) => {
+  const { app, url } = await serve({ signaling: { joinsPerAddress: { perSecond: 100, burst: 100 }, unjoinedSockets: { perAddress: 2, perNode: 100 } } })
+  const first = await open(url, '127.1.0.100')
+  const second = await open(url, '127.1.0.100')
+  const third = await open(url, '127.1.0.100')
+  t.equal(await third.closed, CLOSE_CODES.tooManyUnjoined, 'the third unjoined socket from one address is refused')
+  t.match(third.messages, [{ type: 'error', code: 'SR_TOO_MANY_UNJOINED' }])
+  const other = await open(url, '127.1.0.101')
+  t.equal(other.ws.readyState, WebSocket.OPEN, 'another address is not affected')
+  // A socket that joins no longer counts: its address may open another.
+  const meeting = await app.sovereign.meetings.create(acme, { passcodeRequired: false, waitingRoom: false })
+  const welcome = new Promise<void>((resolve) => first.ws.on('message', () => { if (first.messages.some((m) => m.type === 'welcome')) resolve() }))
+  first.ws.send(JSON.stringify({ type: 'join', token: (await app.sovereign.meetings.mintToken(meeting.id, acme, { identity: 'joiner', role: 'host' })).token }))
+  await welcome
+  const fourth = await open(url, '127.1.0.100')
+  t.equal(fourth.ws.readyState, WebSocket.OPEN, 'after one of them joined, the address may open one more')
+  const fifth = await open(url, '127.1.0.100')
+  t.equal(await fifth.closed, CLOSE_CODES.tooManyUnjoined, 'and no more than that')
+  const metric = await app.sovereign.registry.getSingleMetric('sovereign_cp_signal_unjoined_refused_total')!.get()
+  t.equal(metric.values[0]?.value, 2, 'each refusal is counted')
+  for (const s of [first, second, other, fourth]) s.ws.close()
+})
+
+t.test('sockets not joined yet are capped per node, whatever their addresses', async (t) => {
+  const { url } = await serve({ signaling: { joinsPerAddress: { perSecond: 100, burst: 100 }, unjoinedSockets: { perAddress: 10, perNode: 3 } } })
+  const open3 = await Promise.all(['127.1.0.110', '127.1.0.111', '127.1.0.112'].map((a) => open(url, a)))
+  const fourth = await open(url, '127.1.0.113')
+  t.equal(await fourth.closed, CLOSE_CODES.tooManyUnjoined, 'the fourth unjoined socket on the node is refused')
+  t.ok(open3.every((s) => s.ws.readyState === WebSocket.OPEN), 'the three before it stay open')
+  for (const s of open3) s.ws.close()
+})
+
+t.test('the config caps unjoined sockets per address when buildApp gives no cap', async (t) => {
+  const { url } = await serve({ signaling: { joinsPerAddress: { perSecond: 100, burst: 100 } } })
+  const four = await Promise.all([1, 2, 3, 4].map(() => open(url, '127.1.0.120')))
+  const fifth = await open(url, '127.1.0.120')
+  t.equal(await fifth.closed, CLOSE_CODES.tooManyUnjoined, "the config's 4 per address")
+  for (const s of four) s.ws.close()
 })
 
 t.test('new sockets beyond the per-address burst are refused with SR_RATE_LIMITED and 4008; other addresses are not', async (t) => {

@@ -6,11 +6,11 @@
 import WebSocket from 'ws'
 
 import type { SignalClient, SignalClientEvents, WebSocketConstructor } from '../../../control-plane/client/signal-client.js'
-import { signalUrl } from '../../../control-plane/plugins/signaling.js'
+import { signalUrl, type SignalingOptions } from '../../../control-plane/plugins/signaling.js'
 import { GeoLocator } from '../../../geo/lookup.js'
 import { buildApp } from '../../../control-plane/app.js'
 import { deriveRegionKek } from '../../../control-plane/keys/at-rest.js'
-import { openRegionState } from '../../../state/region-state.js'
+import { openRegionState, type RegionStateOptions } from '../../../state/region-state.js'
 import { REDIS_URL, type Network, type RegionApp } from '../app/fixture.js'
 
 export const geo = new GeoLocator({ database: null, overrides: [{ cidr: '127.1.0.0/16', country: 'DE' }, { cidr: '127.4.0.0/16', country: 'FR' }, { cidr: '127.5.0.0/16', country: 'CN' }] })
@@ -20,11 +20,11 @@ export interface Node extends RegionApp {
 }
 
 /** One control-plane node of `region` on the network's Redis prefix, listening on a free loopback port, with a region KEK (managed keys). */
-export async function startNode(net: Network, region: string, nodeId: string): Promise<Node> {
-  const state = openRegionState({ region, redis: { url: REDIS_URL }, prefix: net.prefix })
+export async function startNode(net: Network, region: string, nodeId: string, signaling?: SignalingOptions, redis: Pick<RegionStateOptions, 'connection'> & { url?: string } = {}): Promise<Node> {
+  const state = openRegionState({ region, redis: { url: redis.url ?? REDIS_URL }, prefix: net.prefix, ...(redis.connection ? { connection: redis.connection } : {}) })
   await state.ready()
   const kek = deriveRegionKek('kek-1', `media-kek-secret-of-${net.prefix}`, region)
-  const app = await buildApp({ region, nodeId, config: () => net.config, state, geo, keks: () => [kek], defaultMetrics: false })
+  const app = await buildApp({ region, nodeId, config: () => net.config, state, geo, keks: () => [kek], defaultMetrics: false, ...(signaling ? { signaling } : {}) })
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
   return {
     app, state, url: signalUrl(address),

@@ -117,6 +117,36 @@ export function conformance(t: Test, factory: HarnessFactory): void {
     await h?.dispose()
   })
 
+  t.test('presence', async (t) => {
+    const lease = (participantId: string, session: string) => ({ meetingId: 'eu-central.0123456789abcdefghjkmnpqrs', participantId, session })
+    t.test('a lease runs out unless renewed, is claimed by one caller at a time, and is claimed again if not released', async (t) => {
+      const a = lease('p_a', 's1')
+      const b = lease('p_b', 's2')
+      await s.presence.hold(a, 1000)
+      await s.presence.hold(b, 1000)
+      h.clock.advance(600)
+      await s.presence.renew([a], 1000)
+      t.same(await s.presence.claimExpired(500, 10), [], 'nothing ran out yet')
+      h.clock.advance(500)
+      t.same(await s.presence.claimExpired(500, 10), [b], 'the lease not renewed ran out')
+      t.same(await s.presence.claimExpired(500, 10), [], 'a claimed lease is not handed out twice')
+      h.clock.advance(500)
+      t.same(await s.presence.claimExpired(500, 10), [a, b], 'after its claim ran out unreleased, it is claimed again (and a ran out meanwhile)')
+      await s.presence.release(a)
+      await s.presence.release(b)
+      h.clock.advance(10_000)
+      t.same(await s.presence.claimExpired(500, 10), [], 'released leases are gone')
+    })
+    t.test('renewing a released lease does not take it again', async (t) => {
+      const c = lease('p_c', 's3')
+      await s.presence.hold(c, 1000)
+      await s.presence.release(c)
+      await s.presence.renew([c], 1000)
+      h.clock.advance(2000)
+      t.same(await s.presence.claimExpired(500, 10), [])
+    })
+  })
+
   t.test('fleet', async (t) => {
     t.test('a registered relay appears in the live set with its addresses, capacity and load', async (t) => {
       await s.fleet.heartbeat(beat('relay-a'))
@@ -469,6 +499,17 @@ export function conformance(t: Test, factory: HarnessFactory): void {
       t.same(await s.meetings.leaveParticipant(m.id, 'r'), { ok: false, refusal: 'unknown_participant' }, 'a removed participant does not leave')
       t.equal((await s.meetings.getParticipant(m.id, 'r'))?.status, 'removed')
       t.same(await s.meetings.leaveParticipant(m.id, 'ghost'), { ok: false, refusal: 'unknown_participant' })
+    })
+
+    t.test('a leave that names a session leaves only while that session holds the participant', async (t) => {
+      const m = meeting()
+      await s.meetings.create(m)
+      await s.meetings.putParticipant(m.id, participant('a', { session: 'old-socket' }))
+      await s.meetings.putParticipant(m.id, participant('a', { session: 'new-socket' }))
+      t.same(await s.meetings.leaveParticipant(m.id, 'a', { session: 'old-socket' }), { ok: false, refusal: 'unknown_participant' }, 'the replaced session does not make it leave')
+      t.equal((await s.meetings.getParticipant(m.id, 'a'))?.status, 'admitted')
+      const left = await s.meetings.leaveParticipant(m.id, 'a', { session: 'new-socket' })
+      t.equal(left.ok && left.value.previous, 'admitted', 'the holding session does')
     })
 
     t.test('only the newest participants who left stay listed; the present, the removed and who came back stay', async (t) => {
