@@ -143,6 +143,8 @@ export const Region = Type.Object({
      */
     trustedProxies: Type.Array(Cidr, { default: [] }),
     limits: ControlPlaneLimits,
+    /** How far in the future a participant token's `iat` may lie (the minting backend's clock ahead of ours). Beyond it: SR_TOKEN_NOT_YET_VALID. */
+    tokenClockSkewSeconds: Type.Integer({ minimum: 0, maximum: 3600, default: 60 }),
   }, { additionalProperties: false }),
   redis: RedisConfig,
   /** TURN REST secrets, newest first: the first signs, all verify (rotation by overlap). */

@@ -32,7 +32,7 @@ import type { ErrorCode } from '../protocol/error-codes.js'
 import type { IceServerShape, WaitReason } from '../protocol/server-messages.js'
 import { decideAdmission } from '../security/admission.js'
 import { auditReasonOf } from '../security/audit-reason.js'
-import { mintParticipantToken, verifyParticipantToken, type ParticipantClaims } from '../tokens/participant-token.js'
+import { DEFAULT_MAX_ISSUED_AT_SKEW_SECONDS, mintParticipantToken, verifyParticipantToken, type ParticipantClaims } from '../tokens/participant-token.js'
 import { isMeetingEvent, MEETING_EVENTS_CHANNEL, type MeetingEvent, type MeetingEventMap } from './meeting-events.js'
 import { resolveAttendeePolicy, resolveResidencyMode, resolveSettings, updateSettings, type SettingsInput } from './meeting-settings.js'
 import { participantIdFor } from './participant-id.js'
@@ -346,6 +346,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       claims = await verifyParticipantToken(request.token, {
         secretFor: (tenantId) => this.config.tenantById(tenantId)?.tokenSecret,
         now: this.#now,
+        maxIssuedAtSkewSeconds: this.#home()?.controlPlane.tokenClockSkewSeconds ?? DEFAULT_MAX_ISSUED_AT_SKEW_SECONDS,
         ...(request.meetingId === undefined ? {} : { meetingId: request.meetingId }),
       })
     } catch (err) {
@@ -570,6 +571,11 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       if (outcome.refusal !== 'version_conflict') throw refusalError(outcome.refusal)
     }
     throw sovereignError('SR_MEETING_STATE_CONFLICT', 'too many concurrent changes')
+  }
+
+  /** This region's entry in the running config. */
+  #home(): Region | undefined {
+    return this.config.regionById(this.region)
   }
 
   #revokeTtlMs(): number {

@@ -1,5 +1,7 @@
 import t from 'tap'
 
+import type { NetworkConfig } from '../../../config/network-config.js'
+
 import { MeetingService, type JoinResult } from '../../../control-plane/services/meeting-service.js'
 import type { MeetingEvent } from '../../../control-plane/services/meeting-events.js'
 import { GeoLocator } from '../../../geo/lookup.js'
@@ -23,13 +25,13 @@ function relay(id: string, region: string, allocations = 0): LiveRelay {
 
 /** One region, `nodes` control-plane nodes sharing one memory backend (as they would share Redis). */
 const states: RegionState[] = []
-function region(nodes = 1, fleet: Record<string, LiveRelay[]> = {}) {
+function region(nodes = 1, fleet: Record<string, LiveRelay[]> = {}, config: () => NetworkConfig = () => net.config) {
   const backends = new Map<string, MemoryRegion>()
   const services = Array.from({ length: nodes }, (_, i) => {
     const state = openRegionState({ region: 'eu-central', redis: { memory: true }, memoryBackends: backends, warn: () => undefined, now })
     states.push(state)
     return new MeetingService({
-      region: 'eu-central', nodeId: `cp-${i + 1}`, config: () => net.config, state, geo, now,
+      region: 'eu-central', nodeId: `cp-${i + 1}`, config, state, geo, now,
       liveRelays: async (r) => fleet[r] ?? [],
     })
   })
@@ -184,4 +186,25 @@ t.test('who left is listed only up to the history cap, and the residency audit k
   t.same((await svc!.participants(m.id, 'acme')).map((p) => `${p.identity}:${p.status}`), ['b:left', 'c:left', 'd:admitted'], 'the oldest leaver is no longer listed')
   const admittedInAudit = new Set((await state.audit.read(m.id)).filter((e) => e.kind === 'admission' && e.allow).map((e) => e.participantId))
   t.same([...admittedInAudit].sort(), [...ids].sort(), 'every admission stays in the audit stream the report is built from')
+})
+
+/** The test network with eu-central's control-plane settings changed. */
+function withControlPlane(change: Partial<NetworkConfig['regions'][number]['controlPlane']>): () => NetworkConfig {
+  const base = net.config.regionById('eu-central')!
+  const changed = { ...base, controlPlane: { ...base.controlPlane, ...change } }
+  const config: NetworkConfig = { ...net.config, regionById: (id) => (id === 'eu-central' ? changed : net.config.regionById(id)) }
+  return () => config
+}
+
+t.test('a join with a token issued beyond the region\'s clock skew in the future is denied as not yet valid', async (t) => {
+  const { mintParticipantToken } = await import('../../../control-plane/tokens/participant-token.js')
+  const [svc] = region()
+  const m = await svc!.create(acme, { passcodeRequired: false, joinBeforeHost: true })
+  const ahead = (ms: number, identity: string) => mintParticipantToken({ tenantId: 'acme', secret: acme.tokenSecret, meetingId: m.id, identity, role: 'attendee', ttlSeconds: 3600, now: () => clock + ms })
+  t.equal(outcome(await svc!.join({ token: await ahead(10 * 365 * 86400_000, 'far'), address: '127.1.0.1' })), 'denied:SR_TOKEN_NOT_YET_VALID', 'ten years ahead')
+  t.equal(outcome(await svc!.join({ token: await ahead(120_000, 'near'), address: '127.1.0.1' })), 'denied:SR_TOKEN_NOT_YET_VALID', 'two minutes ahead, default skew 60 s')
+  const [lenient] = region(1, {}, withControlPlane({ tokenClockSkewSeconds: 300 }))
+  const m2 = await lenient!.create(acme, { passcodeRequired: false, joinBeforeHost: true })
+  const near = await mintParticipantToken({ tenantId: 'acme', secret: acme.tokenSecret, meetingId: m2.id, identity: 'near', role: 'attendee', now: () => clock + 120_000 })
+  t.equal(outcome(await lenient!.join({ token: near, address: '127.1.0.1' })), 'admitted', 'the region\'s tokenClockSkewSeconds widens it')
 })
