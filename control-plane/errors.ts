@@ -45,7 +45,34 @@ export interface HttpError {
   readonly location?: string
 }
 
-/** The HTTP boundary. Fastify's own validation errors become SR_INVALID_REQUEST (422). */
+/**
+ * What the framework (fastify, @fastify/static) refuses before a route runs — a body that
+ * does not parse, is too large or of an unknown type, a path the file server will not
+ * serve — is the client's fault: its catalogue code by the framework's status. Any other
+ * framework 4xx is SR_BAD_REQUEST.
+ */
+const FRAMEWORK_CLIENT_ERRORS: Readonly<Record<number, ErrorCode>> = {
+  403: 'SR_PATH_FORBIDDEN',
+  413: 'SR_BODY_TOO_LARGE',
+  415: 'SR_UNSUPPORTED_MEDIA_TYPE',
+}
+
+/** Why a body was refused, by fastify's code: our words, since fastify's may change. */
+const FRAMEWORK_DETAILS: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON, or holds __proto__ or constructor.prototype',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the body is empty',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the body does not match its Content-Length',
+}
+
+/** A client error raised by the framework (its codes start with FST_), as a catalogue error; else undefined. */
+export function frameworkClientError(err: unknown): SovereignError | undefined {
+  if (!(err instanceof Error)) return undefined
+  const { code, statusCode } = err as Error & { code?: unknown; statusCode?: unknown }
+  if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number' || statusCode < 400 || statusCode > 499) return undefined
+  return sovereignError(FRAMEWORK_CLIENT_ERRORS[statusCode] ?? 'SR_BAD_REQUEST', FRAMEWORK_DETAILS[code])
+}
+
+/** The HTTP boundary. Fastify's own validation errors become SR_INVALID_REQUEST (422), its other client errors their codes above. */
 export function toHttpError(err: unknown, location?: string): HttpError {
   if (isSovereignError(err)) {
     const out = { statusCode: err.statusCode, body: { code: err.code, message: err.message } }
@@ -54,6 +81,8 @@ export function toHttpError(err: unknown, location?: string): HttpError {
   if (err instanceof Error && (err as { validation?: unknown }).validation !== undefined) {
     return { statusCode: 422, body: { code: 'SR_INVALID_REQUEST', message: err.message } }
   }
+  const client = frameworkClientError(err)
+  if (client !== undefined) return toHttpError(client)
   return { statusCode: 500, body: { code: 'SR_INTERNAL', message: ERROR_CODES.SR_INTERNAL.message } }
 }
 

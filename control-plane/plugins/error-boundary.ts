@@ -14,6 +14,8 @@ const errorBoundary: FastifyPluginAsync = async (app) => {
   app.setErrorHandler((err, request, reply) => {
     const http = toHttpError(err)
     if (http.statusCode >= 500) request.log.error({ err }, 'request failed')
+    // A client's mistake is not the server's error: one line at info, with its code, no stack.
+    else request.log.info({ code: http.body.code, status: http.statusCode }, 'request refused')
     if (isResidencyRefusal(err)) app.sovereign.metrics.refusals.inc({ reason: err.verdict.reason })
     const out = reply.code(http.statusCode)
     if (http.location !== undefined) out.header('location', http.location)

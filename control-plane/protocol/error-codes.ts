@@ -50,6 +50,10 @@ export const ERROR_CODES = {
   SR_ALREADY_JOINED: { status: 409, message: 'this socket already joined' },
   SR_RATE_LIMITED: { status: 429, close: C.rateLimited, message: 'too many requests' },
   SR_INTERNAL: { status: 500, close: C.internal, message: 'internal error' },
+  SR_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
+  SR_BODY_TOO_LARGE: { status: 413, message: 'the request body exceeds the size limit' },
+  SR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'the request body has an unsupported content type' },
+  SR_PATH_FORBIDDEN: { status: 403, message: 'this path may not be served' },
   // tenants, meetings, regions
   SR_UNAUTHENTICATED: { status: 401, message: 'missing or unknown API key' },
   SR_FORBIDDEN: { status: 403, message: 'this key may not do that' },
