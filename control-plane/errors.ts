@@ -8,6 +8,8 @@
  */
 import createError, { type FastifyError } from '@fastify/error'
 
+import { StateError } from '../state/errors.js'
+
 import { ERROR_CODES, closeCodeOf, isErrorCode, type CloseCode, type ErrorCode } from './protocol/error-codes.js'
 
 export type SovereignError = FastifyError & { code: ErrorCode; statusCode: number; detail?: string }
@@ -34,8 +36,21 @@ export function isSovereignError(err: unknown): err is SovereignError {
   return typeof code === 'string' && isErrorCode(code)
 }
 
+/**
+ * The state layer could not answer (Redis unreachable, reconnecting, timed out, or closed
+ * under us by shutdown): nothing was decided, so the client may retry. Not an internal
+ * error (issue 9, item 7): 503 SR_STATE_UNAVAILABLE with Retry-After, close 4022.
+ */
+export function isStateUnavailable(err: unknown): boolean {
+  return err instanceof StateError && (err.code === 'ERR_STATE_UNAVAILABLE' || err.code === 'ERR_STATE_CLOSED')
+}
+
+/** Seconds a client should wait before retrying after SR_STATE_UNAVAILABLE: about one reconnect backoff of the Redis connection (at most 2 s). */
+export const STATE_RETRY_AFTER_SECONDS = 2
+
 export function errorCodeOf(err: unknown): ErrorCode {
-  return isSovereignError(err) ? err.code : 'SR_INTERNAL'
+  if (isSovereignError(err)) return err.code
+  return isStateUnavailable(err) ? 'SR_STATE_UNAVAILABLE' : 'SR_INTERNAL'
 }
 
 export interface HttpError {
@@ -43,6 +58,8 @@ export interface HttpError {
   readonly body: { readonly code: ErrorCode; readonly message: string }
   /** For SR_REDIRECT_HOME_REGION: where the client must go instead (307). */
   readonly location?: string
+  /** The Retry-After header, in seconds, when the client should come back later. */
+  readonly retryAfterSeconds?: number
 }
 
 /**
@@ -83,6 +100,9 @@ export function toHttpError(err: unknown, location?: string): HttpError {
   }
   const client = frameworkClientError(err)
   if (client !== undefined) return toHttpError(client)
+  if (isStateUnavailable(err)) {
+    return { statusCode: 503, body: { code: 'SR_STATE_UNAVAILABLE', message: ERROR_CODES.SR_STATE_UNAVAILABLE.message }, retryAfterSeconds: STATE_RETRY_AFTER_SECONDS }
+  }
   return { statusCode: 500, body: { code: 'SR_INTERNAL', message: ERROR_CODES.SR_INTERNAL.message } }
 }
 
@@ -96,7 +116,7 @@ export interface SignalError {
 /** The signaling boundary: what the session sends, and whether it then closes. */
 export function toSignalError(err: unknown): SignalError {
   const code = errorCodeOf(err)
-  const message = isSovereignError(err) ? err.message : ERROR_CODES.SR_INTERNAL.message
+  const message = isSovereignError(err) ? err.message : ERROR_CODES[code].message
   const close = closeCodeOf(code)
   return close === undefined ? { code, message } : { code, message, close }
 }

@@ -26,6 +26,7 @@ export const CLOSE_CODES = {
   messageTooLarge: 4016,
   publicKeyRequired: 4017,
   keyUnavailable: 4018,
+  stateUnavailable: 4022,
   internal: 4500,
 } as const
 
@@ -54,6 +55,7 @@ export const ERROR_CODES = {
   SR_BODY_TOO_LARGE: { status: 413, message: 'the request body exceeds the size limit' },
   SR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'the request body has an unsupported content type' },
   SR_PATH_FORBIDDEN: { status: 403, message: 'this path may not be served' },
+  SR_STATE_UNAVAILABLE: { status: 503, close: C.stateUnavailable, message: 'the region state is unavailable, retry shortly' },
   // tenants, meetings, regions
   SR_UNAUTHENTICATED: { status: 401, message: 'missing or unknown API key' },
   SR_FORBIDDEN: { status: 403, message: 'this key may not do that' },

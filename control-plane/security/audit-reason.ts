@@ -21,6 +21,7 @@ const REASON_OF: Record<ErrorCode, Reason> = {
   SR_BODY_TOO_LARGE: 'request_refused',
   SR_UNSUPPORTED_MEDIA_TYPE: 'request_refused',
   SR_PATH_FORBIDDEN: 'request_refused',
+  SR_STATE_UNAVAILABLE: 'policy_unavailable',
   SR_UNAUTHENTICATED: 'request_refused',
   SR_FORBIDDEN: 'request_refused',
   SR_REGION_NOT_ALLOWED: 'region_not_allowed_for_tenant',

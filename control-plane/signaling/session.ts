@@ -10,7 +10,7 @@ import { decodeJwt } from 'jose'
 
 import type { Participant } from '../../state/meetings.js'
 import { homeRegionOf, isMeetingId } from '../../state/meeting-id.js'
-import { isSovereignError } from '../errors.js'
+import { errorCodeOf, isSovereignError } from '../errors.js'
 import type { ClientMessageShape, HostCommandMessage, JoinMessage, RequestMessage, SignalMessage } from '../protocol/client-messages.js'
 import { decodeClientMessage, encodeServerMessage } from '../protocol/codec.js'
 import { CAPABILITIES, type CapabilityName, type ParticipantSummaryShape, type RoleName, type SealedKeyMessage } from '../protocol/common.js'
@@ -98,7 +98,8 @@ export class SignalSession {
     this.#deps.metrics.messages.inc({ kind: message.type === 'signal' ? `signal:${message.kind}` : message.type === 'host' ? `host:${message.command}` : message.type })
     this.#queue = this.#queue.then(() => this.#handle(message)).catch((err: unknown) => {
       this.#deps.log(err, 'signaling message failed')
-      this.fail(isSovereignError(err) && closeCodeOf(err.code) !== undefined ? err.code : 'SR_INTERNAL')
+      const code = errorCodeOf(err) // SR_STATE_UNAVAILABLE (close 4022) while Redis is down, so the client retries
+      this.fail(closeCodeOf(code) !== undefined ? code : 'SR_INTERNAL')
     })
   }
 

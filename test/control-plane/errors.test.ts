@@ -39,3 +39,12 @@ t.test('framework client errors become coded 4xx answers; other framework errors
   t.same(toHttpError(fst('FST_ERR_CTP_INVALID_TYPE', 500)).body.code, 'SR_INTERNAL', 'a framework 500 is ours')
   t.same(toHttpError(Object.assign(new Error('x'), { code: 'ECONNRESET', statusCode: 400 })).body.code, 'SR_INTERNAL', 'only the framework\'s own codes are trusted')
 })
+
+t.test('state that cannot answer is 503 SR_STATE_UNAVAILABLE with a retry hint, close 4022 on a socket; a state bug stays internal', async (t) => {
+  const { StateClosedError, StateError, StateUnavailableError } = await import('../../state/errors.js')
+  const down = new StateUnavailableError('eu-central', new Error('connect ECONNREFUSED 127.0.0.1:6390'))
+  t.same(toHttpError(down), { statusCode: 503, body: { code: 'SR_STATE_UNAVAILABLE', message: 'the region state is unavailable, retry shortly' }, retryAfterSeconds: 2 })
+  t.same(toSignalError(down), { code: 'SR_STATE_UNAVAILABLE', message: 'the region state is unavailable, retry shortly', close: 4022 })
+  t.equal(toHttpError(new StateClosedError('eu-central')).statusCode, 503, 'closed under us by shutdown: also retry (elsewhere)')
+  t.equal(toHttpError(new StateError('ERR_STATE_COMMAND', 'WRONGTYPE')).statusCode, 500, 'a refused command is a bug, not an outage')
+})
