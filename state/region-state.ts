@@ -18,6 +18,9 @@ import { createMemoryMeetingIndex } from './memory/meeting-index.js'
 import type { MediaKeyStore } from './media-keys.js'
 import { createRedisMediaKeyStore } from './redis/media-key-store.js'
 import { createMemoryMediaKeyStore } from './memory/media-key-store.js'
+import type { PasscodeAttemptStore } from './passcode-attempts.js'
+import { createRedisPasscodeAttemptStore } from './redis/passcode-attempt-store.js'
+import { createMemoryPasscodeAttemptStore } from './memory/passcode-attempt-store.js'
 import { createBus, type Bus } from './bus.js'
 import type { FleetStore } from './fleet.js'
 import { ConnectionHealth } from './health.js'
@@ -56,6 +59,8 @@ export interface RegionState {
   /** Every residency decision of the region's meetings, newest kept (the audit stores append to it). */
   readonly decisions: DecisionFeed
   readonly mediaKeys: MediaKeyStore
+  /** Wrong-passcode counters per identity and per meeting (issue 9, item 4). */
+  readonly passcodeAttempts: PasscodeAttemptStore
   readonly bus: Bus
   /** Pub/sub under bus, revocations and invalidations (policy cache uses it directly). */
   readonly pubsub: PubSub
@@ -159,6 +164,7 @@ export function openRegionState(options: RegionStateOptions): RegionState {
       meetingIndex: createMemoryMeetingIndex(mem, keys, guard, options.meetingIndex),
       decisions: createMemoryDecisionFeed(mem, guard),
       mediaKeys: createMemoryMediaKeyStore(mem, keys, guard),
+      passcodeAttempts: createMemoryPasscodeAttemptStore(mem, keys, guard),
       bus: createBus(keys, pubsub),
       pubsub,
       health,
@@ -189,6 +195,7 @@ export function openRegionState(options: RegionStateOptions): RegionState {
     meetingIndex: createRedisMeetingIndex(conn, keys, guard, now, options.meetingIndex),
     decisions: createRedisDecisionFeed(conn, keys, guard),
     mediaKeys: createRedisMediaKeyStore(conn, keys, guard, now),
+    passcodeAttempts: createRedisPasscodeAttemptStore(conn, keys, guard, now),
     bus: createBus(keys, pubsub),
     pubsub,
     health: conn.health,

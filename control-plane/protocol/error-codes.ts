@@ -27,6 +27,7 @@ export const CLOSE_CODES = {
   publicKeyRequired: 4017,
   keyUnavailable: 4018,
   stateUnavailable: 4022,
+  passcodeAttempts: 4023,
   internal: 4500,
 } as const
 
@@ -68,6 +69,7 @@ export const ERROR_CODES = {
   SR_KEY_UNAVAILABLE: { status: 503, close: C.keyUnavailable, message: 'the meeting key cannot be opened' },
   SR_KEY_MODE_UNAVAILABLE: { status: 422, message: 'managed key mode is not available in this region (no key-encryption key is configured)' },
   SR_RELAY_NOT_FOUND: { status: 404, message: 'no such relay in this region' },
+  SR_PASSCODE_TOO_WEAK: { status: 422, message: 'the passcode is shorter than this region allows' },
   // participant tokens
   SR_TOKEN_MISSING: { status: 401, close: C.badToken, message: 'participant token missing' },
   SR_TOKEN_MALFORMED: { status: 401, close: C.badToken, message: 'participant token malformed' },
@@ -90,6 +92,7 @@ export const ERROR_CODES = {
   SR_DENIED_BY_HOST: { status: 403, close: C.deniedByHost, message: 'a host denied entry' },
   SR_REMOVED: { status: 403, close: C.removed, message: 'a host removed you from the meeting' },
   SR_PUBLIC_KEY_REQUIRED: { status: 422, close: C.publicKeyRequired, message: 'managed key mode needs an X25519 public key in join' },
+  SR_PASSCODE_ATTEMPTS: { status: 429, close: C.passcodeAttempts, message: 'too many wrong passcodes, retry later' },
   // in-meeting rights (the session continues)
   SR_NOT_HOST: { status: 403, message: 'only a host or co-host may do that' },
   SR_HOST_ONLY: { status: 403, message: 'only the host may do that' },

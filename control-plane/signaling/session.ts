@@ -235,7 +235,7 @@ export class SignalSession {
       if (isSovereignError(err) && (err.code === 'SR_REDIRECT_HOME_REGION' || err.code === 'SR_MEETING_NOT_FOUND')) return this.#deny('SR_MEETING_NOT_FOUND', started)
       throw err
     }
-    if (result.outcome === 'denied') return this.#deny(result.code, started)
+    if (result.outcome === 'denied') return this.#deny(result.code, started, result.retryAfterSeconds)
     const claims = result.claims
     this.#meetingId = claims.meetingId
     this.#participantId = result.participant.id
@@ -261,11 +261,11 @@ export class SignalSession {
     this.send(await this.#welcome(result))
   }
 
-  #deny(code: ErrorCode, started: number): void {
+  #deny(code: ErrorCode, started: number, retryAfterSeconds?: number): void {
     this.#deps.metrics.joins.inc({ outcome: 'denied' })
     this.#deps.metrics.refusals.inc({ code })
     this.#deps.metrics.joinSeconds.observe((this.#deps.now() - started) / 1000)
-    this.send({ type: 'denied', code, message: ERROR_CODES[code].message })
+    this.send({ type: 'denied', code, message: ERROR_CODES[code].message, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) })
     this.end(closeCodeOf(code) ?? CLOSE_CODES.internal, code, true)
   }
 
