@@ -164,6 +164,12 @@ export const Region = Type.Object({
     tokenClockSkewSeconds: Type.Integer({ minimum: 0, maximum: 3600, default: 60 }),
     /** Meeting passcodes: their minimum strength, and how wrong guesses are slowed down and then refused. */
     passcodes: PasscodePolicy,
+    /**
+     * Address of this node's Prometheus listener (GET /metrics), apart from the public API
+     * port, as relays have it. Omitted: no metrics listener; /metrics on the API port then
+     * answers only with an operator (admin) key.
+     */
+    metricsListen: Type.Optional(HostPort),
   }, { additionalProperties: false }),
   redis: RedisConfig,
   /** TURN REST secrets, newest first: the first signs, all verify (rotation by overlap). */
