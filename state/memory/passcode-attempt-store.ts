@@ -4,6 +4,9 @@ import { decidePasscodeAttempt, liveCounter, type PasscodeAttemptStore } from '.
 import { guarded, type Guard } from '../redis/guard.js'
 import type { MemoryRegion } from './backend.js'
 
+/** Above this many counters, expired ones are dropped (Redis drops them by TTL). */
+const SWEEP_ABOVE = 4096
+
 export function createMemoryPasscodeAttemptStore(mem: MemoryRegion, keys: KeyBuilder, guard: Guard): PasscodeAttemptStore {
   const counters = mem.passcodeFailures
   return {
@@ -12,6 +15,9 @@ export function createMemoryPasscodeAttemptStore(mem: MemoryRegion, keys: KeyBui
       guarded(guard, async () => {
         const k = keys.passcodeAttempts(meetingId, participantId)
         const now = mem.now()
+        if (counters.size > SWEEP_ABOVE) {
+          for (const [key, counter] of counters) if (counter.expiresAt <= now) counters.delete(key)
+        }
         const identity = liveCounter(counters.get(k.identity), now)
         const meeting = liveCounter(counters.get(k.meeting), now)
         const decision = decidePasscodeAttempt(identity, meeting, limits, now)

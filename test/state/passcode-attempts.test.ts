@@ -93,3 +93,17 @@ t.test('the Redis store', async (t) => {
     return state
   })
 })
+
+t.test('the memory store forgets expired counters once it holds many, as Redis does by TTL', async (t) => {
+  const clock = new ManualClock()
+  const backends = new Map<string, MemoryRegion>()
+  const state = openRegionState({ region: 'eu-central', redis: { memory: true }, now: clock.now, memoryBackends: backends, warn: () => {} })
+  t.teardown(() => state.close())
+  const m = newMeetingId('eu-central')
+  for (let i = 0; i < 5000; i++) await state.passcodeAttempts.attempt(m, `p_${i}`, { ...LIMITS, maxPerMeeting: 10_000 })
+  const counters = [...backends.values()][0]!.passcodeFailures
+  t.equal(counters.size, 5001, 'one per identity and one for the meeting')
+  clock.advance(LIMITS.windowMs)
+  await state.passcodeAttempts.attempt(m, 'p_late', LIMITS)
+  t.equal(counters.size, 2, 'only the new ones are left')
+})
