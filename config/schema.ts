@@ -165,9 +165,9 @@ export const Region = Type.Object({
     /** Meeting passcodes: their minimum strength, and how wrong guesses are slowed down and then refused. */
     passcodes: PasscodePolicy,
     /**
-     * Address of this node's Prometheus listener (GET /metrics), apart from the public API
-     * port, as relays have it. Omitted: no metrics listener; /metrics on the API port then
-     * answers only with an operator (admin) key.
+     * Address of this node's Prometheus listener (GET /metrics, /healthz, /readyz), apart
+     * from the public API port, as relays have it; `--metrics` overrides it. Omitted: no
+     * such listener. On the API port /metrics always needs an operator (admin) key.
      */
     metricsListen: Type.Optional(HostPort),
   }, { additionalProperties: false }),

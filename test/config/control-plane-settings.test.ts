@@ -92,3 +92,16 @@ t.test('passcode strength and guessing limits, and the token clock skew have def
     'regions[0].controlPlane.tokenClockSkewSeconds',
   ])
 })
+
+t.test('a control plane\'s metrics listener is an address of its own, checked like every listen address', async (t) => {
+  const doc = baseDoc()
+  doc.regions[0].controlPlane.metricsListen = '127.0.0.1:9180'
+  t.equal(parseDoc(doc).regionById('eu-central')!.controlPlane.metricsListen, '127.0.0.1:9180')
+  const clash = issuesOf((d) => {
+    d.regions[0].controlPlane.listen = '127.0.0.1:8080'
+    d.regions[0].controlPlane.metricsListen = '127.0.0.1:8080'
+  })
+  t.same(clash.map((i) => [i.path, i.rule]), [['regions[0].controlPlane.metricsListen', 'listen_duplicate']], 'not the API port')
+  const bad = issuesOf((d) => { d.regions[0].controlPlane.metricsListen = 'localhost:9180' })
+  t.same(bad.map((i) => [i.path, i.rule]), [['regions[0].controlPlane.metricsListen', 'address_invalid']])
+})
