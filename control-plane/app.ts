@@ -26,6 +26,7 @@ import openapi from './plugins/openapi.js'
 import participants from './plugins/participants.js'
 import { createReportSigner } from './plugins/report-signer.js'
 import rateLimit, { type RateLimitOptions } from './plugins/rate-limit.js'
+import securityHeaders from './plugins/security-headers.js'
 import signaling, { type SignalingOptions } from './plugins/signaling.js'
 import residencyReport from './plugins/residency-report.js'
 import tokens from './plugins/tokens.js'
@@ -119,6 +120,7 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   })
 
   await app.register(errorBoundary)
+  await app.register(securityHeaders)
   await app.register(metricsPlugin)
   await app.register(homeRegion)
   await app.register(rateLimit, options.rateLimit ?? {})

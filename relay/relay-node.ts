@@ -45,6 +45,8 @@ export interface RelayNodeOptions {
   lifetimes?: Partial<Lifetimes>
   /** `host:port` of /metrics, /healthz, /readyz; omitted: no HTTP. */
   metrics?: string
+  /** A further readiness condition for /readyz (a region relay: its Redis answers, so new allocations can be verified). */
+  ready?: () => boolean
   policy?: RelayPolicy
   software?: string
   tcp?: boolean
@@ -122,7 +124,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
   try {
     if (o.metrics) {
       const hp = parseHostPort(o.metrics)
-      http = await startMetricsHttp({ host: hp.host, port: hp.port, registry: metrics.registry, beforeScrape: () => server.flush(), ready: () => !server.draining && !sockets.closed })
+      http = await startMetricsHttp({ host: hp.host, port: hp.port, registry: metrics.registry, beforeScrape: () => server.flush(), ready: () => !server.draining && !sockets.closed && (o.ready?.() ?? true) })
     }
   } catch (err) {
     await sockets.close()

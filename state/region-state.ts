@@ -18,6 +18,9 @@ import { createMemoryMeetingIndex } from './memory/meeting-index.js'
 import type { MediaKeyStore } from './media-keys.js'
 import { createRedisMediaKeyStore } from './redis/media-key-store.js'
 import { createMemoryMediaKeyStore } from './memory/media-key-store.js'
+import type { PasscodeAttemptStore } from './passcode-attempts.js'
+import { createRedisPasscodeAttemptStore } from './redis/passcode-attempt-store.js'
+import { createMemoryPasscodeAttemptStore } from './memory/passcode-attempt-store.js'
 import { createBus, type Bus } from './bus.js'
 import type { FleetStore } from './fleet.js'
 import { ConnectionHealth } from './health.js'
@@ -61,6 +64,8 @@ export interface RegionState {
   readonly mediaKeys: MediaKeyStore
   /** Participants' presence leases, renewed by the node holding each socket. */
   readonly presence: PresenceStore
+  /** Wrong-passcode counters per identity and per meeting (issue 9, item 4). */
+  readonly passcodeAttempts: PasscodeAttemptStore
   readonly bus: Bus
   /** Pub/sub under bus, revocations and invalidations (policy cache uses it directly). */
   readonly pubsub: PubSub
@@ -165,6 +170,7 @@ export function openRegionState(options: RegionStateOptions): RegionState {
       decisions: createMemoryDecisionFeed(mem, guard),
       mediaKeys: createMemoryMediaKeyStore(mem, keys, guard),
       presence: createMemoryPresenceStore(mem, guard),
+      passcodeAttempts: createMemoryPasscodeAttemptStore(mem, keys, guard),
       bus: createBus(keys, pubsub),
       pubsub,
       health,
@@ -196,6 +202,7 @@ export function openRegionState(options: RegionStateOptions): RegionState {
     decisions: createRedisDecisionFeed(conn, keys, guard),
     mediaKeys: createRedisMediaKeyStore(conn, keys, guard, now),
     presence: createRedisPresenceStore(conn, keys, guard, now),
+    passcodeAttempts: createRedisPasscodeAttemptStore(conn, keys, guard, now),
     bus: createBus(keys, pubsub),
     pubsub,
     health: conn.health,

@@ -27,6 +27,7 @@ export const SCRIPT_NAMES = [
   'participant-set', 'participant-view', 'participant-admitted', 'participant-grant',
   'revoke', 'policy-snapshot', 'media-key-rotate',
   'presence-expired',
+  'passcode-attempt', 'passcode-succeeded',
 ] as const
 export type ScriptName = (typeof SCRIPT_NAMES)[number]
 

@@ -81,6 +81,7 @@ function listenRules(config: Parameters<Rule>[0]['config'], issues: RawIssue[]):
   }
   config.regions.forEach((region, r) => {
     listen(region.controlPlane.listen, ['regions', r, 'controlPlane', 'listen'], r)
+    listen(region.controlPlane.metricsListen, ['regions', r, 'controlPlane', 'metricsListen'], r)
     region.relays.forEach((relay, i) => {
       const at = ['regions', r, 'relays', i] as const
       relay.listen.forEach((text, l) => listen(text, [...at, 'listen', l], r))

@@ -1,6 +1,8 @@
 /**
- * Prometheus metrics of this control-plane node at GET /metrics, in a registry of its
- * own (several apps in one process never collide). Names start with `sovereign_cp_`;
+ * Prometheus metrics of this control-plane node, in a registry of its own (several apps
+ * in one process never collide): served without a key on the node's metrics listener
+ * (`controlPlane.metricsListen`, node.ts), and at GET /metrics of the API only with an
+ * operator key. Names start with `sovereign_cp_`;
  * labels are bounded: route patterns (never raw URLs), status codes, reason codes from
  * geo/verdict.ts, region ids from the config, event types. No meeting or participant id
  * ever becomes a label.
@@ -211,7 +213,9 @@ const metricsPlugin: FastifyPluginAsync = async (app) => {
     metrics.requestSeconds.observe({ route, method: request.method }, reply.elapsedTime / 1000)
   })
 
-  app.get('/metrics', { schema: { hide: true }, config: { auth: 'none' } }, async (_request, reply) => {
+  // On the public API port the scrape needs an operator key (it names relays, load and
+  // refusal reasons); Prometheus scrapes the node's metrics listener instead (node.ts).
+  app.get('/metrics', { schema: { hide: true }, config: { auth: 'admin' } }, async (_request, reply) => {
     const body = await registry.metrics()
     return reply.type(registry.contentType).send(body)
   })

@@ -69,7 +69,11 @@ export const Admitted = obj({ type: Type.Literal('admitted'), participantId: Par
 const ErrorCodeSchema = Type.Union(ERROR_CODE_NAMES.map((c) => Type.Literal(c)))
 
 /** Admission refused; the server closes with the error's close code right after. */
-export const Denied = obj({ type: Type.Literal('denied'), code: ErrorCodeSchema, message: Type.String({ maxLength: 512 }) })
+export const Denied = obj({
+  type: Type.Literal('denied'), code: ErrorCodeSchema, message: Type.String({ maxLength: 512 }),
+  /** SR_PASSCODE_ATTEMPTS: when another try may be made. */
+  retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+})
 
 export const ParticipantJoined = obj({ type: Type.Literal('participant-joined'), participant: ParticipantSummary })
 export const ParticipantLeft = obj({ type: Type.Literal('participant-left'), participantId: ParticipantId })

@@ -12,7 +12,7 @@ import { decodeJwt } from 'jose'
 
 import type { Participant } from '../../state/meetings.js'
 import { homeRegionOf, isMeetingId } from '../../state/meeting-id.js'
-import { isSovereignError } from '../errors.js'
+import { errorCodeOf, isSovereignError } from '../errors.js'
 import type { ClientMessageShape, HostCommandMessage, JoinMessage, RequestMessage, SignalMessage } from '../protocol/client-messages.js'
 import { decodeClientMessage, encodeServerMessage } from '../protocol/codec.js'
 import { CAPABILITIES, type CapabilityName, type ParticipantSummaryShape, type RoleName, type SealedKeyMessage } from '../protocol/common.js'
@@ -110,7 +110,8 @@ export class SignalSession {
     this.#deps.metrics.messages.inc({ kind: message.type === 'signal' ? `signal:${message.kind}` : message.type === 'host' ? `host:${message.command}` : message.type })
     this.#queue = this.#queue.then(() => this.#handle(message)).catch((err: unknown) => {
       this.#deps.log(err, 'signaling message failed')
-      this.fail(isSovereignError(err) && closeCodeOf(err.code) !== undefined ? err.code : 'SR_INTERNAL')
+      const code = errorCodeOf(err) // SR_STATE_UNAVAILABLE (close 4022) while Redis is down, so the client retries
+      this.fail(closeCodeOf(code) !== undefined ? code : 'SR_INTERNAL')
     })
   }
 
@@ -279,7 +280,7 @@ export class SignalSession {
       if (isSovereignError(err) && (err.code === 'SR_REDIRECT_HOME_REGION' || err.code === 'SR_MEETING_NOT_FOUND')) return this.#deny('SR_MEETING_NOT_FOUND', started)
       throw err
     }
-    if (result.outcome === 'denied') return this.#deny(result.code, started)
+    if (result.outcome === 'denied') return this.#deny(result.code, started, result.retryAfterSeconds)
     // The socket closed while the join was stored: nobody holds the seat, so it is given back at once.
     if ((this.#state as SessionState) === 'closed') return this.#deps.meetings.leave(result.claims.meetingId, result.participant.id, this.id)
     const claims = result.claims
@@ -307,11 +308,11 @@ export class SignalSession {
     this.send(await this.#welcome(result))
   }
 
-  #deny(code: ErrorCode, started: number): void {
+  #deny(code: ErrorCode, started: number, retryAfterSeconds?: number): void {
     this.#deps.metrics.joins.inc({ outcome: 'denied' })
     this.#deps.metrics.refusals.inc({ code })
     this.#deps.metrics.joinSeconds.observe((this.#deps.now() - started) / 1000)
-    this.send({ type: 'denied', code, message: ERROR_CODES[code].message })
+    this.send({ type: 'denied', code, message: ERROR_CODES[code].message, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) })
     this.end(closeCodeOf(code) ?? CLOSE_CODES.internal, code, true)
   }
 

@@ -24,7 +24,9 @@ export function formatBanner(network: Pick<LocalNetwork, 'regions' | 'state' | '
   for (const region of network.regions) {
     const cp = region.controlPlaneUrl
     lines.push('', `${region.id} (${region.name})`)
-    lines.push(`  control plane  ${cp}   API ${cp}/v1   OpenAPI ${cp}/docs   metrics ${cp}/metrics`)
+    // Prometheus' view is the metrics listener; on the API port /metrics needs the admin key.
+    const metrics = region.controlPlaneMetricsUrl === undefined ? `${cp}/metrics (admin key)` : `${region.controlPlaneMetricsUrl}/metrics`
+    lines.push(`  control plane  ${cp}   API ${cp}/v1   OpenAPI ${cp}/docs   metrics ${metrics}`)
     // The admin key rides in the fragment: the browser never sends it to the server in a URL.
     lines.push(`  dashboard      ${cp}/dashboard${keys.admin === undefined ? '' : `#key=${keys.admin}`}`)
     for (const relay of region.relays) {

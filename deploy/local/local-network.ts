@@ -49,6 +49,8 @@ export interface LocalRegion {
   readonly id: string
   readonly name: string
   readonly controlPlaneUrl: string
+  /** The control plane's metrics listener (`controlPlane.metricsListen`), when it has one. */
+  readonly controlPlaneMetricsUrl?: string | undefined
   readonly relays: readonly LocalRelay[]
 }
 
@@ -110,6 +112,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions = {}): Prom
         prefix,
         logger: { level: options.controlPlaneLogLevel ?? 'warn' },
         ...(listen !== undefined ? { listen: zeroPort(listen) } : {}),
+        ...(region.controlPlane.metricsListen !== undefined ? { metricsListen: zeroPort(region.controlPlane.metricsListen) } : {}),
       }))
       for (const instance of region.relays) {
         const relay = await startRegionRelay({
@@ -134,6 +137,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions = {}): Prom
     id: region.id,
     name: region.name ?? region.id,
     controlPlaneUrl: planes[i]!.url,
+    controlPlaneMetricsUrl: planes[i]!.metricsUrl,
     relays: relays.filter((r) => r.region === region.id).map(({ relay }, j) => ({
       id: region.relays[j]!.id,
       udp: relay.node.addresses.filter((a) => a.transport === 'udp').map(formatAddress),

@@ -175,6 +175,9 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
         ...(instance?.capacity !== undefined ? { capacity: instance.capacity } : {}),
       },
       ...(metrics !== undefined ? { metrics } : {}),
+      // While the region's Redis is unreachable a new allocation cannot be verified (it is
+      // refused): /readyz says so, so load balancers and probes stop sending clients here.
+      ready: () => own.health.snapshot.state === 'connected',
       policy,
     })
   } catch (err) {

@@ -51,7 +51,7 @@ export async function controlPlaneMetricTypes(): Promise<Map<string, string>> {
   const net = network()
   const region = await startRegion(net, 'eu-central', { memory: new Map<string, MemoryRegion>() })
   try {
-    const res = await region.app.inject({ method: 'GET', url: '/metrics' })
+    const res = await region.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${net.keys.admin}` } })
     return parseExposition(res.body)
   } finally {
     await region.close()
