@@ -206,7 +206,7 @@ class Tree {
   #decode(pointer: number, family: IpFamily, bytes: Uint8Array): DatabaseRecord {
     let record: DatabaseRecord
     try {
-      if (pointer - this.#nodeCount + this.#searchTreeSize >= this.#db.length) throw new Error('data pointer out of range')
+      if (pointer - this.#nodeCount + this.#searchTreeSize >= this.#db.length) throw new GeoError('GEO_DATABASE_INVALID', 'data pointer out of range')
       // mmdb-lib decodes the record; it walks the tree once more to find it, which only
       // happens the first time a data record is seen.
       record = recordFromResponse(this.#reader.get(formatIp(family, bytes)))

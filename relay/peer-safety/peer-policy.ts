@@ -41,10 +41,9 @@ export type PeerCheck =
   | { allow: true; /** the operator range that lifted a default deny */ override?: string }
   | { allow: false; range: string; /** the IPv6 disguise the denied IPv4 address hid in */ via?: Ipv4Embedding }
 
-export class PeerPolicyError extends RelayError {
+export class PeerPolicyError extends RelayError<'ERR_PEER_POLICY_CIDR'> {
   constructor(message: string) {
     super('ERR_PEER_POLICY_CIDR', message)
-    this.name = 'PeerPolicyError'
   }
 }
 

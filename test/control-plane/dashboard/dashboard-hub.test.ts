@@ -168,3 +168,11 @@ t.test('a state that cannot be read is reported to the pages, and the next refre
   await c.next('snapshot')
   t.pass('a snapshot follows once the state answers')
 })
+
+t.test('a closed hub refuses new pages with a coded error', async (t) => {
+  const state = open()
+  t.teardown(() => state.close())
+  const hub = new DashboardHub(source(state))
+  hub.close()
+  t.throws(() => hub.subscribe(() => {}), { code: 'ERR_CP_CLOSED' })
+})
