@@ -65,6 +65,16 @@ export class DashboardHub {
     return this.#listeners.size
   }
 
+  /** Whether a refresh is waiting on its timer (tests, diagnostics). */
+  get scheduled(): boolean {
+    return this.#timer !== undefined
+  }
+
+  /** Resolves once no refresh is running (tests, diagnostics). */
+  async settled(): Promise<void> {
+    while (this.#running) await this.#running.catch(() => undefined)
+  }
+
   /** The last view built (tests, diagnostics). */
   get view(): DashboardView | undefined {
     return this.#view
