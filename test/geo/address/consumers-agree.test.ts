@@ -8,11 +8,12 @@
 import fc from 'fast-check'
 import t from 'tap'
 
-import { isIpAddress as configIsIpAddress } from '../../../config/host-port.js'
+import { isIpAddress as configIsIpAddress, parseHostPort as configHostPort } from '../../../config/host-port.js'
 import { normalizeAddress, trustedProxies } from '../../../control-plane/signaling/remote-address.js'
 import { parseCidr } from '../../../geo/address/cidr.js'
 import { canonicalIp, parseIp } from '../../../geo/address/ip-address.js'
 import { GeoLocator } from '../../../geo/lookup.js'
+import { parseHostPort as relayHostPort } from '../../../relay/node/host-port.js'
 import { ipv4ToString, ipv6ToString, writeIpv4, writeIpv6 } from '../../../relay/proto/ip-bytes.js'
 import { checkPeer, compilePeerPolicy } from '../../../relay/peer-safety/index.js'
 
@@ -46,6 +47,15 @@ const adversarial = fc.tuple(ipv4, fc.nat(40)).map(([v, pick]) => {
   return forms[pick % forms.length]!
 })
 
+const relayListens = (endpoint: string): boolean => {
+  try {
+    relayHostPort(endpoint)
+    return true
+  } catch {
+    return false
+  }
+}
+
 const randomText = fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFx:.%[]/ '.split('')), maxLength: 24 })
 const anything = fc.oneof(adversarial, adversarial, fc.ipV4(), fc.ipV6(), randomText)
 
@@ -56,12 +66,16 @@ t.test('every consumer accepts exactly the strings the one parser accepts', asyn
       const family = parseIp(text, scratch)
       const valid = family !== 0
       const codec = Buffer.alloc(16)
+      const endpoint = text.includes(':') ? `[${text}]:3478` : `${text}:3478`
       const peer = checkPeer(text, relayDefaults)
       const agree = [
         (peer.allow || peer.range !== 'invalid-address') === valid,
         configIsIpAddress(text) === valid,
         parseCidr(`${text}/${family === 6 ? 128 : 32}`).ok === valid,
         (writeIpv4(text, codec, 0) || writeIpv6(text, codec, 0)) === valid,
+        // listen addresses: the config's and the relay CLI's host:port readers
+        configHostPort(endpoint).ok === valid,
+        relayListens(endpoint) === valid,
       ]
       return agree.every(Boolean)
     }),
