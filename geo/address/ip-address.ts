@@ -138,14 +138,16 @@ function parseLiteral(s: string, start: number, end: number, hasColon: boolean, 
 export function parseIp(text: string, out: Uint8Array): ParsedFamily {
   const end = text.length
   if (end === 0 || end > 64) return 0
-  let hasColon = false
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === CH_COLON) {
-      hasColon = true
-      break
-    }
-  }
-  return parseLiteral(text, 0, end, hasColon, out)
+  return parseLiteral(text, 0, end, text.indexOf(':') >= 0, out)
+}
+
+/**
+ * A dotted quad, written straight into out[offset..offset+3]; false when `text` is not
+ * exactly one. The same IPv4 reader as `parseIp`, for the codec's per-packet path.
+ */
+export function parseIpv4Into(text: string, out: Uint8Array, offset: number): boolean {
+  const end = text.length
+  return end >= 7 && end <= 15 && parseV4(text, 0, end, out, offset)
 }
 
 /**
@@ -169,12 +171,7 @@ export function parseHostIp(input: string, out: Uint8Array): ParsedFamily {
     end = close
     hasColon = true
   } else {
-    for (let i = 0; i < end; i++) {
-      if (input.charCodeAt(i) === CH_COLON) {
-        hasColon = true
-        break
-      }
-    }
+    hasColon = input.indexOf(':') >= 0
   }
   if (hasColon) {
     const zone = input.indexOf('%', start)

@@ -5,7 +5,7 @@
  * is RFC 5952 form, with IPv4-mapped addresses written `::ffff:a.b.c.d` as Node's
  * sockets do.
  */
-import { formatIp, parseIp } from '../../geo/address/ip-address.js'
+import { formatIp, parseIp, parseIpv4Into } from '../../geo/address/ip-address.js'
 
 export type AddressFamily = 4 | 6
 
@@ -20,9 +20,7 @@ const scratch = new Uint8Array(16)
 
 /** Writes the 4 bytes of a dotted-quad into out at offset; false when not a valid IPv4. */
 export function writeIpv4(address: string, out: Buffer, offset: number): boolean {
-  if (parseIp(address, scratch) !== 4) return false
-  out.set(scratch.subarray(0, 4), offset)
-  return true
+  return parseIpv4Into(address, out, offset)
 }
 
 export function ipv4ToString(buf: Buffer, offset: number): string {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { canonicalIp, formatIp, isIpAddress, parseHostIp, parseIp } from '../../../geo/address/ip-address.js'
+import { canonicalIp, formatIp, isIpAddress, parseHostIp, parseIp, parseIpv4Into } from '../../../geo/address/ip-address.js'
 
 t.test('addresses are written one canonical way, whatever form they arrive in', async (t) => {
   const cases: Array<[string, string | null]> = [
@@ -65,6 +65,13 @@ t.test('a bare literal keeps IPv4-mapped IPv6 as IPv6 and refuses brackets, port
     t.equal(isIpAddress(text), false, JSON.stringify(text))
   }
   t.ok(isIpAddress('2001:db8::1') && isIpAddress('192.0.2.1'))
+})
+
+t.test('a dotted quad is written straight at an offset, and nothing else is taken', async (t) => {
+  const b = new Uint8Array(8)
+  t.ok(parseIpv4Into('10.1.2.3', b, 2))
+  t.same([...b], [0, 0, 10, 1, 2, 3, 0, 0])
+  for (const text of ['010.0.0.1', '::ffff:1.2.3.4', '1.2.3', '1.2.3.4.5', '255.255.255.256', '']) t.notOk(parseIpv4Into(text, b, 0), JSON.stringify(text))
 })
 
 t.test('IPv4-mapped IPv6 is formatted in mixed notation (RFC 5952 §5)', async (t) => {
