@@ -35,6 +35,7 @@ import { MediaKeyService } from './services/media-keys.js'
 import { MeetingService, type MeetingServiceOptions } from './services/meeting-service.js'
 import type { RegionKek } from './keys/at-rest.js'
 import { regionKeks } from './keys/region-keks.js'
+import { ControlPlaneError } from './control-plane-error.js'
 
 /**
  * What the app shares with its meeting service (region, node, config getter, state — which
@@ -71,7 +72,7 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   const config = options.config
   const home = () => {
     const region = config().regionById(options.region)
-    if (!region) throw new Error(`region ${options.region} is not in the config`)
+    if (!region) throw new ControlPlaneError('ERR_CP_REGION_UNKNOWN', `region ${options.region} is not in the config`)
     return region
   }
   home()

@@ -23,16 +23,11 @@ import { openGeoLookup, type GeoLocator } from '../geo/lookup.js'
 import { StateRegistry } from '../state/state-registry.js'
 import { startMetricsHttp, type MetricsHttp } from '../relay/metrics/http.js'
 import { buildApp, type ControlPlaneApp } from './app.js'
+import { ControlPlaneError } from './control-plane-error.js'
 import { environmentKeks, regionKeks } from './keys/region-keks.js'
 
-export class ControlPlaneNodeError extends Error {
-  readonly code: 'ERR_CP_REGION_UNKNOWN' | 'ERR_CP_LISTEN_MISSING' | 'ERR_CP_LISTEN_INVALID' | 'ERR_CP_METRICS_LISTEN_INVALID'
-  constructor(code: ControlPlaneNodeError['code'], message: string) {
-    super(message)
-    this.name = 'ControlPlaneNodeError'
-    this.code = code
-  }
-}
+/** A node that cannot start: the CLI prints it as one line. */
+export class ControlPlaneNodeError extends ControlPlaneError<'ERR_CP_REGION_UNKNOWN' | 'ERR_CP_LISTEN_MISSING' | 'ERR_CP_LISTEN_INVALID' | 'ERR_CP_METRICS_LISTEN_INVALID'> {}
 
 export interface ControlPlaneNodeOptions {
   readonly configPath: string

@@ -4,8 +4,8 @@
  * network and tests start relays through this and nothing else.
  */
 import { randomBytes } from 'node:crypto'
-import { isIP } from 'node:net'
 
+import { parseIp } from '../geo/address/ip-address.js'
 import type { TurnSecret } from './auth/index.js'
 import { startMetricsHttp, type MetricsHttp } from './metrics/http.js'
 import { relayMetrics, type RelayMetrics } from './metrics/relay-metrics.js'
@@ -177,7 +177,7 @@ function pickPublicAddresses(given: readonly string[]): { 4?: string; 6?: string
   const out: { 4?: string; 6?: string } = {}
   for (const a of given) {
     const host = a.replace(/^\[|\]$/g, '')
-    const family = isIP(host)
+    const family = parseIp(host, new Uint8Array(16))
     if (family !== 4 && family !== 6) throw new RangeError(`public address "${a}" is not an IP address`)
     if (out[family] !== undefined && out[family] !== host) throw new RangeError(`two public IPv${family} addresses given (${out[family]}, ${host}): one per family`)
     out[family] = host

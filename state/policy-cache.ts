@@ -13,6 +13,7 @@
  * new work; `lastKnown` keeps existing allocations running on last-known policy.
  */
 import { EventEmitter } from 'node:events'
+import { StateError } from './errors.js'
 import type { PolicyInvalidation, PolicySnapshot } from './policy.js'
 import type { RevocationMessage } from './revocation.js'
 import { decodeRevocation } from './revocation.js'
@@ -136,7 +137,7 @@ export class PolicyCache extends EventEmitter<{
     try {
       revocations = await state.pubsub.subscribe(channels.revocations, (raw) => {
         const m = decodeRevocation(raw)
-        if (!m) throw new Error(`undecodable revocation on ${channels.revocations}`)
+        if (!m) throw new StateError('ERR_STATE_CORRUPT', `undecodable revocation on ${channels.revocations}`)
         if (this.#tracked(m.meetingId)) this.#touch(m.meetingId)
         this.invalidate(m.meetingId)
         this.emit('revoked', { ...m, receivedAt: this.#now() })

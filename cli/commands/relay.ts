@@ -5,6 +5,7 @@ import { startRegionRelay } from '../../relay/region/region-relay.js'
 import { startRelayNode, type RelayNode, type RelayNodeOptions } from '../../relay/relay-node.js'
 import { formatHostPort } from '../../relay/node/host-port.js'
 import { readTlsFiles, renewTlsCertificate, type TlsFiles } from '../../relay/node/tls-files.js'
+import { CliError } from '../cli-error.js'
 import { registerRelayDrain, type DrainIo } from './relay-drain.js'
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
@@ -12,7 +13,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value)
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${value}`)
+    if (!Number.isInteger(n) || n < 0) throw new CliError('ERR_CLI_OPTION', `--${name} must be a non-negative integer, got ${value}`)
     return n
   }
 }
@@ -21,7 +22,7 @@ function portRange(value: string): { min: number; max: number } {
   const m = /^(\d+)-(\d+)$/.exec(value)
   const min = Number(m?.[1])
   const max = Number(m?.[2])
-  if (!m || min < 1024 || max > 65535 || min > max) throw new Error(`--ports must be MIN-MAX within 1024-65535, got ${value}`)
+  if (!m || min < 1024 || max > 65535 || min > max) throw new CliError('ERR_CLI_OPTION', `--ports must be MIN-MAX within 1024-65535, got ${value}`)
   return { min, max }
 }
 
@@ -96,7 +97,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
         return
       }
       const secrets = flags.secret.length > 0 ? flags.secret : (process.env.SOVEREIGN_RELAY_SECRETS ?? '').split(',').filter(Boolean)
-      if (secrets.length === 0) throw new Error('give at least one --secret (or SOVEREIGN_RELAY_SECRETS)')
+      if (secrets.length === 0) throw new CliError('ERR_CLI_OPTION', 'give at least one --secret (or SOVEREIGN_RELAY_SECRETS)')
       const tls = tlsFiles(flags)
       const options: RelayNodeOptions = {
         listen: flags.listen.length > 0 ? flags.listen : ['127.0.0.1:3478'],
@@ -137,7 +138,7 @@ interface TlsFlags extends TlsFiles {
 export function tlsFiles(flags: { tlsListen: string[]; tlsCert?: string; tlsKey?: string }): TlsFlags | undefined {
   const given = [flags.tlsListen.length > 0, flags.tlsCert !== undefined, flags.tlsKey !== undefined]
   if (given.every((g) => !g)) return undefined
-  if (!given.every(Boolean)) throw new Error('TURN over TLS needs all of --tls-listen <host:port>, --tls-cert <file> and --tls-key <file>')
+  if (!given.every(Boolean)) throw new CliError('ERR_CLI_OPTION', 'TURN over TLS needs all of --tls-listen <host:port>, --tls-cert <file> and --tls-key <file>')
   return { listen: flags.tlsListen, cert: flags.tlsCert!, key: flags.tlsKey! }
 }
 

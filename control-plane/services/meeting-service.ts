@@ -28,6 +28,7 @@ import type { Subscription } from '../../state/pubsub.js'
 import type { PresenceLease } from '../../state/presence.js'
 import type { RegionState } from '../../state/region-state.js'
 import type { PasscodeAttemptLimits } from '../../state/passcode-attempts.js'
+import { ControlPlaneError } from '../control-plane-error.js'
 import { isSovereignError, sovereignError, type SovereignError } from '../errors.js'
 import type { CapabilityName, RoleName } from '../protocol/common.js'
 import type { ErrorCode } from '../protocol/error-codes.js'
@@ -576,7 +577,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     this.#assertOpen()
     if (this.#subscription) return
     this.#subscription = await this.#state.bus.subscribe(MEETING_EVENTS_CHANNEL, (payload) => {
-      if (!isMeetingEvent(payload)) return onError(new Error('undecodable meeting event on the bus'))
+      if (!isMeetingEvent(payload)) return onError(new ControlPlaneError('ERR_CP_BUS_UNDECODABLE', 'undecodable meeting event on the bus'))
       if (payload.origin === this.nodeId) return
       this.#emit(payload)
     }, onError)
@@ -711,7 +712,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new Error('MeetingService is closed')
+    if (this.#closed) throw new ControlPlaneError('ERR_CP_CLOSED', 'MeetingService is closed')
   }
 }
 

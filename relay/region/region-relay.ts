@@ -15,11 +15,11 @@
  */
 import { createHmac } from 'node:crypto'
 import { lookup as dnsLookup } from 'node:dns/promises'
-import { isIP } from 'node:net'
 
 import { Gauge, Histogram } from 'prom-client'
 
 import type { NetworkConfig } from '../../config/network-config.js'
+import { isIpAddress } from '../../geo/address/ip-address.js'
 import { openGeoLookup } from '../../geo/lookup.js'
 import type { DrainRequest } from '../../state/fleet.js'
 import { startHeartbeat, type HeartbeatLoop } from '../../state/heartbeat.js'
@@ -82,7 +82,7 @@ export interface RegionRelay {
  * address per family; a name that resolves to nothing refuses the start).
  */
 export async function resolvePublicAddress(address: string, lookup: (name: string) => Promise<readonly { address: string; family: number }[]> = (name) => dnsLookup(name, { all: true })): Promise<string[]> {
-  if (isIP(address) !== 0) return [address]
+  if (isIpAddress(address)) return [address]
   let found: readonly { address: string; family: number }[]
   try {
     found = await lookup(address)
@@ -146,7 +146,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
 
   const tlsFiles = o.tls ?? instance?.tls
   // turns: URLs carry the name on the certificate (a client checks it), else the address.
-  const tlsName = tlsFiles?.name ?? (instance?.publicAddress !== undefined && isIP(instance.publicAddress) === 0 ? instance.publicAddress : undefined)
+  const tlsName = tlsFiles?.name ?? (instance?.publicAddress !== undefined && !isIpAddress(instance.publicAddress) ? instance.publicAddress : undefined)
   let node: RelayNode
   try {
     const publicAddresses = o.publicAddresses ?? (instance?.publicAddress !== undefined ? await resolvePublicAddress(instance.publicAddress) : [])

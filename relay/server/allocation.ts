@@ -10,7 +10,7 @@ import type { Permissions } from './permission.js'
 import { TokenBucket } from './token-bucket.js'
 import { hostPort } from './five-tuple.js'
 import type { AllocationInfo } from './events.js'
-import type { Request } from './server-core.js'
+import type { Request } from './request.js'
 
 export type AllocationState = 'pending' | 'active'
 

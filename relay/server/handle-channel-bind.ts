@@ -10,7 +10,8 @@ import { decodePeer } from './handle-create-permission.js'
 import { installPermission } from './permission.js'
 import { checkPeerAllowed } from './peer-check.js'
 import { requireAllocation } from './require-allocation.js'
-import type { Request, ServerCore } from './server-core.js'
+import type { Request } from './request.js'
+import type { ServerCore } from './server-core.js'
 import { readChannelNumber } from './wire.js'
 
 export async function handleChannelBind(s: ServerCore, req: Request): Promise<Action[]> {

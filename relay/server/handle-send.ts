@@ -7,7 +7,8 @@ import { getAttribute } from '../proto/message.js'
 import type { Action } from './actions.js'
 import { decodePeer } from './handle-create-permission.js'
 import { hasPermission } from './permission.js'
-import type { Request, ServerCore } from './server-core.js'
+import type { Request } from './request.js'
+import type { ServerCore } from './server-core.js'
 
 export function handleSend(s: ServerCore, req: Request): Action[] {
   const allocation = s.table.byTuple(req.tupleKey)

@@ -11,8 +11,8 @@ import type { Allocation } from './allocation.js'
 import type { AllocationTable } from './allocation-table.js'
 import type { AuthOutcome } from './authenticate.js'
 import type { DeleteCause, DropReason, RelayEvents, TypedEmitter } from './events.js'
-import type { FiveTuple } from './five-tuple.js'
 import type { PortPool } from './port-pool.js'
+import type { Request } from './request.js'
 
 export interface Quotas {
   readonly allocationsPerParticipant: number
@@ -26,13 +26,6 @@ export interface Quotas {
 export interface Lifetimes {
   readonly defaultSeconds: number
   readonly maxSeconds: number
-}
-
-export interface Request {
-  readonly msg: StunMessage
-  readonly tuple: FiveTuple
-  readonly tupleKey: string
-  readonly now: number
 }
 
 export interface ServerCore {

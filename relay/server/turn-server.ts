@@ -32,7 +32,8 @@ import { handleSend } from './handle-send.js'
 import { expirePermissions } from './permission.js'
 import { PortPool } from './port-pool.js'
 import { errorResponse, successResponse, type Responder } from './respond.js'
-import type { Lifetimes, Quotas, Request, ServerCore } from './server-core.js'
+import type { Request } from './request.js'
+import type { Lifetimes, Quotas, ServerCore } from './server-core.js'
 import { KNOWN_ATTRIBUTES, lifetimeAttr } from './wire.js'
 
 export interface TurnServerOptions {

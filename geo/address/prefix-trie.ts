@@ -4,7 +4,7 @@
  * and stops as soon as the path runs out — with a handful of operator prefixes that is a
  * few steps.
  */
-import type { IpFamily } from './ip.js'
+import type { IpFamily } from './ip-address.js'
 
 export class PrefixTrie<V> {
   // node i: children at left[i] / right[i] (0 = none; node 0 is the root and never a child)

@@ -1,14 +1,21 @@
 /**
- * IP address text → bytes, written for the lookup hot path: no regular expressions, no
- * allocation (the caller owns a 16-byte scratch buffer), strict (a string that is not
- * exactly an address is refused rather than guessed at).
+ * IP address text ⇄ bytes: the project's one parser. Geo lookups, config validation,
+ * relay peer safety and the STUN codec's address attributes all read addresses here, so
+ * an SSRF guard and a geo-fence can never disagree about what a string means.
  *
- * Accepted: dotted-quad IPv4 (no leading zeros: `010.0.0.1` is octal to some parsers and
- * decimal to others, so it is refused), IPv6 per RFC 4291 §2.2 including `::` and a
- * trailing dotted quad, IPv6 zone ids (`fe80::1%eth0`, RFC 6874; the zone is dropped), and
- * the bracketed forms `[2001:db8::1]` and `[2001:db8::1]:3478` (RFC 3986 §3.2.2).
- * IPv4-mapped IPv6 (`::ffff:1.2.3.4`, RFC 4291 §2.5.5.2) is the IPv4 address it carries:
- * a dual-stack socket reports IPv4 peers that way, and policy must see the same answer.
+ * Written for the lookup hot path: no regular expressions, no allocation (the caller owns
+ * a 16-byte scratch buffer), strict (a string that is not exactly an address is refused
+ * rather than guessed at):
+ *   - IPv4 is a dotted quad without leading zeros: `010.0.0.1` is octal to some parsers
+ *     and decimal to others, so it is refused, as are `127.1`, `0x7f.0.0.1` and `2130706433`;
+ *   - IPv6 is RFC 4291 §2.2, `::` and a trailing dotted quad included. `::1.2.3.4` is the
+ *     deprecated IPv4-compatible address (§2.5.5.1), never read as IPv4-mapped;
+ *   - `parseIp` takes a bare literal and nothing else (config, peer addresses, the codec);
+ *   - `parseHostIp` also takes what sockets and logs write: the bracketed forms
+ *     `[2001:db8::1]` and `[2001:db8::1]:3478` (RFC 3986 §3.2.2) and zone ids
+ *     (`fe80::1%eth0`, RFC 6874; the zone is dropped), and reads IPv4-mapped IPv6
+ *     (`::ffff:1.2.3.4`, RFC 4291 §2.5.5.2) as the IPv4 address it carries: a dual-stack
+ *     socket reports IPv4 peers that way, and policy must see the same answer.
  */
 
 export type IpFamily = 4 | 6
@@ -117,17 +124,37 @@ function parseV6(s: string, start: number, end: number, out: Uint8Array): boolea
   return true
 }
 
-function isV4Mapped(b: Uint8Array): boolean {
-  return b[0] === 0 && b[1] === 0 && b[2] === 0 && b[3] === 0 && b[4] === 0 && b[5] === 0 &&
-    b[6] === 0 && b[7] === 0 && b[8] === 0 && b[9] === 0 && b[10] === 0xff && b[11] === 0xff
+function parseLiteral(s: string, start: number, end: number, hasColon: boolean, out: Uint8Array): ParsedFamily {
+  if (!hasColon) return parseV4(s, start, end, out, 0) ? 4 : 0
+  return parseV6(s, start, end, out) ? 6 : 0
 }
 
 /**
- * Parses `input` into `out` (at least 16 bytes). Returns 4 with the address in out[0..3],
- * 6 with it in out[0..15], or 0 when the input is not an address. IPv4-mapped IPv6
- * addresses come back as 4.
+ * Parses one bare address literal into `out` (at least 16 bytes): 4 with the address in
+ * out[0..3], 6 with it in out[0..15], 0 when `text` is not exactly an address. No
+ * brackets, ports or zone ids; IPv4-mapped IPv6 stays IPv6 (see `unmapIpv4`), so a peer
+ * check can say which disguise an address wore.
  */
-export function parseIpInto(input: string, out: Uint8Array): ParsedFamily {
+export function parseIp(text: string, out: Uint8Array): ParsedFamily {
+  const end = text.length
+  if (end === 0 || end > 64) return 0
+  return parseLiteral(text, 0, end, text.indexOf(':') >= 0, out)
+}
+
+/**
+ * A dotted quad, written straight into out[offset..offset+3]; false when `text` is not
+ * exactly one. The same IPv4 reader as `parseIp`, for the codec's per-packet path.
+ */
+export function parseIpv4Into(text: string, out: Uint8Array, offset: number): boolean {
+  const end = text.length
+  return end >= 7 && end <= 15 && parseV4(text, 0, end, out, offset)
+}
+
+/**
+ * Parses an address as a socket, a header or a log writes it: a bare literal, `[v6]`,
+ * `[v6]:port`, or IPv6 with a zone id (dropped). IPv4-mapped IPv6 comes back as 4.
+ */
+export function parseHostIp(input: string, out: Uint8Array): ParsedFamily {
   let start = 0
   let end = input.length
   if (end === 0 || end > 64) return 0
@@ -144,28 +171,32 @@ export function parseIpInto(input: string, out: Uint8Array): ParsedFamily {
     end = close
     hasColon = true
   } else {
-    for (let i = 0; i < end; i++) {
-      if (input.charCodeAt(i) === CH_COLON) {
-        hasColon = true
-        break
-      }
+    hasColon = input.indexOf(':') >= 0
+  }
+  if (hasColon) {
+    const zone = input.indexOf('%', start)
+    if (zone >= 0 && zone < end) {
+      if (zone + 1 === end) return 0
+      end = zone
     }
   }
-  if (!hasColon) return parseV4(input, start, end, out, 0) ? 4 : 0
-  const zone = input.indexOf('%', start)
-  if (zone >= 0 && zone < end) {
-    if (zone + 1 === end) return 0
-    end = zone
-  }
-  if (!parseV6(input, start, end, out)) return 0
-  if (isV4Mapped(out)) {
-    out[0] = out[12]!
-    out[1] = out[13]!
-    out[2] = out[14]!
-    out[3] = out[15]!
-    return 4
-  }
-  return 6
+  return unmapIpv4(parseLiteral(input, start, end, hasColon, out), out)
+}
+
+/** True for IPv4-mapped IPv6 (::ffff:0:0/96, RFC 4291 §2.5.5.2). */
+export function isIpv4Mapped(b: Uint8Array): boolean {
+  return b[0] === 0 && b[1] === 0 && b[2] === 0 && b[3] === 0 && b[4] === 0 && b[5] === 0 &&
+    b[6] === 0 && b[7] === 0 && b[8] === 0 && b[9] === 0 && b[10] === 0xff && b[11] === 0xff
+}
+
+/** An IPv4-mapped IPv6 address becomes the IPv4 address it carries (moved to out[0..3]); anything else is left as it is. */
+export function unmapIpv4(family: ParsedFamily, out: Uint8Array): ParsedFamily {
+  if (family !== 6 || !isIpv4Mapped(out)) return family
+  out[0] = out[12]!
+  out[1] = out[13]!
+  out[2] = out[14]!
+  out[3] = out[15]!
+  return 4
 }
 
 function isPort(s: string, start: number, end: number): boolean {
@@ -179,9 +210,14 @@ function isPort(s: string, start: number, end: number): boolean {
   return n <= 65535
 }
 
-/** Formats bytes as text: dotted quad, or RFC 5952 canonical IPv6 (lower case, longest zero run compressed). */
+/**
+ * Formats bytes as text: dotted quad, or RFC 5952 canonical IPv6 (lower case, longest
+ * zero run compressed), IPv4-mapped in the mixed notation of §5 (`::ffff:1.2.3.4`), as
+ * Node's sockets write it.
+ */
 export function formatIp(family: IpFamily, b: Uint8Array): string {
   if (family === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
+  if (isIpv4Mapped(b)) return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`
   const groups: number[] = []
   for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!)
   // RFC 5952 §4.2: compress the longest run of two or more zero groups, the first on a tie.
@@ -208,48 +244,15 @@ export function formatIp(family: IpFamily, b: Uint8Array): string {
 /**
  * One spelling per address: IPv4-mapped IPv6 becomes IPv4, brackets, ports and zones are
  * dropped, IPv6 is RFC 5952 canonical. Null when the input is not an address. Use it to
- * compare addresses (peer permissions, admitted endpoints).
+ * compare addresses (peer permissions, admitted endpoints, client addresses).
  */
 export function canonicalIp(input: string): string | null {
   const b = new Uint8Array(16)
-  const family = parseIpInto(input, b)
+  const family = parseHostIp(input, b)
   return family === 0 ? null : formatIp(family, b)
 }
 
-export interface Cidr {
-  readonly family: IpFamily
-  /** Network address, host bits cleared; 4 or 16 bytes. */
-  readonly bytes: Uint8Array
-  readonly prefix: number
-}
-
-/**
- * Parses `a.b.c.d/n` or `x::/n`. Host bits must be zero (`10.1.0.0/8` is refused: it is
- * almost always a typo, and overrides must say exactly what they cover). An IPv4-mapped
- * IPv6 prefix of /96 or longer is the IPv4 prefix it covers.
- */
-export function parseCidr(text: string): Cidr | null {
-  const slash = text.indexOf('/')
-  if (slash < 0) return null
-  const lengthText = text.slice(slash + 1)
-  if (!/^(0|[1-9][0-9]{0,2})$/.test(lengthText)) return null
-  let prefix = Number(lengthText)
-  const scratch = new Uint8Array(16)
-  const addressText = text.slice(0, slash)
-  if (addressText.includes('%') || addressText.startsWith('[')) return null
-  let family = parseIpInto(addressText, scratch)
-  if (family === 0) return null
-  if (family === 4 && addressText.includes(':')) {
-    // written as ::ffff:a.b.c.d/n
-    if (prefix < 96) return null
-    prefix -= 96
-  }
-  const bits = family === 4 ? 32 : 128
-  if (prefix > bits) return null
-  const bytes = scratch.slice(0, bits / 8)
-  for (let bit = prefix; bit < bits; bit++) {
-    if ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1) return null
-  }
-  family = family as IpFamily
-  return { family, bytes, prefix }
+/** Whether `text` is exactly one bare address literal (see `parseIp`). */
+export function isIpAddress(text: string): boolean {
+  return parseIp(text, new Uint8Array(16)) !== 0
 }
