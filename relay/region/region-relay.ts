@@ -193,7 +193,11 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   new Gauge({ name: 'sovereign_relay_audit_queued', help: 'Residency decisions waiting to be written to audit streams', registers: registries, collect() { this.set(audit.queued) } })
   new Gauge({ name: 'sovereign_relay_drain_requested', help: '1 while an operator drain request is in force (learned from the last heartbeat)', registers: registries, collect() { this.set(drainRequest ? 1 : 0) } })
   new Gauge({ name: 'sovereign_relay_audit_dropped', help: 'Residency decisions dropped because the audit queue overflowed (since start)', registers: registries, collect() { this.set(audit.dropped) } })
-  const stopEnforcing = enforceRevocations({ cache, server: node.server, revoke: (t) => node.revoke(t), latency, onError: (err) => log(`revocation re-check: ${String(err)}`) })
+  const stopEnforcing = enforceRevocations({
+    cache, server: node.server, revoke: (t) => node.revoke(t), latency,
+    onError: (err, f) => log(`revocation re-check failed (attempt ${f.attempt}, ${f.meetings} meeting(s) waiting${f.unreported > 0 ? `, ${f.unreported} failure(s) not logged` : ''}), retrying in ${f.retryInMs} ms: ${String(err)}`),
+    onRecovered: (attempts) => log(`revocation re-check succeeded after ${attempts} failed attempt(s)`),
+  })
 
   // Load for the heartbeat: packets and bytes per second over the last beat.
   let packets = 0
