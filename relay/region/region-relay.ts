@@ -134,11 +134,12 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   await cache.watch(own).catch((err: unknown) => log(`warning: cannot subscribe to revocations yet (${String(err)}); will retry`))
   const audit = new AuditSink({ resolve: (id) => registry.forMeeting(id) })
   const peerPolicy = compilePeerPolicy({ allow: settings.allowPeers, deny: settings.denyPeers })
+  const fleet = new FleetView({ region: (id) => registry.region(id) })
   const policy = new ResidencyPolicy({
     relayId: o.id,
     region: o.region,
     cache,
-    fleet: new FleetView({ region: (id) => registry.region(id) }),
+    fleet,
     geo,
     audit,
     isDeniedRange: (ip) => !checkPeer(ip, peerPolicy).allow,
@@ -153,6 +154,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     if (publicAddresses.length > 0) log(`behind 1:1 NAT: advertising ${publicAddresses.join(', ')} to clients and peers`)
     const metrics = o.metrics === null ? undefined : (o.metrics ?? instance?.metrics)
     node = await startRelayNode({
+      id: o.id,
       listen,
       realm: settings.realm,
       secrets: region.relaySecrets,
@@ -181,6 +183,11 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     await Promise.allSettled([audit.close(), cache.close(), registry.close()])
     throw err
   }
+
+  // The TURN hairpin guard knows every relay of the network: their listeners and metrics
+  // are never peers, and of their addresses only the relayed ports are.
+  const allRegions = config.regions.map((r) => r.id)
+  node.relayServices.setFleetSource(() => fleet.endpoints(allRegions))
 
   const registries = [node.metrics.registry]
   const latency = new Histogram({
@@ -232,6 +239,8 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   const udp = node.reachableAt.filter((a) => a.transport === 'udp').map(hostPort)
   const tcp = node.reachableAt.filter((a) => a.transport === 'tcp').map(hostPort)
   const tls = node.reachableAt.filter((a) => a.transport === 'tls').map((a) => hostPort(tlsName === undefined ? a : { ...a, host: tlsName }))
+  // What other relays' hairpin guards need: the relayed port range and the metrics listener.
+  const relayServiceFields = { relayPorts: { min: settings.ports.min, max: settings.ports.max }, ...(node.metricsUrl !== undefined ? { metrics: new URL(node.metricsUrl).host } : {}) }
   const heartbeat = startHeartbeat({
     fleet: own.fleet,
     ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}),
@@ -254,7 +263,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       bytes = 0
       lastBeat = now
       lastCpu = process.cpuUsage()
-      return { id: o.id, region: o.region, udp, tcp, ...(tls.length > 0 ? { tls } : {}), capacity, version: o.version ?? 'dev', startedAt, load, draining: node.server.draining, sentAt: now }
+      return { id: o.id, region: o.region, udp, tcp, ...(tls.length > 0 ? { tls } : {}), ...relayServiceFields, capacity, version: o.version ?? 'dev', startedAt, load, draining: node.server.draining, sentAt: now }
     },
   })
 

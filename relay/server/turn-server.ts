@@ -32,7 +32,7 @@ import { handleSend } from './handle-send.js'
 import { expirePermissions } from './permission.js'
 import { PortPool } from './port-pool.js'
 import { errorResponse, successResponse, type Responder } from './respond.js'
-import type { Lifetimes, Quotas, Request, ServerCore } from './server-core.js'
+import { NO_RELAY_SERVICE_GUARD, type Lifetimes, type Quotas, type RelayServiceGuard, type Request, type ServerCore } from './server-core.js'
 import { KNOWN_ATTRIBUTES, lifetimeAttr } from './wire.js'
 
 export interface TurnServerOptions {
@@ -42,6 +42,8 @@ export interface TurnServerOptions {
   auth: TurnAuth
   /** Denied peer ranges (relay/peer-safety), applied before the policy hook, always. */
   peerSafety: (address: string) => Verdict
+  /** The TURN hairpin guard, applied after peer safety and before the policy hook. Default: none. */
+  relayServices?: RelayServiceGuard
   policy?: RelayPolicy
   /** Addresses relayed sockets bind on, per family; a missing family answers 440. */
   relayAddresses: { 4?: string; 6?: string }
@@ -82,6 +84,7 @@ export class TurnServer implements ServerCore {
   readonly relayAddresses: { readonly 4?: string; readonly 6?: string }
   readonly advertisedAddresses: { readonly 4?: string; readonly 6?: string }
   readonly now: () => number
+  readonly relayServices: RelayServiceGuard
   readonly #auth: TurnAuth
   readonly #peerSafety: (address: string) => Verdict
   readonly #pools: { 4?: PortPool; 6?: PortPool }
@@ -105,6 +108,7 @@ export class TurnServer implements ServerCore {
     this.now = o.now ?? Date.now
     this.#auth = o.auth
     this.#peerSafety = o.peerSafety
+    this.relayServices = o.relayServices ?? NO_RELAY_SERVICE_GUARD
     const ports = o.ports ?? { min: 49152, max: 65535 }
     this.#pools = {}
     if (o.relayAddresses[4] !== undefined) this.#pools[4] = new PortPool(ports.min, ports.max, o.random)
