@@ -78,11 +78,26 @@ export class FleetView {
    * guard). The same array comes back while nothing changed, so callers can skip work.
    */
   async endpoints(regions: readonly string[]): Promise<readonly RelayEndpoints[]> {
-    const parts = (await Promise.all(regions.map((r) => this.#regionEntry(r)))).map((e) => e.relays)
+    const parts = await Promise.all(regions.map((r) => this.#regionRelays(r)))
     const last = this.#combined
     if (last && last.parts.length === parts.length && last.parts.every((p, i) => p === parts[i])) return last.relays
     this.#combined = { parts, relays: parts.length === 1 ? parts[0]! : parts.flat() }
     return this.#combined.relays
+  }
+
+  /**
+   * Stale-while-revalidate: a region's first read is awaited; after that its last list
+   * (within `maxStale`) is used at once while a fresh read runs, so a slow region's Redis
+   * does not slow every permission decision of every relay (endpoints cover all regions).
+   */
+  #regionRelays(region: string): readonly RelayEndpoints[] | Promise<readonly RelayEndpoints[]> {
+    const e = this.#entries.get(region)
+    const age = this.#now() - (e?.fetchedAt ?? -Infinity)
+    if (e && age < this.#maxStale) {
+      if (age >= this.#ttl) void this.#regionEntry(region)
+      return e.relays
+    }
+    return this.#regionEntry(region).then((x) => x.relays)
   }
 
   async #regionEntry(region: string): Promise<Entry> {
