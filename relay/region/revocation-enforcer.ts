@@ -114,17 +114,22 @@ export function enforceRevocations(o: RevocationEnforcerOptions): () => void {
         pending.clear()
         let firstError: unknown
         let failed = false
+        let checked = 0
         for (const meetingId of batch) {
           // A retry with nothing left here to enforce is done.
           if (failedPasses > 0 && !hasAllocations(meetingId)) continue
           const r = await recheckOne(meetingId)
-          if (r.ok) continue
+          if (r.ok) {
+            checked++
+            continue
+          }
           if (!failed) firstError = r.err
           failed = true
           pending.add(meetingId)
         }
         if (!failed) {
-          if (failedPasses > 0) o.onRecovered?.(failedPasses)
+          // Recovered only if a re-check read again (not when the allocations merely went away).
+          if (failedPasses > 0 && checked > 0) o.onRecovered?.(failedPasses)
           failedPasses = 0
           unreported = 0
           lastReportAt = -Infinity
