@@ -178,7 +178,7 @@ export class TurnClient {
     )
   }
 
-  /** RFC 8656 §11: bind `channel` (0x4000–0x4FFF) to `peer`; also installs its permission. */
+  /** RFC 8656 §11: bind `channel` (0x4000–0x7FFF, the RFC 5766 range) to `peer`; also installs its permission. */
   async channelBind(channel: number, peer: TransportAddress): Promise<void> {
     this.#requireAllocation('ChannelBind')
     const transactionId = randomBytes(12)

@@ -11,7 +11,8 @@ import { startMetricsHttp, type MetricsHttp } from './metrics/http.js'
 import { relayMetrics, type RelayMetrics } from './metrics/relay-metrics.js'
 import { parseHostPort, type HostPort } from './node/host-port.js'
 import { SocketLayer, type ListenAddress } from './node/socket-layer.js'
-import { compilePeerPolicy, peerSafety } from './peer-safety/index.js'
+import { compilePeerPolicy, peerSafety, RelayServices } from './peer-safety/index.js'
+import { ownRelayEndpoints } from './node/own-endpoints.js'
 import { openPolicy, type RelayPolicy } from './policy.js'
 import { TurnServer, restAuth, type Lifetimes, type Quotas } from './server/index.js'
 
@@ -52,6 +53,8 @@ export interface RelayNodeOptions {
   tcp?: boolean
   now?: () => number
   onError?: (err: unknown, where: string) => void
+  /** The relay's id in its region (named in hairpin refusals). Default: `self`. */
+  id?: string
 }
 
 export interface RelayNode {
@@ -63,6 +66,8 @@ export interface RelayNode {
   readonly server: TurnServer
   readonly sockets: SocketLayer
   readonly metrics: RelayMetrics
+  /** The TURN hairpin guard: knows this relay's endpoints; a region relay adds the fleet's. */
+  readonly relayServices: RelayServices
   /** Refuse new allocations (508), keep relaying existing ones; /readyz turns 503. */
   drain(): void
   /** Take new allocations again (an operator cancelled a drain; not during shutdown). */
@@ -99,11 +104,13 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     ...(o.maxCredentialTtlSeconds !== undefined ? { maxCredentialTtlSeconds: o.maxCredentialTtlSeconds } : {}),
     now,
   })
+  const relayServices = new RelayServices()
   const server = new TurnServer({
     realm,
     software: o.software ?? DEFAULT_SOFTWARE,
     auth,
     peerSafety: peerSafety(compilePeerPolicy({ allow: o.allowPeers ?? [], deny: o.denyPeers ?? [] })),
+    relayServices,
     policy: o.policy ?? openPolicy,
     relayAddresses,
     advertisedAddresses,
@@ -130,6 +137,14 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     await sockets.close()
     throw err
   }
+  // Known once bound: never relay to our own listeners or metrics (the TURN hairpin).
+  const pool = server.portPool(4) ?? server.portPool(6)
+  relayServices.setOwn(ownRelayEndpoints({
+    id: o.id ?? 'self',
+    services: [...sockets.addresses, ...(http ? [metricsListener(http.url)] : [])],
+    addresses: [relayAddresses[4], relayAddresses[6], advertisedAddresses[4], advertisedAddresses[6]],
+    relayPorts: pool ? { min: pool.min, max: pool.max } : undefined,
+  }))
   let closing: Promise<void> | undefined
   const close = (): Promise<void> =>
     (closing ??= (async () => {
@@ -144,6 +159,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     server,
     sockets,
     metrics,
+    relayServices,
     drain: () => server.drain(),
     undrain: () => server.undrain(),
     setTlsCertificate: (cert, key) => sockets.setTlsCertificate(cert, key),
@@ -170,6 +186,13 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     },
     close,
   }
+}
+
+/** The metrics listener's bound host and port, from its URL (`http://[::1]:9090`). */
+function metricsListener(url: string): HostPort {
+  const u = new URL(url)
+  const host = u.hostname.replace(/^\[|\]$/g, '')
+  return { host, port: Number(u.port) || 80, family: host.includes(':') ? 6 : 4 }
 }
 
 /** At most one public address per family, IP literals only (a host name is resolved by the caller). */

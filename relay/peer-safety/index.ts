@@ -9,3 +9,11 @@ export {
   describePeerCheck,
 } from './peer-policy.js'
 export { peerSafety, peerSafetyVerdict } from './verdict.js'
+export {
+  type PortRange,
+  type RelayEndpoints,
+  type RelayServiceIndex,
+  RelayServices,
+  compileRelayServices,
+  relayServiceVerdict,
+} from './relay-services.js'

@@ -134,11 +134,12 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   await cache.watch(own).catch((err: unknown) => log(`warning: cannot subscribe to revocations yet (${String(err)}); will retry`))
   const audit = new AuditSink({ resolve: (id) => registry.forMeeting(id) })
   const peerPolicy = compilePeerPolicy({ allow: settings.allowPeers, deny: settings.denyPeers })
+  const fleet = new FleetView({ region: (id) => registry.region(id) })
   const policy = new ResidencyPolicy({
     relayId: o.id,
     region: o.region,
     cache,
-    fleet: new FleetView({ region: (id) => registry.region(id) }),
+    fleet,
     geo,
     audit,
     isDeniedRange: (ip) => !checkPeer(ip, peerPolicy).allow,
@@ -153,6 +154,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     if (publicAddresses.length > 0) log(`behind 1:1 NAT: advertising ${publicAddresses.join(', ')} to clients and peers`)
     const metrics = o.metrics === null ? undefined : (o.metrics ?? instance?.metrics)
     node = await startRelayNode({
+      id: o.id,
       listen,
       realm: settings.realm,
       secrets: region.relaySecrets,
@@ -185,6 +187,11 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     throw err
   }
 
+  // The TURN hairpin guard knows every relay of the network: their listeners and metrics
+  // are never peers, and of their addresses only the relayed ports are.
+  const allRegions = config.regions.map((r) => r.id)
+  node.relayServices.setFleetSource(() => fleet.endpoints(allRegions))
+
   const registries = [node.metrics.registry]
   const latency = new Histogram({
     name: 'sovereign_relay_revocation_latency_seconds',
@@ -196,7 +203,11 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   new Gauge({ name: 'sovereign_relay_audit_queued', help: 'Residency decisions waiting to be written to audit streams', registers: registries, collect() { this.set(audit.queued) } })
   new Gauge({ name: 'sovereign_relay_drain_requested', help: '1 while an operator drain request is in force (learned from the last heartbeat)', registers: registries, collect() { this.set(drainRequest ? 1 : 0) } })
   new Gauge({ name: 'sovereign_relay_audit_dropped', help: 'Residency decisions dropped because the audit queue overflowed (since start)', registers: registries, collect() { this.set(audit.dropped) } })
-  const stopEnforcing = enforceRevocations({ cache, server: node.server, revoke: (t) => node.revoke(t), latency, onError: (err) => log(`revocation re-check: ${String(err)}`) })
+  const stopEnforcing = enforceRevocations({
+    cache, server: node.server, revoke: (t) => node.revoke(t), latency,
+    onError: (err, f) => log(`revocation re-check failed (attempt ${f.attempt}, ${f.meetings} meeting(s) waiting${f.unreported > 0 ? `, ${f.unreported} failure(s) not logged` : ''}), retrying in ${f.retryInMs} ms: ${String(err)}`),
+    onRecovered: (attempts) => log(`revocation re-check succeeded after ${attempts} failed attempt(s)`),
+  })
 
   // Load for the heartbeat: packets and bytes per second over the last beat.
   let packets = 0
@@ -231,6 +242,8 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   const udp = node.reachableAt.filter((a) => a.transport === 'udp').map(hostPort)
   const tcp = node.reachableAt.filter((a) => a.transport === 'tcp').map(hostPort)
   const tls = node.reachableAt.filter((a) => a.transport === 'tls').map((a) => hostPort(tlsName === undefined ? a : { ...a, host: tlsName }))
+  // What other relays' hairpin guards need: the relayed port range and the metrics listener.
+  const relayServiceFields = { relayPorts: { min: settings.ports.min, max: settings.ports.max }, ...(node.metricsUrl !== undefined ? { metrics: new URL(node.metricsUrl).host } : {}) }
   const heartbeat = startHeartbeat({
     fleet: own.fleet,
     ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}),
@@ -253,7 +266,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       bytes = 0
       lastBeat = now
       lastCpu = process.cpuUsage()
-      return { id: o.id, region: o.region, udp, tcp, ...(tls.length > 0 ? { tls } : {}), capacity, version: o.version ?? 'dev', startedAt, load, draining: node.server.draining, sentAt: now }
+      return { id: o.id, region: o.region, udp, tcp, ...(tls.length > 0 ? { tls } : {}), ...relayServiceFields, capacity, version: o.version ?? 'dev', startedAt, load, draining: node.server.draining, sentAt: now }
     },
   })
 

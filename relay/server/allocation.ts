@@ -37,6 +37,8 @@ export class Allocation {
   toClientBytes = 0
   toClientPackets = 0
   droppedBandwidth = 0
+  /** Peers (`ip:port`) whose Send indications the hairpin guard refused, each reported once (bounded). */
+  refusedSendPeers: Set<string> | undefined
   /** While pending: the port being bound, how many binds failed, the Allocate to answer. */
   pendingPort = 0
   bindAttempts = 0

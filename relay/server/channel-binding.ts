@@ -1,5 +1,5 @@
 /**
- * Channel bindings (RFC 8656 §12): a channel number 0x4000–0x4FFF bound to one peer
+ * Channel bindings (RFC 8656 §12): a channel number 0x4000–0x7FFF bound to one peer
  * transport address for 600 seconds. Each allocation indexes bindings both ways —
  * by number for ChannelData from the client (the fast path), and by peer port then
  * address for data arriving from the peer — so both directions are Map lookups that

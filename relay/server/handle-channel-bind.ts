@@ -20,6 +20,7 @@ export async function handleChannelBind(s: ServerCore, req: Request): Promise<Ac
   const { allocation, key } = pro
   // "The request contains both a CHANNEL-NUMBER and an XOR-PEER-ADDRESS attribute" and
   // "the channel number is in the range 0x4000 through 0x4FFF (inclusive)" — else 400.
+  // We keep RFC 5766's 0x4000–0x7FFF, which coturn and libwebrtc clients use (constants.ts).
   const cn = getAttribute(req.msg, Attr.ChannelNumber)
   const number = cn ? readChannelNumber(cn.value) : undefined
   const pa = getAttribute(req.msg, Attr.XorPeerAddress)

@@ -28,6 +28,19 @@ export interface Lifetimes {
   readonly maxSeconds: number
 }
 
+/**
+ * The TURN hairpin guard (relay/peer-safety/relay-services.ts): relays' service ports,
+ * and their addresses outside the relayed port ranges, are never peers. `check` is
+ * synchronous (the Send path asks it per indication); `refresh` updates what it knows
+ * of the fleet before a permission or channel decision.
+ */
+export interface RelayServiceGuard {
+  refresh(): Promise<void>
+  check(peer: { readonly address: string; readonly port: number }): Verdict | undefined
+}
+
+export const NO_RELAY_SERVICE_GUARD: RelayServiceGuard = { refresh: () => Promise.resolve(), check: () => undefined }
+
 export interface ServerCore {
   readonly realm: string
   readonly quotas: Quotas
@@ -39,6 +52,7 @@ export interface ServerCore {
   readonly relayAddresses: { readonly 4?: string; readonly 6?: string }
   portPool(family: 4 | 6): PortPool | undefined
   peerSafety(address: string): Verdict
+  readonly relayServices: RelayServiceGuard
   authenticate(req: Request): AuthOutcome
   /** The response to a failed authentication, as an action list. */
   authFailure(req: Request, outcome: Extract<AuthOutcome, { ok: false }>): Action[]

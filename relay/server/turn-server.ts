@@ -33,7 +33,7 @@ import { expirePermissions } from './permission.js'
 import { PortPool } from './port-pool.js'
 import { errorResponse, successResponse, type Responder } from './respond.js'
 import type { Request } from './request.js'
-import type { Lifetimes, Quotas, ServerCore } from './server-core.js'
+import { NO_RELAY_SERVICE_GUARD, type Lifetimes, type Quotas, type RelayServiceGuard, type ServerCore } from './server-core.js'
 import { KNOWN_ATTRIBUTES, lifetimeAttr } from './wire.js'
 
 export interface TurnServerOptions {
@@ -43,6 +43,8 @@ export interface TurnServerOptions {
   auth: TurnAuth
   /** Denied peer ranges (relay/peer-safety), applied before the policy hook, always. */
   peerSafety: (address: string) => Verdict
+  /** The TURN hairpin guard, applied after peer safety and before the policy hook. Default: none. */
+  relayServices?: RelayServiceGuard
   policy?: RelayPolicy
   /** Addresses relayed sockets bind on, per family; a missing family answers 440. */
   relayAddresses: { 4?: string; 6?: string }
@@ -83,6 +85,7 @@ export class TurnServer implements ServerCore {
   readonly relayAddresses: { readonly 4?: string; readonly 6?: string }
   readonly advertisedAddresses: { readonly 4?: string; readonly 6?: string }
   readonly now: () => number
+  readonly relayServices: RelayServiceGuard
   readonly #auth: TurnAuth
   readonly #peerSafety: (address: string) => Verdict
   readonly #pools: { 4?: PortPool; 6?: PortPool }
@@ -106,6 +109,7 @@ export class TurnServer implements ServerCore {
     this.now = o.now ?? Date.now
     this.#auth = o.auth
     this.#peerSafety = o.peerSafety
+    this.relayServices = o.relayServices ?? NO_RELAY_SERVICE_GUARD
     const ports = o.ports ?? { min: 49152, max: 65535 }
     this.#pools = {}
     if (o.relayAddresses[4] !== undefined) this.#pools[4] = new PortPool(ports.min, ports.max, o.random)
