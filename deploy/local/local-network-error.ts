@@ -1,5 +1,5 @@
 /** The local network's one error: a stable code and a message fit for one line. */
-export type LocalNetworkErrorCode = 'ERR_LOCAL_PORT_IN_USE' | 'ERR_LOCAL_CONFIG_NOT_FOUND'
+export type LocalNetworkErrorCode = 'ERR_LOCAL_PORT_IN_USE' | 'ERR_LOCAL_CONFIG_NOT_FOUND' | 'ERR_LOCAL_PREFIX_IN_USE'
 
 export class LocalNetworkError extends Error {
   readonly code: LocalNetworkErrorCode

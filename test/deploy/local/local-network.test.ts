@@ -124,3 +124,16 @@ t.test('a port in use is a coded one-line error and nothing is left listening', 
   // eu-central's control plane starts first, so the taken port fails before anything else binds.
   await t.rejects(startLocalNetwork({ configPath, memory: true }), { code: 'ERR_LOCAL_PORT_IN_USE', message: new RegExp(`127\\.0\\.0\\.1:${port} is already in use`) })
 })
+
+t.test('a named prefix that already holds keys is refused, since close would delete them', { skip: redisUp ? false : 'no Redis at 127.0.0.1:6379' }, async (t) => {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis('redis://127.0.0.1:6379/0')
+  const prefix = `tused${process.pid}${Date.now().toString(36)}`
+  await redis.set(`${prefix}:someone-elses`, 'data')
+  t.teardown(async () => {
+    await redis.del(`${prefix}:someone-elses`)
+    await redis.quit()
+  })
+  await t.rejects(startLocalNetwork({ prefix, ephemeralPorts: true }), { code: 'ERR_LOCAL_PREFIX_IN_USE', message: new RegExp(`"${prefix}:"`) })
+  t.equal(await redis.get(`${prefix}:someone-elses`), 'data', 'the existing key is untouched')
+})
