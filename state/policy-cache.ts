@@ -100,6 +100,18 @@ export class PolicyCache extends EventEmitter<{
     return [...this.#entries].filter(([, e]) => region === undefined || e.region === region).map(([id]) => id)
   }
 
+  /**
+   * The region's Redis lost its data (state-epoch.ts): the snapshots cached from it
+   * describe meetings that no longer exist. They are forgotten (a read in flight turns
+   * stale) and 'resync' tells the relay to re-check its allocations of that region, which
+   * drops those of the vanished meetings.
+   */
+  stateLost(region: string): void {
+    for (const [id, e] of [...this.#entries]) if (e.region === region) this.#forget(id)
+    this.#resyncs += 1
+    this.emit('resync', region)
+  }
+
   /** Subscribe to a region's invalidations and revocations (done lazily by get). */
   watch(state: RegionState): Promise<void> {
     let w = this.#watching.get(state.region)

@@ -26,6 +26,7 @@ export const SCRIPT_NAMES = [
   'meeting-create', 'meeting-update', 'meeting-end',
   'participant-set', 'participant-view', 'participant-admitted', 'participant-grant',
   'revoke', 'policy-snapshot', 'media-key-rotate',
+  'state-epoch',
 ] as const
 export type ScriptName = (typeof SCRIPT_NAMES)[number]
 

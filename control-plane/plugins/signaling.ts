@@ -18,6 +18,7 @@ import { observedAddress, trustedProxies, type TrustedProxy } from '../signaling
 import { SignalSession, summaryOf } from '../signaling/session.js'
 import { isSignalBusMessage, SIGNAL_BUS_CHANNEL, type SignalBusMessage } from '../signaling/signal-bus.js'
 import { createSignalingMetrics } from '../signaling/signaling-metrics.js'
+import { endSessionsOfLostMeetings } from '../signaling/state-loss.js'
 import { TokenBuckets, type TokenBucketOptions } from '../signaling/token-bucket.js'
 import { rateLimitedCounter } from './rate-limit.js'
 
@@ -101,6 +102,11 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
     }
   }
   const subscription = await ctx.state.bus.subscribe(SIGNAL_BUS_CHANNEL, onBus, (err) => log(err, 'signaling bus'))
+  // The region's Redis came back without its data: participants of meetings that vanished are told (4024).
+  const offStateLost = ctx.state.onStateLost((loss) => {
+    void endSessionsOfLostMeetings(byMeeting, (id) => ctx.meetings.get(id).then(() => true)).then((sessions) =>
+      app.log.error({ region: loss.region, previousEpoch: loss.previous, epoch: loss.current, sessionsEnded: sessions }, 'region state lost: Redis came back without its data; sessions of vanished meetings ended with SR_STATE_LOST (production Redis needs persistence or replicas: deploy/README.md)'))
+  })
 
   const onEvent = (event: MeetingEvent) => {
     // Managed keys: the node that caused the leave/removal rotates once, then every node delivers.
@@ -183,6 +189,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
 
   app.addHook('onClose', async () => {
     for (const type of EVENTS) ctx.meetings.off(type, onEvent)
+    offStateLost()
     await subscription.unsubscribe()
   })
 

@@ -17,7 +17,7 @@ import { createHmac } from 'node:crypto'
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 
-import { Gauge, Histogram } from 'prom-client'
+import { Counter, Gauge, Histogram } from 'prom-client'
 
 import type { NetworkConfig } from '../../config/network-config.js'
 import { openGeoLookup } from '../../geo/lookup.js'
@@ -194,6 +194,16 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   new Gauge({ name: 'sovereign_relay_drain_requested', help: '1 while an operator drain request is in force (learned from the last heartbeat)', registers: registries, collect() { this.set(drainRequest ? 1 : 0) } })
   new Gauge({ name: 'sovereign_relay_audit_dropped', help: 'Residency decisions dropped because the audit queue overflowed (since start)', registers: registries, collect() { this.set(audit.dropped) } })
   const stopEnforcing = enforceRevocations({ cache, server: node.server, revoke: (t) => node.revoke(t), latency, onError: (err) => log(`revocation re-check: ${String(err)}`) })
+  // A region's Redis came back without its data (state/state-epoch.ts): its meetings no
+  // longer exist, so the re-check drops their allocations. Logged and counted once per loss.
+  const stateLost = new Counter({ name: 'sovereign_relay_state_lost_total', help: 'Times a region\'s state (Redis) came back without its data, as this relay detected it', labelNames: ['state_region'], registers: registries })
+  // Every region's series exists from the start, so increase() sees the first loss.
+  for (const r of config.regions) stateLost.inc({ state_region: r.id }, 0)
+  const stopWatchingLoss = config.regions.map((r) => registry.region(r.id).onStateLost((loss) => {
+    stateLost.inc({ state_region: loss.region })
+    log(`error: the state of region ${loss.region} was lost (Redis came back without its data; epoch ${loss.previous} -> ${loss.current}); dropping the allocations of meetings that no longer exist. Production Redis needs persistence (AOF) or replicas: deploy/README.md`)
+    cache.stateLost(loss.region)
+  }))
 
   // Load for the heartbeat: packets and bytes per second over the last beat.
   let packets = 0
@@ -263,6 +273,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     (closing ??= (async () => {
       await heartbeat.stop({ deregister: true }).catch(() => {})
       stopEnforcing()
+      for (const stop of stopWatchingLoss) stop()
       unsubscribe()
       await node.close()
       await audit.close()
