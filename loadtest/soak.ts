@@ -16,7 +16,8 @@
  * sees; heap used is what is still referenced. The target is RSS growth under 10 %.
  *
  * `--heap-snapshots <dir>` also writes a heap snapshot of each process before and after
- * idle (compare them in Chrome DevTools to see what is retained).
+ * idle (compare them in Chrome DevTools to see what is retained); writing one grows the
+ * process's RSS by tens of MB, so RSS figures of such a run mean nothing.
  *
  *   npx tsx loadtest/soak.ts [--cycles 3000] [--warmup 200] [--concurrency 16] [--idle 30] [--heap-snapshots dir]
  */
