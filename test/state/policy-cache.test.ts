@@ -121,3 +121,20 @@ t.test('a snapshot nobody read for idleMs is dropped by a later read', async (t)
   await cache.get(later.id)
   t.same(cache.cachedMeetings().sort(), [used.id, later.id].sort(), 'the meeting unread for 1.2 s is gone, the one read 0.6 s ago stays')
 })
+
+t.test('a lost region state forgets that region\'s snapshots and asks the relay to re-check its allocations', async (t) => {
+  const s = memory()
+  let reads = 0
+  const counting: RegionState = { ...s, policy: { region: s.region, snapshot: (id) => (reads++, s.policy.snapshot(id)) } }
+  const cache = new PolicyCache({ resolve: () => counting })
+  t.teardown(() => cache.close())
+  const m = meeting()
+  await s.meetings.create(m)
+  await cache.get(m.id)
+  const resync = new Promise((r) => cache.once('resync', r))
+  cache.stateLost(REGION)
+  t.equal(await resync, REGION, 'resync for the region')
+  t.same(cache.cachedMeetings(), [], 'nothing of the lost state is kept')
+  await cache.get(m.id)
+  t.equal(reads, 2, 'the next get reads afresh')
+})

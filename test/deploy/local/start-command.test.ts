@@ -100,19 +100,3 @@ t.test('sovereign start --prefix P deletes the keys under P at exit, as its bann
   t.equal(run.code, 0, 'Ctrl-C closes the network cleanly')
   t.same(await keysUnder(redis, prefix), [], 'no key is left under the prefix')
 })
-
-t.test('sovereign start --prefix P --keep-state keeps the keys and says so', { skip: redisUp ? false : 'no Redis at 127.0.0.1:6379' }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'sovereign-start-prefix-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const redis = new Redis('redis://127.0.0.1:6379/0')
-  const prefix = `tkeep${process.pid}${Date.now().toString(36)}`
-  t.teardown(async () => {
-    const left = await keysUnder(redis, prefix)
-    if (left.length > 0) await redis.del(...left)
-    await redis.quit()
-  })
-  const run = await startCreateAndInterrupt(t, ['--config', await zeroPortConfig(dir), '--prefix', prefix, '--keep-state'])
-  t.match(run.stdout, `key prefix "${prefix}" (kept at exit: --keep-state)`)
-  t.equal(run.code, 0)
-  t.ok((await keysUnder(redis, prefix)).some((k) => k.includes(':m:eu-central.')), 'the meeting\'s keys are still there')
-})
