@@ -114,6 +114,9 @@ t.test('when Redis comes back empty, a joined participant is closed with 4024 an
   const [info] = await bounded(closed, 'the close')
   t.equal(info.code, CLOSE_CODES.stateLost, 'the socket closes with 4024')
   t.equal(info.code, 4024)
+  // Logged and counted once per loss, by each process.
+  t.match(await app.sovereign.registry.getSingleMetricAsString('sovereign_cp_state_lost_total'), /^sovereign_cp_state_lost_total 1$/m, 'the control plane counted the loss once')
+  t.match(await relay.node.metrics.registry.getSingleMetricAsString('sovereign_relay_state_lost_total'), /^sovereign_relay_state_lost_total\{state_region="eu-central"\} 1$/m, 'the relay counted it once')
   let refreshed: unknown
   try {
     await turnClient.refresh(600)
