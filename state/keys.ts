@@ -159,6 +159,14 @@ export class KeyBuilder {
     return `${this.prefix}:{${this.region}:rl}:`
   }
 
+  /**
+   * The region's state epoch: written once when the region's Redis is first used and
+   * never expired, so a Redis that comes back without it lost its data (state-epoch.ts).
+   */
+  stateEpoch(): string {
+    return `${this.prefix}:{${this.region}:epoch}`
+  }
+
   /** Pattern matching every key of this region under this prefix (tests clean up with it). */
   everything(): string {
     return `${this.prefix}:{${this.region}*`

@@ -30,8 +30,9 @@ import type { PolicySource } from './policy.js'
 import type { PubSub, Subscription } from './pubsub.js'
 import { openRedisConnection, type RedisConnection, type RedisConnectionOptions } from './redis-connection.js'
 import type { RevocationStore } from './revocation.js'
+import { StateEpochWatch, type StateLoss } from './state-epoch.js'
 import { StateUnavailableError } from './errors.js'
-import type { Guard } from './redis/guard.js'
+import { guarded, type Guard } from './redis/guard.js'
 import { createRedisPubSub } from './redis/pubsub.js'
 import { createRedisFleetStore } from './redis/fleet-store.js'
 import { createRedisMeetingStore } from './redis/meeting-store.js'
@@ -72,6 +73,13 @@ export interface RegionState {
   /** Command connection health (memory: always connected). */
   readonly health: ConnectionHealth
   readonly subscriberHealth: ConnectionHealth
+  /**
+   * Redis came back without the region's data (state-epoch.ts): fires once per loss, after
+   * a read that proved it, so the listener can act on the state at once. Memory: never.
+   */
+  onStateLost(listener: (loss: StateLoss) => void): () => void
+  /** Reads the state epoch now (as the reconnect and backstop checks do); the loss if this read found one. */
+  checkStateEpoch(): Promise<StateLoss | undefined>
   /** Only for redis: the raw connection (tests, diagnostics). */
   readonly connection?: RedisConnection
   /**
@@ -107,6 +115,8 @@ export interface RegionStateOptions {
   readonly feedMaxLength?: number
   readonly meetingIndex?: MeetingIndexOptions
   readonly connection?: Omit<RedisConnectionOptions, 'region' | 'now'>
+  /** Backstop period of the state-epoch check (it also runs on every reconnect); default 10 s, 0: off. */
+  readonly stateEpochCheckMs?: number
   /** Share one memory backend per region across RegionStates of this process. */
   readonly memoryBackends?: Map<string, MemoryRegion>
   readonly warn?: (message: string) => void
@@ -175,6 +185,9 @@ export function openRegionState(options: RegionStateOptions): RegionState {
       pubsub,
       health,
       subscriberHealth,
+      // One process owns the memory backend: its data cannot vanish behind its back.
+      onStateLost: () => () => {},
+      checkStateEpoch: async () => undefined,
       ready: async () => {},
       async close() {
         if (guard.closed) return
@@ -188,6 +201,14 @@ export function openRegionState(options: RegionStateOptions): RegionState {
 
   const conn = openRedisConnection(options.redis, { ...options.connection, region, now })
   const pubsub = tracked(createRedisPubSub(conn, guard, options.onHandlerError ? { onHandlerError: options.onHandlerError } : {}))
+  const epoch = new StateEpochWatch({
+    region,
+    command: conn.command,
+    key: keys.stateEpoch(),
+    health: conn.health,
+    now,
+    ...(options.stateEpochCheckMs !== undefined ? { checkIntervalMs: options.stateEpochCheckMs } : {}),
+  })
   let closing: Promise<void> | undefined
   return {
     region,
@@ -208,9 +229,15 @@ export function openRegionState(options: RegionStateOptions): RegionState {
     health: conn.health,
     subscriberHealth: conn.subscriberHealth,
     connection: conn,
+    onStateLost(listener) {
+      epoch.on('lost', listener)
+      return () => epoch.off('lost', listener)
+    },
+    checkStateEpoch: () => guarded(guard, () => epoch.check()),
     ready: (timeoutMs = 5000) => whenReady(region, [conn.health, conn.subscriberHealth], timeoutMs),
     close() {
       closing ??= (async () => {
+        epoch.close()
         await pubsub.dispose()
         guard.closed = true
         await pubsub.close()

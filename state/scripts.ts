@@ -29,6 +29,7 @@ export const SCRIPT_NAMES = [
   'revoke', 'policy-snapshot', 'media-key-rotate',
   'presence-expired',
   'passcode-attempt', 'passcode-succeeded',
+  'state-epoch',
 ] as const
 export type ScriptName = (typeof SCRIPT_NAMES)[number]
 

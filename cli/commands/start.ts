@@ -14,6 +14,7 @@ import { announce, runUntilSignalled } from './relay.js'
 interface StartFlags {
   readonly config?: string
   readonly prefix?: string
+  readonly keepState?: boolean
   readonly memory?: boolean
   readonly standaloneRelay?: boolean
   readonly listen: string
@@ -30,7 +31,8 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run the local network on loopback: every region\'s control plane and relays of deploy/examples/local-network.yaml, in one process')
     .option('--config <path>', 'network config (default: deploy/examples/local-network.yaml)')
-    .option('--prefix <prefix>', 'Redis key prefix (default: a fresh random one per run, deleted at exit)')
+    .option('--prefix <prefix>', 'Redis key prefix (default: a fresh random one per run); its keys are deleted at exit unless --keep-state')
+    .option('--keep-state', 'leave the run\'s Redis keys at exit (and accept a --prefix that already holds keys)')
     .option('--memory', 'use the in-process memory store even if Redis answers')
     .option('--standalone-relay', 'instead: one standalone relay with a generated secret (no regions, no residency policy)')
     .option('--listen <host:port>', 'with --standalone-relay: listen address', '127.0.0.1:3478')
@@ -47,6 +49,7 @@ async function startNetwork(flags: StartFlags): Promise<void> {
     network = await startLocalNetwork({
       ...(flags.config !== undefined ? { configPath: flags.config } : {}),
       ...(flags.prefix !== undefined ? { prefix: flags.prefix } : {}),
+      ...(flags.keepState === true ? { keepState: true } : {}),
       ...(flags.memory === true ? { memory: true } : {}),
       log: (line) => console.error(`sovereign start: ${line}`),
     })

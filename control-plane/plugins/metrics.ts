@@ -110,7 +110,11 @@ export function observe(metrics: ControlPlaneMetrics, service: MeetingService, s
       }
     },
   })
+  // Redis came back without its data (state/state-epoch.ts); the alert SovereignStateLost fires on it.
+  const stateLost = new Counter({ name: 'sovereign_cp_state_lost_total', help: 'times the region state (Redis) came back without its data, as this node detected it', registers: [registry] })
+  detach.push(state.onStateLost(() => stateLost.inc()))
   detach.push(() => {
+    registry.removeSingleMetric('sovereign_cp_state_lost_total')
     registry.removeSingleMetric('sovereign_cp_state_health')
     registry.removeSingleMetric('sovereign_cp_state_up')
   })

@@ -31,6 +31,7 @@ export const CLOSE_CODES = {
   tooManyUnjoined: 4021,
   stateUnavailable: 4022,
   passcodeAttempts: 4023,
+  stateLost: 4024,
   internal: 4500,
 } as const
 
@@ -76,6 +77,7 @@ export const ERROR_CODES = {
   SR_KEY_MODE_UNAVAILABLE: { status: 422, message: 'managed key mode is not available in this region (no key-encryption key is configured)' },
   SR_RELAY_NOT_FOUND: { status: 404, message: 'no such relay in this region' },
   SR_PASSCODE_TOO_WEAK: { status: 422, message: 'the passcode is shorter than this region allows' },
+  SR_STATE_LOST: { status: 410, close: C.stateLost, message: 'the region lost its meeting state (its Redis came back empty); this meeting no longer exists' },
   // participant tokens
   SR_TOKEN_MISSING: { status: 401, close: C.badToken, message: 'participant token missing' },
   SR_TOKEN_MALFORMED: { status: 401, close: C.badToken, message: 'participant token malformed' },

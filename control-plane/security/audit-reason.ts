@@ -37,6 +37,7 @@ const REASON_OF: Record<ErrorCode, Reason> = {
   SR_KEY_MODE_UNAVAILABLE: 'key_unavailable',
   SR_RELAY_NOT_FOUND: 'request_refused',
   SR_PASSCODE_TOO_WEAK: 'request_refused',
+  SR_STATE_LOST: 'meeting_unknown',
   SR_TOKEN_MISSING: 'token_invalid',
   SR_TOKEN_MALFORMED: 'token_invalid',
   SR_TOKEN_BAD_SIGNATURE: 'token_invalid',

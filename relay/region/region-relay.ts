@@ -16,7 +16,7 @@
 import { createHmac } from 'node:crypto'
 import { lookup as dnsLookup } from 'node:dns/promises'
 
-import { Gauge, Histogram } from 'prom-client'
+import { Counter, Gauge, Histogram } from 'prom-client'
 
 import type { NetworkConfig } from '../../config/network-config.js'
 import { isIpAddress } from '../../geo/address/ip-address.js'
@@ -208,6 +208,16 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     onError: (err, f) => log(`revocation re-check failed (attempt ${f.attempt}, ${f.meetings} meeting(s) waiting${f.unreported > 0 ? `, ${f.unreported} failure(s) not logged` : ''}), retrying in ${f.retryInMs} ms: ${String(err)}`),
     onRecovered: (attempts) => log(`revocation re-check succeeded after ${attempts} failed attempt(s)`),
   })
+  // A region's Redis came back without its data (state/state-epoch.ts): its meetings no
+  // longer exist, so the re-check drops their allocations. Logged and counted once per loss.
+  const stateLost = new Counter({ name: 'sovereign_relay_state_lost_total', help: 'Times a region\'s state (Redis) came back without its data, as this relay detected it', labelNames: ['state_region'], registers: registries })
+  // Every region's series exists from the start, so increase() sees the first loss.
+  for (const r of config.regions) stateLost.inc({ state_region: r.id }, 0)
+  const stopWatchingLoss = config.regions.map((r) => registry.region(r.id).onStateLost((loss) => {
+    stateLost.inc({ state_region: loss.region })
+    log(`error: the state of region ${loss.region} was lost (Redis came back without its data; epoch ${loss.previous} -> ${loss.current}); dropping the allocations of meetings that no longer exist. Production Redis needs persistence (AOF) or replicas: deploy/README.md`)
+    cache.stateLost(loss.region)
+  }))
 
   // Load for the heartbeat: packets and bytes per second over the last beat.
   let packets = 0
@@ -279,6 +289,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     (closing ??= (async () => {
       await heartbeat.stop({ deregister: true }).catch(() => {})
       stopEnforcing()
+      for (const stop of stopWatchingLoss) stop()
       unsubscribe()
       await node.close()
       await audit.close()

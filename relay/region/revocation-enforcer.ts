@@ -164,7 +164,12 @@ export function enforceRevocations(o: RevocationEnforcerOptions): () => void {
     [...o.server.table.values()].map((a) => a.identity.meetingId).filter((id): id is string => id !== undefined && homeRegionOf(id) === region)
 
   const onResync = (region: string): void => recheck(meetingsOf(region))
-  const onInvalidated = (m: { meetingId: string }): void => recheck([m.meetingId])
+  // Only meetings this relay carries: re-checking every meeting of the region on each of
+  // its changes read (and cached) a policy snapshot per meeting on every relay, which grew
+  // each relay's memory with the region's meeting count (issue 9 item 15).
+  const onInvalidated = (m: { meetingId: string }): void => {
+    if (o.server.table.meetingCount(m.meetingId) > 0) recheck([m.meetingId])
+  }
 
   o.cache.on('revoked', onRevoked)
   o.cache.on('resync', onResync)
