@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   SR_KEY_UNAVAILABLE: { status: 503, close: C.keyUnavailable, message: 'the meeting key cannot be opened' },
   SR_KEY_MODE_UNAVAILABLE: { status: 422, message: 'managed key mode is not available in this region (no key-encryption key is configured)' },
   SR_RELAY_NOT_FOUND: { status: 404, message: 'no such relay in this region' },
+  SR_NO_RELAY_AVAILABLE: { status: 503, message: "no relay of the meeting's allowed regions is live" },
   // participant tokens
   SR_TOKEN_MISSING: { status: 401, close: C.badToken, message: 'participant token missing' },
   SR_TOKEN_MALFORMED: { status: 401, close: C.badToken, message: 'participant token malformed' },

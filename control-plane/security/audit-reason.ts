@@ -28,6 +28,7 @@ const REASON_OF: Record<ErrorCode, Reason> = {
   SR_KEY_UNAVAILABLE: 'key_unavailable',
   SR_KEY_MODE_UNAVAILABLE: 'key_unavailable',
   SR_RELAY_NOT_FOUND: 'request_refused',
+  SR_NO_RELAY_AVAILABLE: 'no_capacity_in_allowed_regions',
   SR_TOKEN_MISSING: 'token_invalid',
   SR_TOKEN_MALFORMED: 'token_invalid',
   SR_TOKEN_BAD_SIGNATURE: 'token_invalid',
