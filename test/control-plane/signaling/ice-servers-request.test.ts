@@ -32,7 +32,7 @@ t.teardown(async () => {
 })
 
 async function joined(identity: string): Promise<{ client: SignalClient; meetingId: string }> {
-  const meeting = await eu.app.sovereign.meetings.create(acme, { waitingRoom: false, passcodeRequired: false, allowedRegions: ['eu-central'] })
+  const meeting = await eu.app.sovereign.meetings.create(acme, { waitingRoom: false, passcodeRequired: false, residencyMode: 'region' })
   const { token } = await eu.app.sovereign.meetings.mintToken(meeting.id, acme, { identity, role: 'host', displayName: identity })
   const client = SignalClient.connect(eu.url, { WebSocket: DE, token })
   clients.push(client)
