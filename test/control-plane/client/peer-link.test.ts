@@ -18,7 +18,7 @@ import { buildClientBundle } from '../../../control-plane/client-bundle.js'
 import type { IceServerShape, WelcomeMessage } from '../../../control-plane/protocol/server-messages.js'
 import { mintTurnCredential } from '../../../relay/auth/index.js'
 import { startRelayNode, type RelayNode } from '../../../relay/relay-node.js'
-import { FakeControlPlane, type FakeConnection } from './fake-control-plane.js'
+import { FakeControlPlane, forwardSignals } from './fake-control-plane.js'
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p))
 const SECRET = 'peer-link-test-secret-0123'
@@ -39,18 +39,6 @@ function serverOf(relay: RelayNode, participantId: string): IceServerShape {
   const udp = relay.addresses.find((a) => a.transport === 'udp')!
   const c = mintTurnCredential({ secret: SECRET, meetingId: MEETING, participantId, ttlSeconds: 600, now: Date.now })
   return { urls: [`turn:127.0.0.1:${udp.port}?transport=udp`], username: c.username, credential: c.password, expiresAt: c.expiresAt }
-}
-
-/** Forwards every signal of `from` to `to`, as the control plane does between admitted participants. */
-async function forward(from: FakeConnection, fromId: string, to: FakeConnection): Promise<void> {
-  for (;;) {
-    const m = await from.messages.next()
-    if (m.type !== 'signal') continue
-    to.send({
-      type: 'signal', from: fromId, kind: m.kind, payload: m.payload,
-      ...('tracks' in m && m.tracks ? { tracks: m.tracks } : {}), ...('dataChannels' in m && m.dataChannels ? { dataChannels: m.dataChannels } : {}),
-    })
-  }
 }
 
 t.test('PeerLink applies an ice-restart: the call moves from a dead relay to the one named, relay-only', { skip: CHROMIUM ? false : 'no Chromium on this machine' }, async (t) => {
@@ -88,8 +76,8 @@ t.test('PeerLink applies an ice-restart: the call moves from a dead relay to the
   const connB = await cp.connections.next()
   await connB.messages.next()
   connB.send(welcome('p_b', [serverOf(relayA, 'p_b')], ['p_a']))
-  void forward(connA, 'p_a', connB)
-  void forward(connB, 'p_b', connA)
+  void forwardSignals(connA, 'p_a', connB)
+  void forwardSignals(connB, 'p_b', connA)
   await started
 
   const exchange = (text: string) => tab.evaluate((m) => (globalThis as unknown as { peers: { exchange(t: string): Promise<string> } }).peers.exchange(m), text)
