@@ -426,3 +426,17 @@ t.test('with reconnect off, a dropped socket ends the client', async (t) => {
   conn.socket.terminate()
   t.equal((await closed).code, 1006)
 })
+
+t.test('after maxAttempts failed attempts in a row the client gives up and closes with the last code', async (t) => {
+  const { cp, client, conn } = await joinedClient(t, { reconnect: { initialDelayMs: 2, maxAttempts: 1 } })
+  let attempts = 0
+  client.on('reconnecting', () => { attempts += 1 })
+  const closed = new Promise<{ code: number }>((resolve) => client.once('close', resolve))
+  conn.socket.terminate()
+  const again = await cp.connections.next()
+  await again.messages.next()
+  again.close(1013, 'try again later')
+  t.equal((await closed).code, 1013)
+  t.equal(attempts, 1)
+  t.equal(client.closed, true)
+})
