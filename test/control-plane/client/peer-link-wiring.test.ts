@@ -65,7 +65,7 @@ const welcome: WelcomeMessage = {
 async function linked(t: Test, options: { iceTransportPolicy?: RTCIceTransportPolicy } = {}) {
   const cp = await FakeControlPlane.start()
   t.teardown(() => cp.stop())
-  const client = SignalClient.connect(cp.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, token: 'tok.en.x' })
+  const client = SignalClient.connect(cp.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, token: 'tok.en.x', reconnect: { initialDelayMs: 5 } })
   t.teardown(() => client.close())
   const conn = await cp.connections.next()
   await conn.messages.next()
@@ -73,7 +73,7 @@ async function linked(t: Test, options: { iceTransportPolicy?: RTCIceTransportPo
   await client.joined
   const link = new PeerLink(client, { remote: 'p_b', RTCPeerConnection: PC, ...options })
   t.teardown(() => link.close())
-  return { client, conn, link, pc: RecordingPeerConnection.last }
+  return { cp, client, conn, link, pc: RecordingPeerConnection.last }
 }
 
 t.test('the peer connection is relay-only by default, with the welcome\'s ICE servers', async (t) => {
@@ -135,4 +135,31 @@ t.test('a remote offer is answered through signaling', async (t) => {
   const answer = await conn.messages.next()
   t.equal(answer.type === 'signal' ? answer.kind : answer.type, 'answer')
   t.same(pc.calls.slice(0, 2), ['setRemoteDescription:offer', 'setLocalDescription'])
+})
+
+t.test('after a signaling reconnect the link takes the fresh servers, and restarts ICE only when media is not flowing', async (t) => {
+  const { cp, client, conn, link, pc } = await linked(t)
+  const fresh = { ...welcome, iceServers: [{ urls: ['turn:127.0.0.4:3478?transport=udp'] }] }
+  // Media flows: only the configuration changes.
+  pc.iceConnectionState = 'connected'
+  // Registered after the link's own listener, so it runs once the link has acted.
+  const back = new Promise((resolve) => client.once('reconnected', resolve))
+  conn.socket.terminate()
+  const again = await cp.connections.next()
+  await again.messages.next()
+  again.send(fresh)
+  await back
+  t.same(pc.calls, ['setConfiguration'], 'connected: new servers, no restart')
+  t.same(pc.config.iceServers, [{ urls: ['turn:127.0.0.4:3478?transport=udp'] }])
+
+  // Not flowing: the reconnect restarts ICE (whatever was in flight may have been lost).
+  pc.calls.length = 0
+  pc.iceConnectionState = 'disconnected'
+  const restarted = new Promise((resolve) => link.once('ice-restart', resolve))
+  again.socket.terminate()
+  const third = await cp.connections.next()
+  await third.messages.next()
+  third.send(fresh)
+  t.equal(await restarted, 'reconnected')
+  t.same(pc.calls.slice(0, 2), ['setConfiguration', 'restartIce'])
 })
