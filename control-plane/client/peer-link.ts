@@ -123,6 +123,15 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.#client.sendKey(this.remote, sealed)
   }
 
+  /**
+   * A signal from the remote that arrived before this link existed: an app that creates the
+   * link inside its own `signal` listener hands it that first signal (a listener added
+   * during an emit does not receive it).
+   */
+  handleSignal(m: SignalFromMessage): void {
+    if (m.from === this.remote) this.#enqueue(() => this.#onSignal(m))
+  }
+
   /** Restarts ICE now, with the servers in force (or these). */
   restartIce(servers: readonly IceServerShape[] = this.#client.iceServers): void {
     this.#restart(servers, 'requested')

@@ -111,7 +111,8 @@ if (!token) {
   })
   // Someone newer will call us: be ready for their offer.
   client.on('participant-joined', (p) => linkTo(client, p.participantId, false))
-  client.on('signal', (m) => { if (!links.has(m.from)) linkTo(client, m.from, false) })
+  // A signal from someone we have no link to yet (it may overtake participant-joined): link, then hand it over.
+  client.on('signal', (m) => { if (!links.has(m.from)) linkTo(client, m.from, false).handleSignal(m) })
   const joined = await client.joined
   if (joined.kind !== 'welcome' && joined.kind !== 'waiting') say('signaling', joined.kind + ' ' + (joined.code || ''))
 }

@@ -163,3 +163,17 @@ t.test('after a signaling reconnect the link takes the fresh servers, and restar
   t.equal(await restarted, 'reconnected')
   t.same(pc.calls.slice(0, 2), ['setConfiguration', 'restartIce'])
 })
+
+t.test('a link created inside the app\'s own signal listener is handed the offer that prompted it, and answers', async (t) => {
+  const { client, conn } = await linked(t)
+  let late: PeerLink | undefined
+  client.on('signal', (m) => {
+    if (m.from !== 'p_late' || late) return
+    late = new PeerLink(client, { remote: 'p_late', RTCPeerConnection: PC })
+    late.handleSignal(m)
+  })
+  t.teardown(() => late?.close())
+  conn.send({ type: 'signal', from: 'p_late', kind: 'offer', payload: 'v=0\r\n' })
+  const answer = await conn.messages.next()
+  t.same(answer.type === 'signal' ? [answer.to, answer.kind] : answer.type, ['p_late', 'answer'])
+})
