@@ -31,6 +31,7 @@ import signaling, { type SignalingOptions } from './plugins/signaling.js'
 import residencyReport from './plugins/residency-report.js'
 import tokens from './plugins/tokens.js'
 import dashboard, { type DashboardOptions } from './plugins/dashboard.js'
+import exampleCall, { type ExampleCallOptions } from './plugins/example-call.js'
 import { MediaKeyService } from './services/media-keys.js'
 import { MeetingService, type MeetingServiceOptions } from './services/meeting-service.js'
 import type { RegionKek } from './keys/at-rest.js'
@@ -64,6 +65,8 @@ export interface AppOptions extends Pick<MeetingServiceOptions, 'region' | 'node
   readonly dashboard?: DashboardOptions
   /** Subscribe the service to the region's bus (events of the region's other nodes); default true. */
   readonly listen?: boolean
+  /** The example call page's SDK bundle (tests); default the built `sovereign-relay/client/browser`. */
+  readonly exampleCall?: ExampleCallOptions
 }
 
 export type ControlPlaneApp = FastifyInstance & { sovereign: ControlPlaneContext }
@@ -135,5 +138,6 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   await app.register(adminFleet)
   await app.register(signaling, options.signaling ?? {})
   await app.register(dashboard, options.dashboard ?? {})
+  await app.register(exampleCall, options.exampleCall ?? {})
   return app as unknown as ControlPlaneApp
 }

@@ -78,6 +78,7 @@ export const ERROR_CODES = {
   SR_RELAY_NOT_FOUND: { status: 404, message: 'no such relay in this region' },
   SR_PASSCODE_TOO_WEAK: { status: 422, message: 'the passcode is shorter than this region allows' },
   SR_STATE_LOST: { status: 410, close: C.stateLost, message: 'the region lost its meeting state (its Redis came back empty); this meeting no longer exists' },
+  SR_NO_RELAY_AVAILABLE: { status: 503, message: "no relay of the meeting's allowed regions is live" },
   // participant tokens
   SR_TOKEN_MISSING: { status: 401, close: C.badToken, message: 'participant token missing' },
   SR_TOKEN_MALFORMED: { status: 401, close: C.badToken, message: 'participant token malformed' },

@@ -248,7 +248,23 @@ export class SignalSession {
       case 'signal': return this.#signal(message)
       case 'host': return this.#host(message)
       case 'request': return this.#request(message)
+      case 'ice-servers-request': return this.#iceServers(message.id)
     }
+  }
+
+  /** v1.1: fresh ICE servers, built as at join (allowed set only, meeting-scoped credentials, audited). */
+  async #iceServers(re: string | undefined): Promise<void> {
+    if (this.#state !== 'admitted' || this.#meetingId === undefined || this.#participantId === undefined) return this.#error('SR_NOT_JOINED', re)
+    let admission: Admission
+    try {
+      admission = await this.#deps.meetings.welcome(this.#meetingId, this.#participantId)
+    } catch (err) {
+      if (isSovereignError(err)) return this.#error(err.code, re)
+      throw err
+    }
+    // Fail closed: no relay of the allowed set is live, so no server at all rather than one outside it.
+    if (admission.iceServers.length === 0) return this.#error('SR_NO_RELAY_AVAILABLE', re)
+    this.send({ type: 'ice-restart', iceServers: [...admission.iceServers].slice(0, 16), reason: 'requested', ...(re === undefined ? {} : { re }) })
   }
 
   async #join(join: JoinMessage): Promise<void> {
