@@ -21,6 +21,7 @@ import { Gauge, Histogram } from 'prom-client'
 
 import type { NetworkConfig } from '../../config/network-config.js'
 import { openGeoLookup } from '../../geo/lookup.js'
+import { scrapeCounter } from '../../platform/scrape-counter.js'
 import type { DrainRequest } from '../../state/fleet.js'
 import { startHeartbeat, type HeartbeatLoop } from '../../state/heartbeat.js'
 import { PolicyCache } from '../../state/policy-cache.js'
@@ -192,7 +193,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   new Gauge({ name: 'sovereign_relay_state_up', help: '1 while the region state (Redis) is connected', registers: registries, collect() { this.set(own.health.snapshot.state === 'connected' ? 1 : 0) } })
   new Gauge({ name: 'sovereign_relay_audit_queued', help: 'Residency decisions waiting to be written to audit streams', registers: registries, collect() { this.set(audit.queued) } })
   new Gauge({ name: 'sovereign_relay_drain_requested', help: '1 while an operator drain request is in force (learned from the last heartbeat)', registers: registries, collect() { this.set(drainRequest ? 1 : 0) } })
-  new Gauge({ name: 'sovereign_relay_audit_dropped', help: 'Residency decisions dropped because the audit queue overflowed (since start)', registers: registries, collect() { this.set(audit.dropped) } })
+  scrapeCounter({ name: 'sovereign_relay_audit_dropped_total', help: 'Residency decisions dropped because the audit queue overflowed', registers: registries, read: () => audit.dropped })
   const stopEnforcing = enforceRevocations({ cache, server: node.server, revoke: (t) => node.revoke(t), latency, onError: (err) => log(`revocation re-check: ${String(err)}`) })
 
   // Load for the heartbeat: packets and bytes per second over the last beat.
