@@ -2,13 +2,14 @@ import type { Command } from 'commander'
 
 import { isConfigError } from '../../config/config-error.js'
 import { ControlPlaneNodeError, startControlPlaneNode } from '../../control-plane/node.js'
+import { logLevelOption, type LogLevel } from '../../platform/logger.js'
 
 interface ControlPlaneFlags {
   config: string
   region: string
   nodeId?: string
   listen?: string
-  logLevel: string
+  logLevel: LogLevel
 }
 
 /**
@@ -23,7 +24,7 @@ export function registerControlPlane(program: Command): void {
     .requiredOption('--region <id>', 'the region this node serves; must be in the config')
     .option('--node-id <id>', 'unique id of this node within the region (default: region-hostname-random)')
     .option('--listen <host:port>', 'listen address (default: the region\'s controlPlane.listen); port 0 picks one')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .addOption(logLevelOption())
     .action(async (flags: ControlPlaneFlags) => {
       try {
         const node = await startControlPlaneNode({
