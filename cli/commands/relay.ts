@@ -52,6 +52,7 @@ interface RelayFlags {
   id?: string
   statePrefix?: string
   logLevel: LogLevel
+  reusePort?: boolean
 }
 
 /**
@@ -87,6 +88,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
     .option('--region <id>', 'region to join (with --config)')
     .option('--id <relayId>', 'this relay\'s id in the region (with --config)')
     .option('--state-prefix <prefix>', 'key prefix in the region\'s Redis, to share one Redis between networks (default: sr)')
+    .option('--reuse-port', 'SO_REUSEPORT on the UDP, TCP and TLS listeners: run several relay processes on the same port to use more cores (the kernel keeps each client on one process)')
     .addOption(logLevelOption())
     .action(async (flags: RelayFlags) => {
       if (flags.config !== undefined || flags.region !== undefined || flags.id !== undefined) {
@@ -120,6 +122,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
         ...(flags.metrics ? { metrics: flags.metrics } : {}),
         ...(flags.ports ? { ports: flags.ports } : {}),
         ...(flags.software ? { software: flags.software } : {}),
+        ...(flags.reusePort ? { reusePort: true } : {}),
         ...(tls ? { tls: { listen: tls.listen, ...(await readTlsFiles(tls)) } } : {}),
       }
       const node = await startRelayNode({ ...options, onError: (err, where) => log.error({ err, where }, `unexpected error in ${where}`) })
@@ -207,6 +210,7 @@ async function runRegionRelay(flags: RelayFlags & { config: string; region: stri
     ...(flags.listen.length > 0 ? { listen: flags.listen } : {}),
     ...(flags.metrics ? { metrics: flags.metrics } : {}),
     ...(flags.statePrefix ? { statePrefix: flags.statePrefix } : {}),
+    ...(flags.reusePort ? { reusePort: true } : {}),
     ...(flags.relayAddress.length > 0 ? { relayAddresses: flags.relayAddress } : {}),
     ...(flags.publicAddress.length > 0 ? { publicAddresses: flags.publicAddress } : {}),
     // region-relay.ts logs plain sentences; its warnings start with "warning: ".

@@ -47,6 +47,8 @@ export interface RegionRelayOptions {
   /** TURN over TLS, instead of the instance's `tls` (certificate files are read at start and on reload). */
   readonly tls?: { readonly listen: readonly string[]; readonly cert: string; readonly key: string; readonly name?: string }
   readonly metrics?: string | null
+  /** SO_REUSEPORT on the listeners: several relay processes on one port. */
+  readonly reusePort?: boolean
   /** Key prefix of the state layer (tests). */
   readonly statePrefix?: string
   readonly version?: string
@@ -167,6 +169,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
         ? { relayAddresses: o.relayAddresses }
         : instance?.relayAddress !== undefined ? { relayAddresses: [instance.relayAddress] } : {}),
       publicAddresses,
+      ...(o.reusePort ? { reusePort: true } : {}),
       ...(tlsFiles ? { tls: { listen: tlsFiles.listen, ...(await readTlsFiles(tlsFiles)) } } : {}),
       ports: settings.ports,
       quotas: {
