@@ -5,6 +5,7 @@ import { startRegionRelay } from '../../relay/region/region-relay.js'
 import { startRelayNode, type RelayNode, type RelayNodeOptions } from '../../relay/relay-node.js'
 import { formatHostPort } from '../../relay/node/host-port.js'
 import { readTlsFiles, renewTlsCertificate, type TlsFiles } from '../../relay/node/tls-files.js'
+import { buildInfo } from '../../platform/build-info.js'
 import { createLogger, logLevelOption, type Logger, type LogLevel } from '../../platform/logger.js'
 import { registerRelayDrain, type DrainIo } from './relay-drain.js'
 
@@ -151,7 +152,7 @@ export function tlsFiles(flags: { tlsListen: string[]; tlsCert?: string; tlsKey?
 /** The standalone relay's start-up lines, as structured records (the secrets only counted). */
 export function announce(node: RelayNode, o: RelayNodeOptions, log: Logger): void {
   const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`)
-  log.info({ event: 'listening', listening }, `listening on ${listening.join(' ')}`)
+  log.info({ event: 'listening', listening, ...buildInfo() }, `listening on ${listening.join(' ')}`)
   const publicAddresses = o.publicAddresses ?? []
   if (publicAddresses.length > 0) log.info({ event: 'public-address', publicAddresses }, `behind 1:1 NAT: advertising ${publicAddresses.join(', ')} in XOR-RELAYED-ADDRESS`)
   log.info({ event: 'mode', mode: 'standalone' }, 'standalone — no residency policy (peer safety still applies)')
@@ -218,7 +219,7 @@ async function runRegionRelay(flags: RelayFlags & { config: string; region: stri
   })
   const { node } = relay
   const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`)
-  log.info({ event: 'listening', config: config.source, listening }, `${flags.id} joined region ${flags.region} (${config.source}); listening on ${listening.join(' ')}`)
+  log.info({ event: 'listening', config: config.source, listening, ...buildInfo() }, `${flags.id} joined region ${flags.region} (${config.source}); listening on ${listening.join(' ')}`)
   log.info({ event: 'mode', mode: 'region' }, 'residency policy from the home region of each meeting; registered in the region fleet')
   if (node.metricsUrl) log.info({ event: 'metrics', metricsUrl: `${node.metricsUrl}/metrics`, healthUrl: `${node.metricsUrl}/healthz` }, `metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
   // SIGHUP: re-read the config; new relay secrets apply at once (rotation by overlap), an

@@ -34,7 +34,7 @@ t.test('the standalone relay writes its start-up and shutdown as JSON records, a
   const r = relay(['--listen', '127.0.0.1:0', '--secret', SECRET, '--allow-peers', '127.0.0.0/8', '--metrics', '127.0.0.1:0'])
   t.teardown(() => { if (r.child.exitCode === null) r.child.kill('SIGKILL') })
   const listening = await r.record('listening')
-  t.match(listening, { name: 'relay', level: 30, listening: [/^udp:\/\/127\.0\.0\.1:\d+$/, /^tcp:\/\/127\.0\.0\.1:\d+$/], msg: /^listening on udp:\/\// })
+  t.match(listening, { name: 'relay', level: 30, listening: [/^udp:\/\/127\.0\.0\.1:\d+$/, /^tcp:\/\/127\.0\.0\.1:\d+$/], nodeVersion: process.versions.node, version: /^\d+\.\d+\.\d+/, msg: /^listening on udp:\/\// })
   t.match(await r.record('mode'), { mode: 'standalone' })
   t.match(await r.record('auth'), { realm: 'sovereign', secretCount: 1, allowPeers: ['127.0.0.0/8'] })
   const metrics = await r.record('metrics')
