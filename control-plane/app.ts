@@ -9,7 +9,7 @@
  * and before any body is parsed. Request logging never includes bodies or raw URLs (a raw URL may hold
  * another region's meeting id): one line per response with the route pattern.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Registry } from 'prom-client'
 
@@ -61,6 +61,8 @@ export interface AppOptions extends Pick<MeetingServiceOptions, 'region' | 'node
   readonly defaultMetrics?: boolean
   /** fastify logger option; default off. */
   readonly logger?: FastifyServerOptions['logger']
+  /** A logger of platform/logger.ts (the processes' one factory); wins over `logger`. */
+  readonly loggerInstance?: FastifyBaseLogger
   /** SRE dashboard refresh interval and socket auth timeout (tests). */
   readonly dashboard?: DashboardOptions
   /** Subscribe the service to the region's bus (events of the region's other nodes); default true. */
@@ -91,7 +93,7 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   const registry = options.registry ?? new Registry()
 
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     // fastify's own request lines log raw URLs; ours (below) log the route pattern only.
     logController: new Fastify.LogController({ disableRequestLogging: true }),
     // Route ids are checked by the routes; keep fastify from rewriting paths.

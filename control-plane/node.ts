@@ -20,6 +20,7 @@ import { ConfigStore } from '../config/config-store.js'
 import { parseHostPort } from '../config/host-port.js'
 import type { NetworkConfig } from '../config/network-config.js'
 import { openGeoLookup, type GeoLocator } from '../geo/lookup.js'
+import { createLogger, type Logger, type LogLevel } from '../platform/logger.js'
 import { StateRegistry } from '../state/state-registry.js'
 import { startMetricsHttp, type MetricsHttp } from '../relay/metrics/http.js'
 import { buildApp, type ControlPlaneApp } from './app.js'
@@ -40,8 +41,8 @@ export interface ControlPlaneNodeOptions {
   readonly metricsListen?: string | null
   /** Where SIGHUP/SIGTERM come from (tests pass an emitter); default process. */
   readonly signals?: NodeJS.EventEmitter
-  /** fastify logger option; default JSON logs at info. */
-  readonly logger?: boolean | { level: string }
+  /** Logs through platform/logger.ts at this level (default info), a logger of it, or none (false). */
+  readonly logger?: boolean | { level: LogLevel } | Logger
   /** Key prefix in the region's Redis (tests). */
   readonly prefix?: string
   /** How long the start waits for the region's Redis before serving anyway; default 5 s. */
@@ -90,6 +91,9 @@ export async function startControlPlaneNode(options: ControlPlaneNodeOptions): P
     throw new ControlPlaneNodeError('ERR_CP_METRICS_LISTEN_INVALID', `--metrics ${metricsText}: ${metricsAt.reason}`)
   }
   const nodeId = options.nodeId ?? `${options.region}-${hostname().replace(/[^A-Za-z0-9-]/g, '').slice(0, 24) || 'node'}-${randomBytes(3).toString('hex')}`
+  const logger = options.logger === false ? undefined
+    : typeof options.logger === 'object' && 'child' in options.logger ? options.logger
+    : createLogger({ name: 'control-plane', level: typeof options.logger === 'object' ? options.logger.level : 'info', base: { region: options.region, node: nodeId } })
 
   const geo: GeoLocator = await openGeoLookup({ ...(first.geo.database === undefined ? {} : { database: first.geo.database }), overrides: first.geo.overrides, watch: first.geo.watch })
   const registry = new StateRegistry({ regions: first.regions, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) })
@@ -115,7 +119,7 @@ export async function startControlPlaneNode(options: ControlPlaneNodeOptions): P
     region: options.region, nodeId, config, state, geo, keks,
     // Reading another region's fleet is operator data, not meeting data (guarantee 4 is about meetings).
     liveRelaysOf: (other) => registry.region(other).fleet.liveRelays(),
-    logger: options.logger ?? { level: 'info' },
+    ...(logger ? { loggerInstance: logger } : {}),
     listen: state.kind === 'memory' || state.subscriberHealth.state === 'connected',
   })
   const log = app.log

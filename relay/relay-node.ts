@@ -51,6 +51,8 @@ export interface RelayNodeOptions {
   policy?: RelayPolicy
   software?: string
   tcp?: boolean
+  /** SO_REUSEPORT on the listeners: several relay processes on one port (socket-layer.ts). */
+  reusePort?: boolean
   now?: () => number
   onError?: (err: unknown, where: string) => void
   /** The relay's id in its region (named in hairpin refusals). Default: `self`. */
@@ -125,6 +127,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     ...(o.tcp !== undefined ? { tcp: o.tcp } : {}),
     ...(o.tls ? { tls: { listen: o.tls.listen.map((l) => parseHostPort(l)), cert: o.tls.cert, key: o.tls.key } } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
+    ...(o.reusePort ? { reusePort: true } : {}),
   })
   const metrics = relayMetrics({ server, sockets: () => sockets.stats })
   let http: MetricsHttp | undefined

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 
 import { isConfigError } from '../../config/config-error.js'
 import { ControlPlaneNodeError, startControlPlaneNode } from '../../control-plane/node.js'
+import { logLevelOption, type LogLevel } from '../../platform/logger.js'
 
 interface ControlPlaneFlags {
   config: string
@@ -9,7 +10,7 @@ interface ControlPlaneFlags {
   nodeId?: string
   listen?: string
   metrics?: string
-  logLevel: string
+  logLevel: LogLevel
 }
 
 /**
@@ -25,7 +26,7 @@ export function registerControlPlane(program: Command): void {
     .option('--node-id <id>', 'unique id of this node within the region (default: region-hostname-random)')
     .option('--listen <host:port>', 'listen address (default: the region\'s controlPlane.listen); port 0 picks one')
     .option('--metrics <host:port>', 'serve /metrics, /healthz and /readyz here for Prometheus (default: the region\'s controlPlane.metricsListen); on the API port /metrics needs an operator key')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .addOption(logLevelOption())
     .action(async (flags: ControlPlaneFlags) => {
       try {
         const node = await startControlPlaneNode({

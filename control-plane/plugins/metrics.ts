@@ -22,6 +22,7 @@ import fp from 'fastify-plugin'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
+import { registerBuildInfo } from '../../platform/build-info.js'
 import { fleetReadChannel, type FleetReadTiming, type LiveRelay } from '../../state/fleet.js'
 
 import type { HealthState } from '../../state/health.js'
@@ -48,7 +49,9 @@ export interface ControlPlaneMetrics {
 const HEALTH_STATES: readonly HealthState[] = ['connecting', 'connected', 'reconnecting', 'down', 'closed']
 
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}): ControlPlaneMetrics {
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'sovereign_cp_' })
+  // Unprefixed: the standard Node.js dashboards query process_* and nodejs_* by name.
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry })
+  registerBuildInfo(registry)
   const registers = [registry]
   return {
     requests: new Counter({ name: 'sovereign_cp_http_requests_total', help: 'HTTP requests by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers }),

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url'
 
 import { loadConfig } from '../../config/load-config.js'
 import { startControlPlaneNode, type ControlPlaneNode } from '../../control-plane/node.js'
+import type { LogLevel } from '../../platform/logger.js'
 import { startRegionRelay, type RegionRelay } from '../../relay/region/region-relay.js'
 import { writeMemoryVariant, type ConfigVariant } from './config-variant.js'
 import { LocalNetworkError } from './local-network-error.js'
@@ -40,7 +41,7 @@ export interface LocalNetworkOptions {
   /** Skip the Redis probe and use the memory store. */
   readonly memory?: boolean
   /** fastify log level of the control planes; default 'warn'. */
-  readonly controlPlaneLogLevel?: string
+  readonly controlPlaneLogLevel?: LogLevel
 }
 
 export interface LocalRelay {

@@ -5,6 +5,8 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 
+import { registerBuildInfo, type DataPath } from '../../platform/build-info.js'
+import { scrapeCounter } from '../../platform/scrape-counter.js'
 import type { TurnServer } from '../server/index.js'
 
 export interface RelayMetrics {
@@ -18,6 +20,8 @@ export interface RelayMetricsOptions {
   /** Extra gauges read at scrape time (socket-layer counts). */
   sockets?: () => { tcpConnections: number; relaySockets: number; tcpClosedForGarbage: number; tlsHandshakeFailures: number }
   defaultMetrics?: boolean
+  /** What moves this relay's packets, for `sovereign_build_info` (default "ts"). */
+  dataPath?: DataPath
 }
 
 const P = 'sovereign_relay_'
@@ -25,7 +29,9 @@ const P = 'sovereign_relay_'
 export function relayMetrics(o: RelayMetricsOptions): RelayMetrics {
   const registry = new Registry()
   const { server } = o
-  if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: P })
+  // Unprefixed: the standard Node.js dashboards query process_* and nodejs_* by name.
+  if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+  registerBuildInfo(registry, { dataPath: o.dataPath ?? 'ts' })
   const r = [registry]
   new Gauge({ name: `${P}allocations`, help: 'Current allocations', registers: r, collect() { this.set(server.table.size) } })
   new Gauge({ name: `${P}draining`, help: '1 while the relay refuses new allocations', registers: r, collect() { this.set(server.draining ? 1 : 0) } })
@@ -34,8 +40,8 @@ export function relayMetrics(o: RelayMetricsOptions): RelayMetrics {
     const sockets = o.sockets
     new Gauge({ name: `${P}tcp_connections`, help: 'Open TCP client connections', registers: r, collect() { this.set(sockets().tcpConnections) } })
     new Gauge({ name: `${P}relay_sockets`, help: 'Bound relayed UDP sockets', registers: r, collect() { this.set(sockets().relaySockets) } })
-    new Gauge({ name: `${P}tcp_closed_for_garbage`, help: 'TCP connections closed for unframeable bytes (since start)', registers: r, collect() { this.set(sockets().tcpClosedForGarbage) } })
-    new Gauge({ name: `${P}tls_handshake_failures`, help: 'TURN-over-TLS connections whose handshake failed (since start)', registers: r, collect() { this.set(sockets().tlsHandshakeFailures) } })
+    scrapeCounter({ name: `${P}tcp_closed_for_garbage_total`, help: 'TCP connections closed for unframeable bytes', registers: r, read: () => sockets().tcpClosedForGarbage })
+    scrapeCounter({ name: `${P}tls_handshake_failures_total`, help: 'TURN-over-TLS connections whose handshake failed', registers: r, read: () => sockets().tlsHandshakeFailures })
   }
   const created = new Counter({ name: `${P}allocations_created_total`, help: 'Allocations created', labelNames: ['transport'], registers: r })
   const refreshed = new Counter({ name: `${P}allocations_refreshed_total`, help: 'Allocation refreshes', registers: r })

@@ -42,6 +42,13 @@ export interface SocketLayerOptions {
   tcpIdleMs?: number
   /** Unexpected failures (bugs, not bad input): logged by the caller; the process keeps running. */
   onError?: (err: unknown, where: string) => void
+  /**
+   * SO_REUSEPORT on the UDP, TCP and TLS listeners (Node ≥ 22.12), so several relay
+   * processes of one user bind the same port and the kernel spreads clients over them by
+   * their 5-tuple: a client's packets keep reaching the process holding its allocation.
+   * Off by default: a port 0 listener must never land on a port another process shares.
+   */
+  reusePort?: boolean
 }
 
 export interface TlsListenOptions {
@@ -148,7 +155,7 @@ export class SocketLayer {
 
   #bindUdp(hp: HostPort): Promise<UdpListener> {
     const size = this.#o.listenerBufferBytes ?? 4 * 1024 * 1024
-    const socket = dgram.createSocket({ type: hp.family === 6 ? 'udp6' : 'udp4', ipv6Only: hp.family === 6, recvBufferSize: size, sendBufferSize: size, lookup })
+    const socket = dgram.createSocket({ type: hp.family === 6 ? 'udp6' : 'udp4', ipv6Only: hp.family === 6, recvBufferSize: size, sendBufferSize: size, lookup, reusePort: this.#o.reusePort === true })
     return new Promise((resolve, reject) => {
       socket.once('error', reject)
       socket.bind(hp.port, hp.host, () => {
@@ -195,7 +202,7 @@ export class SocketLayer {
     server.on('connection', (socket) => this.#onTcpConnection(socket, address, lk))
     return new Promise((resolve, reject) => {
       server.once('error', reject)
-      server.listen({ port: hp.port, host: hp.host, ipv6Only: hp.family === 6 }, () => {
+      server.listen({ port: hp.port, host: hp.host, ipv6Only: hp.family === 6, reusePort: this.#o.reusePort === true }, () => {
         server.off('error', reject)
         server.on('error', (err) => this.#socketError(err, 'tcp listener'))
         this.#tcpServers.push(server)
@@ -220,7 +227,7 @@ export class SocketLayer {
     })
     return new Promise((resolve, reject) => {
       server.once('error', reject)
-      server.listen({ port: hp.port, host: hp.host, ipv6Only: hp.family === 6 }, () => {
+      server.listen({ port: hp.port, host: hp.host, ipv6Only: hp.family === 6, reusePort: this.#o.reusePort === true }, () => {
         server.off('error', reject)
         server.on('error', (err) => this.#socketError(err, 'tls listener'))
         const bound = { ...address, port: (server.address() as net.AddressInfo).port }

@@ -21,6 +21,7 @@ import { Counter, Gauge, Histogram } from 'prom-client'
 import type { NetworkConfig } from '../../config/network-config.js'
 import { isIpAddress } from '../../geo/address/ip-address.js'
 import { openGeoLookup } from '../../geo/lookup.js'
+import { scrapeCounter } from '../../platform/scrape-counter.js'
 import type { DrainRequest } from '../../state/fleet.js'
 import { startHeartbeat, type HeartbeatLoop } from '../../state/heartbeat.js'
 import { PolicyCache } from '../../state/policy-cache.js'
@@ -46,6 +47,8 @@ export interface RegionRelayOptions {
   /** TURN over TLS, instead of the instance's `tls` (certificate files are read at start and on reload). */
   readonly tls?: { readonly listen: readonly string[]; readonly cert: string; readonly key: string; readonly name?: string }
   readonly metrics?: string | null
+  /** SO_REUSEPORT on the listeners: several relay processes on one port. */
+  readonly reusePort?: boolean
   /** Key prefix of the state layer (tests). */
   readonly statePrefix?: string
   readonly version?: string
@@ -168,6 +171,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
         ? { relayAddresses: o.relayAddresses }
         : instance?.relayAddress !== undefined ? { relayAddresses: [instance.relayAddress] } : {}),
       publicAddresses,
+      ...(o.reusePort ? { reusePort: true } : {}),
       ...(tlsFiles ? { tls: { listen: tlsFiles.listen, ...(await readTlsFiles(tlsFiles)) } } : {}),
       ports: settings.ports,
       quotas: {
@@ -202,7 +206,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   new Gauge({ name: 'sovereign_relay_state_up', help: '1 while the region state (Redis) is connected', registers: registries, collect() { this.set(own.health.snapshot.state === 'connected' ? 1 : 0) } })
   new Gauge({ name: 'sovereign_relay_audit_queued', help: 'Residency decisions waiting to be written to audit streams', registers: registries, collect() { this.set(audit.queued) } })
   new Gauge({ name: 'sovereign_relay_drain_requested', help: '1 while an operator drain request is in force (learned from the last heartbeat)', registers: registries, collect() { this.set(drainRequest ? 1 : 0) } })
-  new Gauge({ name: 'sovereign_relay_audit_dropped', help: 'Residency decisions dropped because the audit queue overflowed (since start)', registers: registries, collect() { this.set(audit.dropped) } })
+  scrapeCounter({ name: 'sovereign_relay_audit_dropped_total', help: 'Residency decisions dropped because the audit queue overflowed', registers: registries, read: () => audit.dropped })
   const stopEnforcing = enforceRevocations({
     cache, server: node.server, revoke: (t) => node.revoke(t), latency,
     onError: (err, f) => log(`revocation re-check failed (attempt ${f.attempt}, ${f.meetings} meeting(s) waiting${f.unreported > 0 ? `, ${f.unreported} failure(s) not logged` : ''}), retrying in ${f.retryInMs} ms: ${String(err)}`),
