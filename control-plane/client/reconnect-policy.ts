@@ -6,7 +6,7 @@
  * socket, state lost, a protocol error, ...): every application close code 4000-4999 (RFC
  * 6455 §7.4.2) except 4500 (an internal error on that node), 4019 (this socket read too
  * slowly: a fresh one starts with an empty queue) and 4022 (the region's state was briefly
- * unreachable: nothing was decided), and a normal 1000. The rest say the connection or the
+ * unreachable: nothing was decided), 4025 (this node lost the session's presence lease), and a normal 1000. The rest say the connection or the
  * node went away (1001 going away, 1006 abnormal, 1011-1014 server error, restart, try
  * again later, bad gateway): the seat is still ours, so we come back.
  */
@@ -25,7 +25,7 @@ export interface ReconnectOptions {
   readonly random?: () => number
 }
 
-const RETRYABLE = new Set<number>([1001, 1005, 1006, 1011, 1012, 1013, 1014, CLOSE_CODES.internal, CLOSE_CODES.slowConsumer, CLOSE_CODES.stateUnavailable])
+const RETRYABLE = new Set<number>([1001, 1005, 1006, 1011, 1012, 1013, 1014, CLOSE_CODES.internal, CLOSE_CODES.slowConsumer, CLOSE_CODES.stateUnavailable, CLOSE_CODES.presenceLost])
 
 /** Does a socket closed with `code` deserve a reconnect? */
 export function shouldReconnect(code: number): boolean {

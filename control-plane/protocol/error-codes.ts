@@ -32,6 +32,7 @@ export const CLOSE_CODES = {
   stateUnavailable: 4022,
   passcodeAttempts: 4023,
   stateLost: 4024,
+  presenceLost: 4025,
   internal: 4500,
 } as const
 
@@ -77,6 +78,7 @@ export const ERROR_CODES = {
   SR_KEY_MODE_UNAVAILABLE: { status: 422, message: 'managed key mode is not available in this region (no key-encryption key is configured)' },
   SR_RELAY_NOT_FOUND: { status: 404, message: 'no such relay in this region' },
   SR_PASSCODE_TOO_WEAK: { status: 422, message: 'the passcode is shorter than this region allows' },
+  SR_PRESENCE_LOST: { status: 503, close: C.presenceLost, message: 'the region let this session go: its node could not renew its presence lease; reconnect' },
   SR_STATE_LOST: { status: 410, close: C.stateLost, message: 'the region lost its meeting state (its Redis came back empty); this meeting no longer exists' },
   SR_NO_RELAY_AVAILABLE: { status: 503, message: "no relay of the meeting's allowed regions is live" },
   // participant tokens

@@ -38,6 +38,7 @@ const REASON_OF: Record<ErrorCode, Reason> = {
   SR_RELAY_NOT_FOUND: 'request_refused',
   SR_PASSCODE_TOO_WEAK: 'request_refused',
   SR_STATE_LOST: 'meeting_unknown',
+  SR_PRESENCE_LOST: 'policy_unavailable',
   SR_NO_RELAY_AVAILABLE: 'no_capacity_in_allowed_regions',
   SR_TOKEN_MISSING: 'token_invalid',
   SR_TOKEN_MALFORMED: 'token_invalid',

@@ -187,13 +187,13 @@ export class SignalSession {
 
   /**
    * The region let this session's seat go (another node settled its presence lease while
-   * this node could not renew it): nobody is left to speak for, so it ends (4500) and its
+   * this node could not renew it): nobody is left to speak for, so it ends (4025) and its
    * client reconnects as a new arrival.
    */
   lost(): void {
     if (this.ending) return
-    this.send({ type: 'error', code: 'SR_INTERNAL', message: `${ERROR_CODES.SR_INTERNAL.message}: the session's presence lease ran out` })
-    this.end(CLOSE_CODES.internal, 'SR_INTERNAL', true)
+    this.send({ type: 'error', code: 'SR_PRESENCE_LOST', message: ERROR_CODES.SR_PRESENCE_LOST.message })
+    this.end(CLOSE_CODES.presenceLost, 'SR_PRESENCE_LOST', true)
   }
 
   /** A host admitted this waiting participant (on any node). */

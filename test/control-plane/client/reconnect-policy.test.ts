@@ -15,6 +15,6 @@ t.test('the defaults start at 250 ms and stop growing at 10 s', async (t) => {
 })
 
 t.test('connection and node failures are retried; server decisions are final', async (t) => {
-  for (const code of [1001, 1006, 1011, 1012, 1013, 1014, 4019, 4022, 4500]) t.ok(shouldReconnect(code), `${code} is retried`)
+  for (const code of [1001, 1006, 1011, 1012, 1013, 1014, 4019, 4022, 4025, 4500]) t.ok(shouldReconnect(code), `${code} is retried`)
   for (const code of [1000, 4000, 4001, 4002, 4008, 4009, 4010, 4011, 4012, 4013, 4015, 4020, 4021, 4023, 4024]) t.notOk(shouldReconnect(code), `${code} is final`)
 })

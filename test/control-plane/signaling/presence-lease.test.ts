@@ -143,7 +143,7 @@ t.test("a socket whose seat the region let go (its lease settled elsewhere while
   const left = next(host, 'participant-left', (id) => id === cyId, 5_000)
   // What another node does with a lease that ran out: the leave names the session whose lease it was.
   await survivor.app.sovereign.meetings.leave(meeting.id, cyId, session!)
-  t.equal((await closed)[0].code, CLOSE_CODES.internal, 'the socket is ended, so its client reconnects')
+  t.equal((await closed)[0].code, CLOSE_CODES.presenceLost, 'the socket is ended with 4025 (presence lost), so its client reconnects')
   await left
   t.pass('and the others are told cy left')
 })
