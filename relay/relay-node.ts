@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { isIP } from 'node:net'
 
 import type { TurnSecret } from './auth/index.js'
+import { RelayError } from './errors.js'
 import { startMetricsHttp, type MetricsHttp } from './metrics/http.js'
 import { relayMetrics, type RelayMetrics } from './metrics/relay-metrics.js'
 import { parseHostPort, type HostPort } from './node/host-port.js'
@@ -50,6 +51,13 @@ export interface RelayNodeOptions {
   tcp?: boolean
   now?: () => number
   onError?: (err: unknown, where: string) => void
+  /**
+   * UDP data path: 'native' (the C++ engine of relay/native), 'ts' (Node dgram) or 'auto'
+   * (native when the addon loads). Default: SOVEREIGN_DATA_PATH if set, else 'auto'.
+   */
+  dataPath?: 'native' | 'ts' | 'auto'
+  /** Native data threads; default: the number of cores. */
+  dataThreads?: number
 }
 
 export interface RelayNode {
@@ -116,13 +124,15 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     ...(o.tcp !== undefined ? { tcp: o.tcp } : {}),
     ...(o.tls ? { tls: { listen: o.tls.listen.map((l) => parseHostPort(l)), cert: o.tls.cert, key: o.tls.key } } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
+    dataPath: o.dataPath ?? dataPathFromEnv(),
+    ...(o.dataThreads !== undefined ? { dataThreads: o.dataThreads } : {}),
   })
-  const metrics = relayMetrics({ server, sockets: () => sockets.stats })
+  const metrics = relayMetrics({ server, sockets: () => sockets.stats, dataPath: sockets.dataPath, dataThreads: () => sockets.dataThreadStats() })
   let http: MetricsHttp | undefined
   try {
     if (o.metrics) {
       const hp = parseHostPort(o.metrics)
-      http = await startMetricsHttp({ host: hp.host, port: hp.port, registry: metrics.registry, beforeScrape: () => server.flush(), ready: () => !server.draining && !sockets.closed })
+      http = await startMetricsHttp({ host: hp.host, port: hp.port, registry: metrics.registry, beforeScrape: () => { sockets.collect(); server.flush() }, ready: () => !server.draining && !sockets.closed })
     }
   } catch (err) {
     await sockets.close()
@@ -168,6 +178,14 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     },
     close,
   }
+}
+
+/** SOVEREIGN_DATA_PATH=native|ts|auto picks the data path of relays that do not say (the relay tests run both). */
+function dataPathFromEnv(): 'native' | 'ts' | 'auto' {
+  const v = process.env.SOVEREIGN_DATA_PATH
+  if (v === undefined || v === '') return 'auto'
+  if (v === 'native' || v === 'ts' || v === 'auto') return v
+  throw new RelayError('ERR_DATA_PATH', `SOVEREIGN_DATA_PATH must be native, ts or auto, got "${v}"`)
 }
 
 /** At most one public address per family, IP literals only (a host name is resolved by the caller). */

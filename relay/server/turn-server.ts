@@ -274,6 +274,20 @@ export class TurnServer implements ServerCore {
 
   #retired = { toPeerBytes: 0, toPeerPackets: 0, toClientBytes: 0, toClientPackets: 0 }
 
+  /**
+   * Counts of packets a data plane moved without this server (the native engine's fast
+   * path) for an allocation that is gone already: they go out with the next flush.
+   */
+  addForwarded(c: { toPeerBytes: number; toPeerPackets: number; toClientBytes: number; toClientPackets: number }): void {
+    this.#retired.toPeerBytes += c.toPeerBytes; this.#retired.toPeerPackets += c.toPeerPackets
+    this.#retired.toClientBytes += c.toClientBytes; this.#retired.toClientPackets += c.toClientPackets
+  }
+
+  /** Drops a data plane counted itself (the native engine), flushed with this server's own. */
+  addDrops(reason: DropReason, count: number): void {
+    this.#drops.set(reason, (this.#drops.get(reason) ?? 0) + count)
+  }
+
   /** A TCP control connection closed: its allocation goes with it (RFC 8656 §5). */
   clientClosed(tuple: FiveTuple): Action[] {
     const a = this.table.byTuple(fiveTupleKey(tuple))
