@@ -132,7 +132,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
   try {
     if (o.metrics) {
       const hp = parseHostPort(o.metrics)
-      http = await startMetricsHttp({ host: hp.host, port: hp.port, registry: metrics.registry, beforeScrape: () => { sockets.collect(); server.flush() }, ready: () => !server.draining && !sockets.closed })
+      http = await startMetricsHttp({ host: hp.host, port: hp.port, registry: metrics.registry, beforeScrape: () => server.flush(), ready: () => !server.draining && !sockets.closed })
     }
   } catch (err) {
     await sockets.close()

@@ -101,11 +101,7 @@ export class SocketLayer {
     this.#o = o
     this.server = o.server
     this.#onError = o.onError ?? ((err, where) => console.error(`relay: unexpected error in ${where}:`, err))
-    this.#scheduler = new Scheduler(() => {
-      this.#plane.collect()
-      this.execute(this.server.tick())
-      this.#plane.afterTick()
-    }, this.server.now)
+    this.#scheduler = new Scheduler(() => this.tick(), this.server.now)
     this.#plane = choosePlane(o, {
       server: o.server,
       stats: this.stats,
@@ -118,6 +114,17 @@ export class SocketLayer {
       onError: (err, where) => this.#onError(err, where),
       socketError: (err, where, expected) => this.#socketError(err, where, expected),
     })
+    // Every flush (tick, scrape, close) first takes the counts the data plane kept.
+    this.server.setFlushSource(() => {
+      if (!this.#closed) this.#plane.collect()
+    })
+  }
+
+  /** Runs the server's tick (expiry, counters) and tells the data plane what expired; the timer calls it. */
+  tick(): void {
+    if (this.#closed) return
+    this.execute(this.server.tick())
+    this.#plane.afterTick()
   }
 
   /** Which UDP data path runs ('native' or 'ts'), and on how many data threads. */
@@ -130,10 +137,6 @@ export class SocketLayer {
     return this.#plane.threadStats()
   }
 
-  /** Moves counters kept by the data plane into the server (before a flush or scrape). */
-  collect(): void {
-    if (!this.#closed) this.#plane.collect()
-  }
 
   static async start(o: SocketLayerOptions): Promise<SocketLayer> {
     const layer = new SocketLayer(o)

@@ -255,8 +255,19 @@ export class TurnServer implements ServerCore {
     return actions
   }
 
+  /**
+   * A data plane that counts outside this server (the native engine) moves its counts in
+   * here at the start of every flush, so each flush is exact.
+   */
+  setFlushSource(collect: () => void): void {
+    this.#flushSource = collect
+  }
+
+  #flushSource: (() => void) | undefined
+
   /** Emits batched byte and drop counters now (also done by `tick`). */
   flush(): void {
+    this.#flushSource?.()
     this.#lastFlush = this.now()
     let toPeerBytes = 0, toPeerPackets = 0, toClientBytes = 0, toClientPackets = 0
     for (const a of this.table.values()) {
