@@ -124,7 +124,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     ...(o.tcp !== undefined ? { tcp: o.tcp } : {}),
     ...(o.tls ? { tls: { listen: o.tls.listen.map((l) => parseHostPort(l)), cert: o.tls.cert, key: o.tls.key } } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
-    dataPath: o.dataPath ?? dataPathFromEnv(),
+    dataPath: o.dataPath !== undefined && o.dataPath !== 'auto' ? o.dataPath : dataPathFromEnv(),
     ...(o.dataThreads !== undefined ? { dataThreads: o.dataThreads } : {}),
   })
   const metrics = relayMetrics({ server, sockets: () => sockets.stats, dataPath: sockets.dataPath, dataThreads: () => sockets.dataThreadStats() })

@@ -50,6 +50,19 @@ interface RelayFlags {
   region?: string
   id?: string
   statePrefix?: string
+  dataPath?: 'native' | 'ts' | 'auto'
+  dataThreads?: number
+}
+
+function dataPathFlag(value: string): 'native' | 'ts' | 'auto' {
+  if (value !== 'native' && value !== 'ts' && value !== 'auto') throw new Error(`--data-path must be native, ts or auto, got ${value}`)
+  return value
+}
+
+function dataThreadsFlag(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`--data-threads must be an integer 1..256, got ${value}`)
+  return n
 }
 
 /**
@@ -85,6 +98,8 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
     .option('--region <id>', 'region to join (with --config)')
     .option('--id <relayId>', 'this relay\'s id in the region (with --config)')
     .option('--state-prefix <prefix>', 'key prefix in the region\'s Redis, to share one Redis between networks (default: sr)')
+    .option('--data-path <native|ts>', 'UDP data path: the native engine (batched I/O, one thread per core on one port) or the TypeScript path; default: native when its addon is built', dataPathFlag)
+    .option('--data-threads <n>', 'native data threads (default: the number of cores)', dataThreadsFlag)
     .action(async (flags: RelayFlags) => {
       if (flags.config !== undefined || flags.region !== undefined || flags.id !== undefined) {
         if (flags.config === undefined || flags.region === undefined || flags.id === undefined) {
@@ -116,6 +131,8 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
         ...(flags.metrics ? { metrics: flags.metrics } : {}),
         ...(flags.ports ? { ports: flags.ports } : {}),
         ...(flags.software ? { software: flags.software } : {}),
+        ...(flags.dataPath ? { dataPath: flags.dataPath } : {}),
+        ...(flags.dataThreads !== undefined ? { dataThreads: flags.dataThreads } : {}),
         ...(tls ? { tls: { listen: tls.listen, ...(await readTlsFiles(tls)) } } : {}),
       }
       const node = await startRelayNode(options)
@@ -148,6 +165,15 @@ export function announce(node: RelayNode, o: RelayNodeOptions): void {
   console.log('sovereign relay: standalone — no residency policy (peer safety still applies)')
   console.log(`sovereign relay: realm ${o.realm ?? 'sovereign'}, ${o.secrets.length} secret(s), allowed peer ranges: ${(o.allowPeers ?? []).join(', ') || 'none beyond public addresses'}`)
   if (node.metricsUrl) console.log(`sovereign relay: metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
+  console.log(dataPathLine(node))
+}
+
+/** Which UDP data path runs, said once at start-up. */
+export function dataPathLine(node: RelayNode): string {
+  const { kind, threads } = node.sockets.dataPath
+  return kind === 'native'
+    ? `sovereign relay: data path native (C++ engine, ${threads} data thread${threads === 1 ? '' : 's'} on each UDP port)`
+    : `sovereign relay: data path ts (Node dgram, one thread)${node.sockets.dataPathNote ? `: ${node.sockets.dataPathNote}` : ''}`
 }
 
 /**
@@ -201,12 +227,15 @@ async function runRegionRelay(flags: RelayFlags & { config: string; region: stri
     ...(flags.statePrefix ? { statePrefix: flags.statePrefix } : {}),
     ...(flags.relayAddress.length > 0 ? { relayAddresses: flags.relayAddress } : {}),
     ...(flags.publicAddress.length > 0 ? { publicAddresses: flags.publicAddress } : {}),
+    ...(flags.dataPath ? { dataPath: flags.dataPath } : {}),
+    ...(flags.dataThreads !== undefined ? { dataThreads: flags.dataThreads } : {}),
     log: (m) => console.error(`sovereign relay: ${m}`),
   })
   const { node } = relay
   const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`).join(' ')
   console.log(`sovereign relay: ${flags.id} joined region ${flags.region} (${config.source}); listening on ${listening}`)
   console.log('sovereign relay: residency policy from the home region of each meeting; registered in the region fleet')
+  console.log(dataPathLine(node))
   if (node.metricsUrl) console.log(`sovereign relay: metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
   // SIGHUP: re-read the config; new relay secrets apply at once (rotation by overlap), an
   // invalid file is refused and the running config stays.

@@ -132,6 +132,13 @@ export class SocketLayer {
     return { kind: this.#plane.kind, threads: this.#plane.threads }
   }
 
+  /** Why the TypeScript path runs although native was not refused ('auto' without the addon). */
+  get dataPathNote(): string | undefined {
+    if (this.#plane.kind === 'native' || this.#o.dataPath === 'ts') return undefined
+    const load = loadEngine()
+    return load.ok ? undefined : load.reason
+  }
+
   /** Per data thread counters of the native path (empty on the TypeScript path). */
   dataThreadStats(): ReturnType<DataPlane['threadStats']> {
     return this.#plane.threadStats()

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "classify.h"
+#include "forward.h"
 
 namespace sovereign {
 
@@ -337,21 +338,6 @@ class DataThread {
     }
   }
 
-  static Channel* channelByNumber(Alloc* a, uint16_t number) {
-    for (auto& c : a->channels) if (c.number == number) return &c;
-    return nullptr;
-  }
-
-  static Channel* channelByPeer(Alloc* a, const Endpoint& peer) {
-    for (auto& c : a->channels) if (c.peer.port == peer.port && c.peer.ip == peer.ip) return &c;
-    return nullptr;
-  }
-
-  static bool permitted(const Alloc* a, const IpKey& ip, int64_t now) {
-    for (const auto& p : a->permissions) if (p.ip == ip) return p.deadlineNs > now;
-    return false;
-  }
-
   // Datagrams from clients on a listener: ChannelData on an installed channel goes to the
   // peer from the allocation's relayed socket; everything else goes up to TypeScript.
   void readListener(uint32_t listener, int fd, std::unique_ptr<HandUpBatch>& up) {
@@ -369,32 +355,20 @@ class DataThread {
       }
       Endpoint from;
       if (!endpointFrom(from_[i], msgs_[i].msg_hdr.msg_namelen, from)) continue;
-      const Classified c = classify(data, size);
-      if (c.kind == Kind::MalformedChannelData) {
-        stats.drops.malformed++;
-        continue;
-      }
-      if (c.kind == Kind::ChannelData) {
+      Alloc* a = nullptr;
+      if (size > 0 && (data[0] & 0xc0) == 0x40) {
         key.port = from.port;
         key.ip = from.ip;
         auto it = byClient_.find(key);
-        if (it != byClient_.end()) {
-          Alloc* a = it->second;
-          Channel* ch = channelByNumber(a, c.channel);
-          if (ch != nullptr && ch->deadlineNs > now && permitted(a, ch->peer.ip, now)) {
-            if (!a->bucket.take(c.length, now)) {
-              a->counters.droppedBandwidth++;
-              stats.drops.bandwidth++;
-              continue;
-            }
-            a->counters.toPeerBytes += c.length;
-            a->counters.toPeerPackets++;
-            queueSend(a->fd, data + 4, c.length, ch->peer);
-            continue;
-          }
-        }
+        if (it != byClient_.end()) a = it->second;
       }
-      addHandUp(up, 0, listener, from, data, size);
+      const Decision d = fromClient(a, data, size, now);
+      switch (d.verdict) {
+        case Verdict::Forward: queueSend(a->fd, data + 4, d.length, d.channel->peer); break;
+        case Verdict::DropMalformed: stats.drops.malformed++; break;
+        case Verdict::DropBandwidth: stats.drops.bandwidth++; break;
+        case Verdict::HandUp: addHandUp(up, 0, listener, from, data, size); break;
+      }
     }
     flushSends();
   }
@@ -415,22 +389,16 @@ class DataThread {
       }
       Endpoint from;
       if (!endpointFrom(from_[i], msgs_[i].msg_hdr.msg_namelen, from)) continue;
-      if (clientFd >= 0) {
-        Channel* ch = channelByPeer(a, from);
-        if (ch != nullptr && ch->deadlineNs > now && permitted(a, from.ip, now)) {
-          if (!a->bucket.take(size, now)) {
-            a->counters.droppedBandwidth++;
-            stats.drops.bandwidth++;
-            continue;
-          }
-          a->counters.toClientBytes += static_cast<double>(size);
-          a->counters.toClientPackets++;
-          writeChannelHeader(data - 4, ch->number, size);
+      const Decision d = clientFd >= 0 ? fromPeer(*a, from, size, now) : Decision{Verdict::HandUp, nullptr, 0};
+      switch (d.verdict) {
+        case Verdict::Forward:
+          writeChannelHeader(data - 4, d.channel->number, size);
           queueSend(clientFd, data - 4, size + 4, a->client);
-          continue;
-        }
+          break;
+        case Verdict::DropBandwidth: stats.drops.bandwidth++; break;
+        case Verdict::DropMalformed: stats.drops.malformed++; break;
+        case Verdict::HandUp: addHandUp(up, 1, a->id, from, data, size); break;
       }
-      addHandUp(up, 1, a->id, from, data, size);
     }
     flushSends();
   }
