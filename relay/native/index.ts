@@ -77,8 +77,10 @@ export function loadEngine(): EngineLoad {
   if (root === undefined) return (loaded = { ok: false, reason: 'binding.gyp not found above relay/native' })
   try {
     const require = createRequire(import.meta.url)
+    // SOVEREIGN_NATIVE_ADDON: a .node file of its own, e.g. the ASan build of relay/native/asan.sh.
+    const override = process.env.SOVEREIGN_NATIVE_ADDON
     const gypBuild = require('node-gyp-build') as (dir: string) => { Engine?: unknown }
-    const addon = gypBuild(root)
+    const addon = override ? (require(override) as { Engine?: unknown }) : gypBuild(root)
     if (typeof addon.Engine !== 'function') return (loaded = { ok: false, reason: 'the addon has no Engine export' })
     return (loaded = { ok: true, Engine: addon.Engine as new (threads: number, onPackets: OnPackets) => NativeEngine })
   } catch (err) {
