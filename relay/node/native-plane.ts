@@ -41,7 +41,8 @@ export class NativePlane implements DataPlane {
   /** listener index ↔ its address */
   readonly #listeners: (TransportAddress | undefined)[] = []
   readonly #listenerIndex = new Map<string, number>()
-  readonly #mirrors = new Map<number, Mirror>()
+  /** Per bound allocation: what is installed in the engine (null until it holds anything: most idle allocations never do). */
+  readonly #mirrors = new Map<number, Mirror | null>()
   /** Where a pending allocation's relayed socket goes, kept across bind retries. */
   readonly #pendingThread = new Map<number, number>()
   readonly #lastDrops = { malformed: 0, truncated: 0 }
@@ -141,7 +142,7 @@ export class NativePlane implements DataPlane {
     }
     this.#pendingThread.delete(allocationId)
     host.stats.relaySockets++
-    this.#mirrors.set(allocationId, { permissions: new Map(), channels: new Map() })
+    this.#mirrors.set(allocationId, null)
     queueMicrotask(() => {
       if (this.#closed || !this.#mirrors.has(allocationId)) return
       const actions = host.server.relayBound(allocationId)
@@ -163,21 +164,27 @@ export class NativePlane implements DataPlane {
   }
 
   afterRequest(a: Allocation): void {
-    const mirror = this.#mirrors.get(a.id)
-    if (mirror && a.state === 'active') this.#sync(a, mirror, this.#host.server.now())
+    if (this.#mirrors.has(a.id) && a.state === 'active') this.#sync(a, this.#host.server.now())
   }
 
   afterTick(): void {
     const server = this.#host.server
     const now = server.now()
     for (const [id, mirror] of this.#mirrors) {
+      if (mirror === null) continue
       const a = server.allocationById(id)
-      if (a && a.state === 'active') this.#sync(a, mirror, now)
+      if (a && a.state === 'active') this.#sync(a, now)
     }
   }
 
   /** Installs what the allocation holds and removes what it no longer holds. */
-  #sync(a: Allocation, m: Mirror, now: number): void {
+  #sync(a: Allocation, now: number): void {
+    let m = this.#mirrors.get(a.id)
+    if (m === undefined) return
+    if (m === null) {
+      if (a.permissions.size === 0 && a.channels.size === 0) return
+      this.#mirrors.set(a.id, (m = { permissions: new Map(), channels: new Map() }))
+    }
     const e = this.#engine
     for (const [address, expiresAt] of a.permissions) {
       if (m.permissions.get(address) === expiresAt) continue

@@ -130,7 +130,6 @@ class DataThread {
     ev.events = EPOLLIN;
     ev.data.u64 = kWake;
     epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
-    slots_.resize(static_cast<size_t>(kBatch) * kSlot);
   }
 
   ~DataThread() {
@@ -193,7 +192,10 @@ class DataThread {
 
   void removeRelay(Alloc* a) {
     byToken_.erase(a->token);
-    if (a->hasClient) byClient_.erase(a->clientKey);
+    if (a->hasClient) {
+      auto it = byClient_.find(a->clientKey);
+      if (it != byClient_.end() && it->second == a) byClient_.erase(it);
+    }
     epoll_ctl(epfd_, EPOLL_CTL_DEL, a->fd, nullptr);
   }
 
@@ -247,7 +249,7 @@ class DataThread {
 
   int receive(int fd) {
     for (int i = 0; i < kBatch; i++) {
-      iov_[i].iov_base = slots_.data() + static_cast<size_t>(i) * kSlot + 4;
+      iov_[i].iov_base = slots_.get() + static_cast<size_t>(i) * kSlot + 4;
       iov_[i].iov_len = kSlot - 4;
       msgs_[i].msg_hdr.msg_iov = &iov_[i];
       msgs_[i].msg_hdr.msg_iovlen = 1;
@@ -268,7 +270,7 @@ class DataThread {
     return n;
   }
 
-  uint8_t* payload(int i) { return slots_.data() + static_cast<size_t>(i) * kSlot + 4; }
+  uint8_t* payload(int i) { return slots_.get() + static_cast<size_t>(i) * kSlot + 4; }
 
   void queueSend(int fd, uint8_t* data, size_t length, const Endpoint& to) {
     OutMsg& o = out_[outCount_++];
@@ -419,7 +421,8 @@ class DataThread {
   std::vector<int> listenerFds_;
   std::unordered_map<uint64_t, Alloc*> byToken_;
   std::unordered_map<ClientKey, Alloc*, ClientKeyHash> byClient_;
-  std::vector<uint8_t> slots_;
+  // Not zeroed: a page is touched only when a datagram that large arrives (RSS stays small).
+  std::unique_ptr<uint8_t[]> slots_{new uint8_t[static_cast<size_t>(kBatch) * kSlot]};
   mmsghdr msgs_[kBatch];
   iovec iov_[kBatch];
   sockaddr_storage from_[kBatch];
