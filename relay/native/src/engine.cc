@@ -472,6 +472,23 @@ int Engine::listen(int family, const std::string& host, uint16_t port, int buffe
     for (int fd : fds) ::close(fd);
     return err;
   };
+  {
+    // SO_REUSEPORT would let this group join another relay's group on the same port (same
+    // user) and silently take part of its clients: a plain bind first says EADDRINUSE then.
+    int probe = udpSocket(family, 0, false);
+    if (probe < 0) return probe;
+    if (bind(probe, reinterpret_cast<sockaddr*>(&at.ss), at.len) != 0) {
+      int err = errno;
+      ::close(probe);
+      return -err;
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(probe, reinterpret_cast<sockaddr*>(&ss), &len);
+    ::close(probe);
+    Endpoint bound;
+    if (!endpointFrom(ss, len, bound) || !makeEndpoint(family, host, bound.port, at)) return -EINVAL;
+  }
   for (size_t i = 0; i < threads_.size(); i++) {
     int fd = udpSocket(family, bufferBytes, true);
     if (fd < 0) return fail(fd);

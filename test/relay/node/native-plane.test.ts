@@ -227,3 +227,12 @@ function suite(): void {
     t.ok(node.sockets.dataThreadStats().reduce((n, s) => n + s.handedUp, 0) >= 2, 'the Send and the peer\'s answer went through TypeScript')
   })
 }
+
+t.test('a second relay on a port the first one holds is refused (EADDRINUSE), not let into its SO_REUSEPORT group', { skip: load.ok ? false : 'no native engine' }, async (t) => {
+  const first = await relay(t, { dataThreads: 2, tcp: false })
+  const port = first.addresses.find((a) => a.transport === 'udp')!.port
+  const err = await startRelayNode({ listen: [`127.0.0.1:${port}`], secrets: [SECRET], dataPath: 'native', tcp: false }).catch((e: unknown) => e)
+  t.equal((err as NodeJS.ErrnoException).code, 'EADDRINUSE')
+  const c = await client(t, first)
+  t.ok((await c.allocate()).relayed, 'the first relay still has all its clients')
+})
