@@ -14,6 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
 import { allocateOp, closeClients, openClients, releaseOp, runPhase, type PhaseResult } from './alloc-load.js'
 import { startEchoPeer } from './echo-peer.js'
+import { mergeRuns, startLoadHelper, type LoadHelper } from './load-helper.js'
 import { startTurnutilsPeer, type PeerProcess } from './turnutils-peer.js'
 import { closeFlows, runFixedRate, runMaxRate, setupFlows, type Flow, type PacketRunResult } from './packet-load.js'
 import { processRssBytes } from './proc-stats.js'
@@ -45,6 +46,7 @@ interface BenchOptions {
   heapBreakdown: boolean
   serverCpuQuota: number
   dataThreads: number
+  loadProcesses: number
   oursSyncLookup: boolean
   nice: number
   json?: string
@@ -105,8 +107,27 @@ function cpuLine(r: PacketRunResult): string {
 
 type PacketRows = Record<ServerName, PacketRunResult[]>
 
+/** --load-processes − 1 helpers, each with `allocations` flows of its own on the same server. */
+async function loadHelpers(opts: BenchOptions, where: Placement, server: ServerUnderTest, echo: PeerProcess): Promise<LoadHelper[]> {
+  const helpers: LoadHelper[] = []
+  for (let h = 1; h < opts.loadProcesses; h++) {
+    helpers.push(await startLoadHelper({
+      servers: [...endpoints(server)], count: opts.allocations, firstIdentity: h * 100_000,
+      peer: { family: 4, address: echo.host, port: echo.port }, secret: SECRET, bufferBytes: opts.bufferBytes,
+    }, where.generator))
+  }
+  return helpers
+}
+
+/** A max-rate run from this process and every helper at once, added up. */
+async function maxRateAll(flows: Flow[], helpers: readonly LoadHelper[], opts: BenchOptions, cpu: Record<string, number>): Promise<PacketRunResult> {
+  const run = { payloadBytes: opts.payload, window: opts.window, warmupMs: opts.warmup * 1000, durationMs: opts.duration * 1000 }
+  const [main, ...others] = await Promise.all([runMaxRate(flows, { ...run, cpuPids: cpu }), ...helpers.map((h) => h.max(run))])
+  return mergeRuns(main!, others)
+}
+
 async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerProcess): Promise<{ max: PacketRows; fixed: PacketRows; fixedRate: number }> {
-  const running = new Map<ServerName, { server: ServerUnderTest; flows: Flow[] }>()
+  const running = new Map<ServerName, { server: ServerUnderTest; flows: Flow[]; helpers: LoadHelper[] }>()
   const max = { ours: [], native: [], coturn: [], floor: [] } as PacketRows
   const fixed = { ours: [], native: [], coturn: [], floor: [] } as PacketRows
   let fixedRate = 0
@@ -122,17 +143,14 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
         bufferBytes: opts.bufferBytes,
         allocate: name !== 'floor',
       })
-      running.set(name, { server, flows })
+      running.set(name, { server, flows, helpers: name === 'floor' ? [] : await loadHelpers(opts, where, server, echo) })
     }
     const order = (r: number): ServerName[] => (r % 2 === 0 ? opts.servers : [...opts.servers].reverse())
     if (opts.scenarios.includes('max') || opts.scenarios.includes('fixed')) {
       for (let r = 0; r < opts.repeats; r++) {
         for (const name of order(r)) {
-          const { server, flows } = running.get(name)!
-          const res = await runMaxRate(flows, {
-            payloadBytes: opts.payload, window: opts.window, warmupMs: opts.warmup * 1000, durationMs: opts.duration * 1000,
-            cpuPids: cpuPids(server, echo),
-          })
+          const { server, flows, helpers } = running.get(name)!
+          const res = await maxRateAll(flows, helpers, opts, cpuPids(server, echo))
           max[name].push(res)
           log(`${name} max rate ${r + 1}/${opts.repeats}: ${res.pps.toFixed(0)} rt/s, loss ${(res.lossRatio * 100).toFixed(2)} %, ` +
             `p50 ${res.rttUs.p50.toFixed(0)} µs, ${cpuLine(res)}`)
@@ -155,7 +173,8 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
       }
     }
   } finally {
-    for (const { server, flows } of running.values()) {
+    for (const { server, flows, helpers } of running.values()) {
+      await Promise.all(helpers.map((h) => h.close()))
       await closeFlows(flows)
       await server.stop()
     }
@@ -179,9 +198,9 @@ async function threadScaling(opts: BenchOptions, echo: PeerProcess): Promise<Rec
           servers: endpoints(plain), count: opts.allocations, peer: { family: 4, address: echo.host, port: echo.port },
           credential: (i) => plain.credential(i), bufferBytes: opts.bufferBytes, allocate: true,
         })
-        const res = await runMaxRate(flows, {
-          payloadBytes: opts.payload, window: opts.window, warmupMs: opts.warmup * 1000, durationMs: opts.duration * 1000, cpuPids: cpuPids(plain, echo),
-        })
+        const helpers = await loadHelpers(opts, {}, plain, echo)
+        const res = await maxRateAll(flows, helpers, opts, cpuPids(plain, echo))
+        await Promise.all(helpers.map((h) => h.close()))
         out[threads].push(res)
         log(`native ${threads} data thread(s)${opts.serverCpuQuota ? ` capped at ${opts.serverCpuQuota * threads} CPU` : ''} ${r + 1}/${opts.repeats}: ${res.pps.toFixed(0)} rt/s, loss ${(res.lossRatio * 100).toFixed(2)} %, ${cpuLine(res)}`)
         await closeFlows(flows)
@@ -358,6 +377,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--server-cpu-quota <fraction>', 'cap each server process at this fraction of a CPU (cgroup v1 CFS quota, root) so the load side can saturate it; 0 = no cap').default(0).argParser(Number))
     .addOption(new Option('--ours-sync-lookup', 'lever experiment: our relay\'s sockets get a synchronous address lookup (api entry only)').default(false))
     .addOption(new Option('--nice <n>', 'nice value for every benchmark process (e.g. -10 on a machine busy with other work; needs root)').default(0).argParser(Number))
+    .addOption(new Option('--load-processes <n>', 'max-rate runs: generator processes at once, each with --allocations flows of its own (rates add up; the CPU printed for the generator is all of them)').default(2).argParser(Number))
     .addOption(new Option('--data-threads <n>', 'native: data threads of the relay under test (1 = coturn\'s one relay thread)').default(1).argParser(Number))
     .addOption(new Option('--json <file>', 'also write every raw result to this file'))
     .parse()
@@ -393,7 +413,7 @@ async function main(): Promise<void> {
         from[n].length ? median(from[n].map(f)) : undefined
       const perRt = (r: PacketRunResult): number => (serverCpu(r.cpu) / ((r.pps * r.measuredMs) / 1000)) * 1e6
       if (opts.scenarios.includes('max')) {
-        const s = `1 max rate (${opts.allocations}×${opts.payload} B, window ${opts.window})`
+        const s = `1 max rate (${opts.loadProcesses}×${opts.allocations}×${opts.payload} B, window ${opts.window})`
         rows.push(
           { scenario: s, metric: 'round trips/s', ours: m('ours', (r) => r.pps, max), native: m('native', (r) => r.pps, max), coturn: m('coturn', (r) => r.pps, max), floor: m('floor', (r) => r.pps, max), better: 'higher', target: '≥ 1.0', unit: num(0) },
           { scenario: '', metric: 'Mbps (payload, each way)', ours: m('ours', (r) => r.mbps, max), native: m('native', (r) => r.mbps, max), coturn: m('coturn', (r) => r.mbps, max), floor: m('floor', (r) => r.mbps, max), better: 'info', unit: num(1) },
