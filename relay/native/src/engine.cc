@@ -235,6 +235,7 @@ class DataThread {
             if (it != byToken_.end()) readRelay(it->second, up);
           }
         }
+        flushSends();
       }
       if (up) handUp(std::move(up));
     }
@@ -247,8 +248,13 @@ class DataThread {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
   }
 
-  int receive(int fd) {
-    for (int i = 0; i < kBatch; i++) {
+  // Receives into the free slots after those whose sends are still queued: sends from
+  // every socket read in one wake-up leave together (one sendmmsg per destination socket
+  // instead of one per relayed socket that was readable). Returns the first slot used.
+  int receive(int fd, int& base) {
+    if (slotNext_ == kBatch) flushSends();
+    base = slotNext_;
+    for (int i = base; i < kBatch; i++) {
       iov_[i].iov_base = slots_.get() + static_cast<size_t>(i) * kSlot + 4;
       iov_[i].iov_len = kSlot - 4;
       msgs_[i].msg_hdr.msg_iov = &iov_[i];
@@ -260,13 +266,14 @@ class DataThread {
       msgs_[i].msg_hdr.msg_flags = 0;
       msgs_[i].msg_len = 0;
     }
-    int n = recvmmsg(fd, msgs_, kBatch, MSG_DONTWAIT, nullptr);
+    int n = recvmmsg(fd, msgs_ + base, static_cast<unsigned>(kBatch - base), MSG_DONTWAIT, nullptr);
     if (n <= 0) return 0;
+    slotNext_ += n;
     stats.batches++;
     stats.batchedPackets += static_cast<uint64_t>(n);
     stats.maxBatch = std::max<uint64_t>(stats.maxBatch, static_cast<uint64_t>(n));
     stats.rxPackets += static_cast<uint64_t>(n);
-    for (int i = 0; i < n; i++) stats.rxBytes += msgs_[i].msg_len;
+    for (int i = base; i < base + n; i++) stats.rxBytes += msgs_[i].msg_len;
     return n;
   }
 
@@ -312,6 +319,7 @@ class DataThread {
       i = j;
     }
     outCount_ = 0;
+    slotNext_ = 0;
   }
 
   void addHandUp(std::unique_ptr<HandUpBatch>& up, uint8_t kind, uint32_t ref, const Endpoint& from, const uint8_t* data, size_t length) {
@@ -343,12 +351,13 @@ class DataThread {
   // Datagrams from clients on a listener: ChannelData on an installed channel goes to the
   // peer from the allocation's relayed socket; everything else goes up to TypeScript.
   void readListener(uint32_t listener, int fd, std::unique_ptr<HandUpBatch>& up) {
-    int n = receive(fd);
+    int base = 0;
+    int n = receive(fd, base);
     if (n == 0) return;
     const int64_t now = monotonicNs();
     ClientKey key;
     key.listener = listener;
-    for (int i = 0; i < n; i++) {
+    for (int i = base; i < base + n; i++) {
       uint8_t* data = payload(i);
       const size_t size = msgs_[i].msg_len;
       if (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -372,17 +381,17 @@ class DataThread {
         case Verdict::HandUp: addHandUp(up, 0, listener, from, data, size); break;
       }
     }
-    flushSends();
   }
 
   // Datagrams from peers on a relayed socket: on a bound channel of a UDP client they go
   // to the client as ChannelData, framed in place in the 4 bytes kept in front.
   void readRelay(Alloc* a, std::unique_ptr<HandUpBatch>& up) {
-    int n = receive(a->fd);
+    int base = 0;
+    int n = receive(a->fd, base);
     if (n == 0) return;
     const int64_t now = monotonicNs();
     const int clientFd = a->hasClient ? listenerFd(a->clientKey.listener) : -1;
-    for (int i = 0; i < n; i++) {
+    for (int i = base; i < base + n; i++) {
       uint8_t* data = payload(i);
       const size_t size = msgs_[i].msg_len;
       if (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -402,7 +411,6 @@ class DataThread {
         case Verdict::HandUp: addHandUp(up, 1, a->id, from, data, size); break;
       }
     }
-    flushSends();
   }
 
   struct OutMsg {
@@ -429,6 +437,7 @@ class DataThread {
   OutMsg out_[kBatch];
   mmsghdr sendMsgs_[kBatch];
   int outCount_ = 0;
+  int slotNext_ = 0;
 };
 
 // ---- the engine ----------------------------------------------------------------------------
