@@ -10,6 +10,12 @@
  * allocation holds it (RFC 8656 §9 permissions, §12 channels), with the time it has left.
  * Removing an allocation (expiry, refresh to 0, revocation, TCP close) closes it in the
  * engine synchronously: when `closeRelay` returns, no batch can still use it.
+ *
+ * The bandwidth limit: the engine keeps its own token bucket per allocation (same rate,
+ * one second of burst, both directions) for what it forwards; Send/Data indications and
+ * TCP clients' packets draw on the TypeScript allocation's bucket. An allocation mixing
+ * both could move up to twice the rate; channels alone (what WebRTC clients use) get
+ * exactly the configured limit.
  */
 import { RelayError } from '../errors.js'
 import { COUNTERS, PACKET_FROM_CLIENT, type DataThreadStats, type NativeEngine, type OnPackets, loadEngine } from '../native/index.js'
