@@ -236,3 +236,10 @@ t.test('a second relay on a port the first one holds is refused (EADDRINUSE), no
   const c = await client(t, first)
   t.ok((await c.allocate()).relayed, 'the first relay still has all its clients')
 })
+
+t.test('a relay that names no data path runs the native engine, one data thread per core', { skip: load.ok && !process.env.SOVEREIGN_DATA_PATH ? false : 'no native engine, or SOVEREIGN_DATA_PATH set' }, async (t) => {
+  const node = await startRelayNode({ listen: ['127.0.0.1:0'], secrets: [SECRET], tcp: false })
+  t.teardown(() => node.close())
+  const { availableParallelism } = await import('node:os')
+  t.same(node.sockets.dataPath, { kind: 'native', threads: availableParallelism() })
+})
