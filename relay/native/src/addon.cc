@@ -74,7 +74,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       return;
     }
     // A bounded queue: when TypeScript falls behind, hand-up batches are dropped and counted.
-    tsfn_ = Tsfn::New(env, info[1].As<Napi::Function>(), "sovereign-relay-engine", 1024, 1, &context_);
+    tsfn_ = Tsfn::New(env, info[1].As<Napi::Function>(), "sovereign-relay-engine", 512, 1, &context_);
     hasTsfn_ = true;
     engine_ = std::make_unique<Engine>(threads, [this](HandUpBatch* b) {
       return tsfn_.NonBlockingCall(b) == napi_ok;

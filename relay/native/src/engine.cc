@@ -25,8 +25,9 @@ constexpr uint64_t kListenerBit = 1ull << 63;
 constexpr int kBatch = 64;
 // Room for any UDP payload (65,507 on IPv4) plus the 4-byte ChannelData header in front.
 constexpr size_t kSlot = 65536 + 4;
-// Hand-up batches bigger than this are sent in several pieces.
-constexpr size_t kHandUpMaxBytes = 256 * 1024;
+// Hand-up batches bigger than this are sent in several pieces; with the queue bound of
+// addon.cc (512 batches) a stalled JavaScript thread costs at most ~32 MiB, then drops.
+constexpr size_t kHandUpMaxBytes = 64 * 1024;
 }  // namespace
 
 int64_t monotonicNs() {
