@@ -243,3 +243,27 @@ t.test('a relay that names no data path runs the native engine, one data thread 
   const { availableParallelism } = await import('node:os')
   t.same(node.sockets.dataPath, { kind: 'native', threads: availableParallelism() })
 })
+
+t.test('when the JavaScript thread stalls under a flood, hand-ups are bounded and dropped (counted), and the relay recovers', { skip: load.ok ? false : 'no native engine' }, async (t) => {
+  const { spawnSync } = await import('node:child_process')
+  const node = await relay(t, { dataThreads: 1, tcp: false })
+  const udp = node.addresses.find((a) => a.transport === 'udp')!
+  // spawnSync blocks this (the JavaScript) thread while the child floods the listener with
+  // 60,000 datagrams for the TypeScript server; the engine's queue to it must not grow without bound.
+  const flood = `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(20);let n=0;` +
+    `const go=()=>{for(let i=0;i<2000;i++)s.send(b,${udp.port},'${udp.host}');n+=2000;if(n<60000)setImmediate(go);else s.close()};go()`
+  const r = spawnSync(process.execPath, ['-e', flood], { timeout: 60_000 })
+  t.equal(r.status, 0, 'the flood ran')
+  const stats = node.sockets.dataThreadStats()
+  t.ok(stats[0]!.drops.handUpFull > 0, `${stats[0]!.drops.handUpFull} datagrams dropped at the full hand-up queue, ${stats[0]!.handedUp} handed up`)
+  // A request can still meet the full queue while it drains: retransmit as a STUN client
+  // does over UDP (RFC 8489 §6.2.1) until it is answered.
+  const c = await client(t, node)
+  const { request } = await import('../../support/stun-builder.js')
+  let answered = false
+  for (let attempt = 0; attempt < 10 && !answered; attempt++) {
+    answered = await c.exchange(request(0x0001)).then(() => true, () => false)
+  }
+  t.ok(answered, 'the relay answers again once the JavaScript thread catches up')
+  t.ok((await c.allocate()).relayed, 'and allocates')
+})
