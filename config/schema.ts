@@ -287,6 +287,10 @@ export const RelaySettings = Type.Object({
   credentialTtlSeconds: Type.Integer({ minimum: 60, maximum: 86400, default: 3600 }),
   nonceTtlSeconds: Type.Integer({ minimum: 10, maximum: 3600, default: 600 }),
   drainGraceSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 30 }),
+  /** UDP data path: the native engine, the TypeScript (dgram) path, or native when its addon loads. */
+  dataPath: Type.Union([Type.Literal('auto'), Type.Literal('native'), Type.Literal('ts')], { default: 'auto' }),
+  /** Native data threads; default: the number of cores. */
+  dataThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
 }, { additionalProperties: false, default: {} })
 
 export const NetworkConfig = Type.Object({

@@ -51,6 +51,8 @@ export type PeerPolicyErrorCode = (typeof PEER_POLICY_ERROR_CODES)[number]
 export const NODE_ERROR_CODES = [
   'ERR_TLS_FILE', // a TLS certificate or key file cannot be read
   'ERR_TLS_CERTIFICATE', // the certificate and key are not a usable PEM pair (garbage, mismatch)
+  'ERR_NATIVE_UNAVAILABLE', // --data-path native, but the native engine cannot be loaded
+  'ERR_DATA_PATH', // a data path or data thread count that is not one
 ] as const
 
 export type NodeErrorCode = (typeof NODE_ERROR_CODES)[number]

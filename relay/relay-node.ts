@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 
 import { parseIp } from '../geo/address/ip-address.js'
 import type { TurnSecret } from './auth/index.js'
+import { RelayError } from './errors.js'
 import { startMetricsHttp, type MetricsHttp } from './metrics/http.js'
 import { relayMetrics, type RelayMetrics } from './metrics/relay-metrics.js'
 import { parseHostPort, type HostPort } from './node/host-port.js'
@@ -57,6 +58,13 @@ export interface RelayNodeOptions {
   onError?: (err: unknown, where: string) => void
   /** The relay's id in its region (named in hairpin refusals). Default: `self`. */
   id?: string
+  /**
+   * UDP data path: 'native' (the C++ engine of relay/native), 'ts' (Node dgram) or 'auto'
+   * (native when the addon loads). Default: SOVEREIGN_DATA_PATH if set, else 'auto'.
+   */
+  dataPath?: 'native' | 'ts' | 'auto'
+  /** Native data threads; default: the number of cores. */
+  dataThreads?: number
 }
 
 export interface RelayNode {
@@ -128,8 +136,10 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     ...(o.tls ? { tls: { listen: o.tls.listen.map((l) => parseHostPort(l)), cert: o.tls.cert, key: o.tls.key } } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
     ...(o.reusePort ? { reusePort: true } : {}),
+    dataPath: o.dataPath !== undefined && o.dataPath !== 'auto' ? o.dataPath : dataPathFromEnv(),
+    ...(o.dataThreads !== undefined ? { dataThreads: o.dataThreads } : {}),
   })
-  const metrics = relayMetrics({ server, sockets: () => sockets.stats })
+  const metrics = relayMetrics({ server, sockets: () => sockets.stats, dataPath: sockets.dataPath, dataThreads: () => sockets.dataThreadStats() })
   let http: MetricsHttp | undefined
   try {
     if (o.metrics) {
@@ -196,6 +206,14 @@ function metricsListener(url: string): HostPort {
   const u = new URL(url)
   const host = u.hostname.replace(/^\[|\]$/g, '')
   return { host, port: Number(u.port) || 80, family: host.includes(':') ? 6 : 4 }
+}
+
+/** SOVEREIGN_DATA_PATH=native|ts|auto picks the data path of relays that do not say (the relay tests run both). */
+function dataPathFromEnv(): 'native' | 'ts' | 'auto' {
+  const v = process.env.SOVEREIGN_DATA_PATH
+  if (v === undefined || v === '') return 'auto'
+  if (v === 'native' || v === 'ts' || v === 'auto') return v
+  throw new RelayError('ERR_DATA_PATH', `SOVEREIGN_DATA_PATH must be native, ts or auto, got "${v}"`)
 }
 
 /** At most one public address per family, IP literals only (a host name is resolved by the caller). */

@@ -55,6 +55,19 @@ interface RelayFlags {
   statePrefix?: string
   logLevel: LogLevel
   reusePort?: boolean
+  dataPath?: 'native' | 'ts' | 'auto'
+  dataThreads?: number
+}
+
+function dataPathFlag(value: string): 'native' | 'ts' | 'auto' {
+  if (value !== 'native' && value !== 'ts' && value !== 'auto') throw new CliError('ERR_CLI_OPTION', `--data-path must be native, ts or auto, got ${value}`)
+  return value
+}
+
+function dataThreadsFlag(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new CliError('ERR_CLI_OPTION', `--data-threads must be an integer 1..256, got ${value}`)
+  return n
 }
 
 /**
@@ -92,6 +105,8 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
     .option('--state-prefix <prefix>', 'key prefix in the region\'s Redis, to share one Redis between networks (default: sr)')
     .option('--reuse-port', 'SO_REUSEPORT on the UDP, TCP and TLS listeners: run several relay processes on the same port to use more cores (the kernel keeps each client on one process)')
     .addOption(logLevelOption())
+    .option('--data-path <native|ts>', 'UDP data path: the native engine (batched I/O, one thread per core on one port) or the TypeScript path; default: native when its addon is built', dataPathFlag)
+    .option('--data-threads <n>', 'native data threads (default: the number of cores)', dataThreadsFlag)
     .action(async (flags: RelayFlags) => {
       if (flags.config !== undefined || flags.region !== undefined || flags.id !== undefined) {
         if (flags.config === undefined || flags.region === undefined || flags.id === undefined) {
@@ -125,6 +140,8 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
         ...(flags.ports ? { ports: flags.ports } : {}),
         ...(flags.software ? { software: flags.software } : {}),
         ...(flags.reusePort ? { reusePort: true } : {}),
+        ...(flags.dataPath ? { dataPath: flags.dataPath } : {}),
+        ...(flags.dataThreads !== undefined ? { dataThreads: flags.dataThreads } : {}),
         ...(tls ? { tls: { listen: tls.listen, ...(await readTlsFiles(tls)) } } : {}),
       }
       const node = await startRelayNode({ ...options, onError: (err, where) => log.error({ err, where }, `unexpected error in ${where}`) })
@@ -160,6 +177,15 @@ export function announce(node: RelayNode, o: RelayNodeOptions, log: Logger): voi
   const allowPeers = o.allowPeers ?? []
   log.info({ event: 'auth', realm: o.realm ?? 'sovereign', secretCount: o.secrets.length, allowPeers }, `realm ${o.realm ?? 'sovereign'}, ${o.secrets.length} secret(s), allowed peer ranges: ${allowPeers.join(', ') || 'none beyond public addresses'}`)
   if (node.metricsUrl) log.info({ event: 'metrics', metricsUrl: `${node.metricsUrl}/metrics`, healthUrl: `${node.metricsUrl}/healthz` }, `metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
+  log.info({ event: 'data-path', dataPath: node.sockets.dataPath.kind, dataThreads: node.sockets.dataPath.threads }, dataPathLine(node))
+}
+
+/** Which UDP data path runs, said once at start-up. */
+export function dataPathLine(node: RelayNode): string {
+  const { kind, threads } = node.sockets.dataPath
+  return kind === 'native'
+    ? `data path native (C++ engine, ${threads} data thread${threads === 1 ? '' : 's'} on each UDP port)`
+    : `data path ts (Node dgram, one thread)${node.sockets.dataPathNote ? `: ${node.sockets.dataPathNote}` : ''}`
 }
 
 /**
@@ -215,6 +241,8 @@ async function runRegionRelay(flags: RelayFlags & { config: string; region: stri
     ...(flags.reusePort ? { reusePort: true } : {}),
     ...(flags.relayAddress.length > 0 ? { relayAddresses: flags.relayAddress } : {}),
     ...(flags.publicAddress.length > 0 ? { publicAddresses: flags.publicAddress } : {}),
+    ...(flags.dataPath ? { dataPath: flags.dataPath } : {}),
+    ...(flags.dataThreads !== undefined ? { dataThreads: flags.dataThreads } : {}),
     // region-relay.ts logs plain sentences; its warnings start with "warning: ".
     log: (m) => m.startsWith('warning: ') ? log.warn(m.slice('warning: '.length)) : log.info(m),
   })
@@ -222,6 +250,7 @@ async function runRegionRelay(flags: RelayFlags & { config: string; region: stri
   const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`)
   log.info({ event: 'listening', config: config.source, listening, ...buildInfo() }, `${flags.id} joined region ${flags.region} (${config.source}); listening on ${listening.join(' ')}`)
   log.info({ event: 'mode', mode: 'region' }, 'residency policy from the home region of each meeting; registered in the region fleet')
+  log.info({ event: 'data-path', dataPath: node.sockets.dataPath.kind, dataThreads: node.sockets.dataPath.threads }, dataPathLine(node))
   if (node.metricsUrl) log.info({ event: 'metrics', metricsUrl: `${node.metricsUrl}/metrics`, healthUrl: `${node.metricsUrl}/healthz` }, `metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
   // SIGHUP: re-read the config; new relay secrets apply at once (rotation by overlap), an
   // invalid file is refused and the running config stays.

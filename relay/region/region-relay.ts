@@ -56,6 +56,9 @@ export interface RegionRelayOptions {
   readonly heartbeatTtlMs?: number
   readonly policyTtlMs?: number
   readonly log?: (message: string) => void
+  /** UDP data path and native data threads, instead of the config's relay.dataPath/dataThreads. */
+  readonly dataPath?: 'native' | 'ts' | 'auto'
+  readonly dataThreads?: number
 }
 
 export interface RegionRelay {
@@ -185,6 +188,8 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       // refused): /readyz says so, so load balancers and probes stop sending clients here.
       ready: () => own.health.snapshot.state === 'connected',
       policy,
+      dataPath: o.dataPath ?? settings.dataPath,
+      ...(o.dataThreads ?? settings.dataThreads) !== undefined ? { dataThreads: (o.dataThreads ?? settings.dataThreads)! } : {},
     })
   } catch (err) {
     await Promise.allSettled([audit.close(), cache.close(), registry.close()])

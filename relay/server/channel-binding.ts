@@ -15,6 +15,8 @@ export interface ChannelBinding {
   expiresAt: number
 }
 
+const EMPTY: ReadonlyMap<number, ChannelBinding> = new Map()
+
 export class ChannelTable {
   #byNumber: Map<number, ChannelBinding> | undefined
   #byPeer: Map<number, Map<string, ChannelBinding>> | undefined
@@ -25,6 +27,11 @@ export class ChannelTable {
 
   byNumber(number: number): ChannelBinding | undefined {
     return this.#byNumber?.get(number)
+  }
+
+  /** Every binding, expired or not (the native data plane mirrors them). */
+  values(): IterableIterator<ChannelBinding> {
+    return (this.#byNumber ?? EMPTY).values()
   }
 
   lookupPeer(address: string, port: number): ChannelBinding | undefined {

@@ -260,8 +260,19 @@ export class TurnServer implements ServerCore {
     return actions
   }
 
+  /**
+   * A data plane that counts outside this server (the native engine) moves its counts in
+   * here at the start of every flush, so each flush is exact.
+   */
+  setFlushSource(collect: () => void): void {
+    this.#flushSource = collect
+  }
+
+  #flushSource: (() => void) | undefined
+
   /** Emits batched byte and drop counters now (also done by `tick`). */
   flush(): void {
+    this.#flushSource?.()
     this.#lastFlush = this.now()
     let toPeerBytes = 0, toPeerPackets = 0, toClientBytes = 0, toClientPackets = 0
     for (const a of this.table.values()) {
@@ -278,6 +289,20 @@ export class TurnServer implements ServerCore {
   }
 
   #retired = { toPeerBytes: 0, toPeerPackets: 0, toClientBytes: 0, toClientPackets: 0 }
+
+  /**
+   * Counts of packets a data plane moved without this server (the native engine's fast
+   * path) for an allocation that is gone already: they go out with the next flush.
+   */
+  addForwarded(c: { toPeerBytes: number; toPeerPackets: number; toClientBytes: number; toClientPackets: number }): void {
+    this.#retired.toPeerBytes += c.toPeerBytes; this.#retired.toPeerPackets += c.toPeerPackets
+    this.#retired.toClientBytes += c.toClientBytes; this.#retired.toClientPackets += c.toClientPackets
+  }
+
+  /** Drops a data plane counted itself (the native engine), flushed with this server's own. */
+  addDrops(reason: DropReason, count: number): void {
+    this.#drops.set(reason, (this.#drops.get(reason) ?? 0) + count)
+  }
 
   /** A TCP control connection closed: its allocation goes with it (RFC 8656 §5). */
   clientClosed(tuple: FiveTuple): Action[] {
