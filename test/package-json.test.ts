@@ -74,9 +74,12 @@ t.test('packages only benchmarks, tests and the build import are devDependencies
 })
 
 t.test('every dependency is used', async (t) => {
-  // Used without an import: the MMDB data file (resolved by path in geo/mmdb-reader.ts) and
-  // the peer dependency that @fastify/type-provider-typebox's types name.
-  const byPath = new Set(['@ip-location-db/geo-whois-asn-country-mmdb', '@sinclair/typebox'])
+  // Used without an import: the MMDB data file (resolved by path in geo/mmdb-reader.ts), the
+  // peer dependency that @fastify/type-provider-typebox's types name, the native engine's
+  // C++ headers (binding.gyp) and its loader (require()d in relay/native/index.ts).
+  const byPath = new Set(['@ip-location-db/geo-whois-asn-country-mmdb', '@sinclair/typebox', 'node-addon-api', 'node-gyp-build'])
+  t.match(readFileSync(join(ROOT, 'binding.gyp'), 'utf8'), /require\('node-addon-api'\)/, 'binding.gyp takes the headers from node-addon-api')
+  t.match(readFileSync(join(ROOT, 'relay/native/index.ts'), 'utf8'), /require\('node-gyp-build'\)/, 'the engine is loaded through node-gyp-build')
   for (const name of Object.keys(pkg.dependencies)) {
     t.ok(shipped.has(name) || byPath.has(name), `${name} is imported by shipped code`)
   }
