@@ -1,6 +1,7 @@
 /**
  * A typed client for sovereign.signal.v1, for Node and browsers: the WebSocket
- * constructor is injected (`ws` in Node 20, `globalThis.WebSocket` in a browser), so this
+ * constructor is the platform's own (`globalThis.WebSocket`: browsers, Node 22+) unless one
+ * is injected (`ws`, to pick a local address, say), so this
  * file imports nothing platform-specific. Every frame is validated on the way out and on
  * the way in with the protocol's schemas (interpreted, no eval: fine under a strict CSP).
  *
@@ -46,7 +47,8 @@ const OPEN = 1
 const CLOSED = 3
 
 export interface ConnectOptions {
-  readonly WebSocket: WebSocketConstructor
+  /** Default: the platform's own `globalThis.WebSocket` (browsers; Node 22 and later). */
+  readonly WebSocket?: WebSocketConstructor
   readonly token: string
   readonly passcode?: string
   readonly displayName?: string
@@ -129,6 +131,13 @@ export class ClientClosedError extends Error {
   constructor() { super('the signaling client is closed') }
 }
 
+/** Neither an injected WebSocket nor the platform's own (Node before 22): nothing to connect with. */
+export class NoWebSocketError extends Error {
+  readonly code = 'ERR_NO_WEBSOCKET'
+  override readonly name = 'NoWebSocketError'
+  constructor() { super('no WebSocket: pass ConnectOptions.WebSocket (e.g. the ws package) on a runtime without globalThis.WebSocket') }
+}
+
 /** A send while the client is between sockets; the session resumes at `reconnected`. */
 export class ClientReconnectingError extends Error {
   readonly code = 'ERR_CLIENT_RECONNECTING'
@@ -188,6 +197,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   }
 
   static connect(url: string, options: ConnectOptions): SignalClient {
+    if (options.WebSocket === undefined && platformWebSocket() === undefined) throw new NoWebSocketError()
     return new SignalClient(url, options)
   }
 
@@ -306,7 +316,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   #open(url: string, token = this.#options.token): void {
     const generation = ++this.#generation
     this.#url = url
-    const socket = new this.#options.WebSocket(url, SUBPROTOCOL)
+    const socket = new (this.#options.WebSocket ?? platformWebSocket()!)(url, SUBPROTOCOL)
     this.#socket = socket
     const current = () => generation === this.#generation
     socket.addEventListener('open', () => {
@@ -510,4 +520,9 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     }
     for (const resolve of this.#closedWaiters.splice(0)) resolve()
   }
+}
+
+/** The runtime's own WebSocket client, if it has one (browsers; Node 22+ has it without a flag). */
+function platformWebSocket(): WebSocketConstructor | undefined {
+  return (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
 }

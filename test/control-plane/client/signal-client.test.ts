@@ -440,3 +440,19 @@ t.test('after maxAttempts failed attempts in a row the client gives up and close
   t.equal(attempts, 1)
   t.equal(client.closed, true)
 })
+
+t.test('without an injected WebSocket the client speaks through the runtime\'s own (Node 22+, browsers)', async (t) => {
+  t.type(globalThis.WebSocket, 'function', `this Node (${process.version}) has a WebSocket client of its own`)
+  const { client, conn } = await setup(t, { WebSocket: undefined })
+  t.match(await conn.messages.next(), { type: 'join', token: 'tok.en.x' }, 'the join arrives over the platform socket')
+  t.equal(conn.protocol, 'sovereign.signal.v1', 'with the subprotocol negotiated')
+  conn.send(welcome())
+  t.equal((await client.joined).kind, 'welcome')
+})
+
+t.test('a runtime with no WebSocket and none injected is told so with a code, before anything is opened', async (t) => {
+  const own = globalThis.WebSocket
+  t.teardown(() => { globalThis.WebSocket = own })
+  ;(globalThis as { WebSocket?: unknown }).WebSocket = undefined
+  t.throws(() => SignalClient.connect('ws://127.0.0.1:1/v1/signal', { token: 'tok.en.x' }), { code: 'ERR_NO_WEBSOCKET' })
+})
