@@ -243,8 +243,8 @@ async function runRegionRelay(flags: RelayFlags & { config: string; region: stri
     ...(flags.publicAddress.length > 0 ? { publicAddresses: flags.publicAddress } : {}),
     ...(flags.dataPath ? { dataPath: flags.dataPath } : {}),
     ...(flags.dataThreads !== undefined ? { dataThreads: flags.dataThreads } : {}),
-    // region-relay.ts logs plain sentences; its warnings start with "warning: ".
-    log: (m) => m.startsWith('warning: ') ? log.warn(m.slice('warning: '.length)) : log.info(m),
+    // region-relay.ts logs plain sentences; its warnings start with "warning: ", its errors with "error: ".
+    log: (m) => m.startsWith('warning: ') ? log.warn(m.slice('warning: '.length)) : m.startsWith('error: ') ? log.error(m.slice('error: '.length)) : log.info(m),
   })
   const { node } = relay
   const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`)

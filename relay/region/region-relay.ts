@@ -188,6 +188,8 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       // refused): /readyz says so, so load balancers and probes stop sending clients here.
       ready: () => own.health.snapshot.state === 'connected',
       policy,
+      // Bugs, not bad input (the socket layer keeps running): through the process's logger.
+      onError: (err, where) => log(`error: unexpected error in ${where}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`),
       dataPath: o.dataPath ?? settings.dataPath,
       ...(o.dataThreads ?? settings.dataThreads) !== undefined ? { dataThreads: (o.dataThreads ?? settings.dataThreads)! } : {},
     })
