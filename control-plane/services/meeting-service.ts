@@ -18,11 +18,14 @@ import { EventEmitter } from 'node:events'
 import type { NetworkConfig, Region, Tenant } from '../../config/network-config.js'
 import type { AttendeePolicyConfig, MeetingSecuritySettings, ResidencyModeName } from '../../config/schema.js'
 import type { GeoLookup, GeoResult } from '../../geo/geo-result.js'
+import { regionInAllowedSet } from '../../geo/policy/allowed-regions.js'
+import { attendeePolicyProblems } from '../../geo/policy/attendee.js'
 import type { Verdict } from '../../geo/verdict.js'
 import { mintTurnCredential } from '../../relay/auth/credentials.js'
 import type { AuditEvent } from '../../state/audit.js'
 import type { LiveRelay } from '../../state/fleet.js'
-import { homeRegionOf, isMeetingId, newMeetingId } from '../../state/meeting-id.js'
+import { homeRegionOf, newMeetingId } from '../../state/meeting-id.js'
+import { routeMeeting, type MeetingRoute } from '../../state/meeting-route.js'
 import type { MeetingRecord, MeetingRefusal, Participant, ParticipantRole } from '../../state/meetings.js'
 import type { Subscription } from '../../state/pubsub.js'
 import type { PresenceLease } from '../../state/presence.js'
@@ -38,7 +41,7 @@ import { DEFAULT_MIN_PASSCODE_LENGTH, PASSCODE_DIGITS, generatePasscode, passcod
 import { auditReasonOf } from '../security/audit-reason.js'
 import { DEFAULT_MAX_ISSUED_AT_SKEW_SECONDS, mintParticipantToken, verifyParticipantToken, type ParticipantClaims } from '../tokens/participant-token.js'
 import { isMeetingEvent, MEETING_EVENTS_CHANNEL, type MeetingEvent, type MeetingEventMap } from './meeting-events.js'
-import { resolveAttendeePolicy, resolveResidencyMode, resolveSettings, updateSettings, type SettingsInput } from './meeting-settings.js'
+import { mergeAttendeePolicy, resolveAttendeePolicy, resolveResidencyMode, resolveSettings, updateSettings, type SettingsInput } from './meeting-settings.js'
 import { participantIdFor } from './participant-id.js'
 import { selectRelays } from './relay-selection.js'
 import { geoResidencyPolicy, regionsOf, type ResidencyPolicy } from './residency-policy.js'
@@ -186,11 +189,19 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     return choice.region
   }
 
-  /** Throws SR_MEETING_NOT_FOUND for a non-id, SR_REDIRECT_HOME_REGION for another region's meeting. */
+  /**
+   * Throws SR_REDIRECT_HOME_REGION for another region's meeting, SR_MEETING_NOT_FOUND for
+   * a non-id or one naming a region the network does not have (state/meeting-route.ts).
+   */
   assertHomedHere(meetingId: string): void {
-    const home = homeRegionOf(meetingId)
-    if (home === undefined || !isMeetingId(meetingId)) throw sovereignError('SR_MEETING_NOT_FOUND')
-    if (home !== this.region) throw sovereignError('SR_REDIRECT_HOME_REGION', home)
+    const where = this.#routeOf(meetingId)
+    if (where.route === 'redirect') throw sovereignError('SR_REDIRECT_HOME_REGION', where.region)
+    if (where.route !== 'home') throw sovereignError('SR_MEETING_NOT_FOUND')
+  }
+
+  #routeOf(meetingId: string): MeetingRoute {
+    const config = this.config
+    return routeMeeting(meetingId, { region: this.region, knowsRegion: (r) => config.regionById(r) !== undefined })
   }
 
   // ---- tenant operations -------------------------------------------------------------
@@ -261,7 +272,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       if (input.title !== undefined) data.title = input.title
       const change: { settings: MeetingSecuritySettings; data: Record<string, unknown>; attendeePolicy?: AttendeePolicyConfig } = { settings, data }
       if (input.attendeePolicy !== undefined) {
-        const merged = { ...current.attendeePolicy, ...input.attendeePolicy }
+        const merged = mergeAttendeePolicy(current.attendeePolicy, input.attendeePolicy)
         checkAttendeePolicy(merged)
         change.attendeePolicy = merged
       }
@@ -561,7 +572,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     // One failure does not hold up the others; what failed stays claimed and is claimed again after `claimMs`.
     let failed: unknown
     for (const lease of expired) {
-      const settle = homeRegionOf(lease.meetingId) === this.region
+      const settle = this.#routeOf(lease.meetingId).route === 'home'
         ? this.leave(lease.meetingId, lease.participantId, lease.session)
         : this.#state.presence.release(lease)
       await settle.catch((err: unknown) => { failed ??= err })
@@ -623,7 +634,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       writes.push(this.#audit(meeting.id, { kind: 'relay-issued', allow: false, reason: choice.verdict.reason, participantId: participant.id, detail: 'no relay' }))
     }
     for (const relay of choice.relays) {
-      writes.push(this.#audit(meeting.id, { kind: 'relay-issued', allow: true, reason: relay.region === meeting.homeRegion ? 'home_region' : 'in_jurisdiction', participantId: participant.id, relayId: relay.id, detail: relay.region }))
+      writes.push(this.#audit(meeting.id, { kind: 'relay-issued', allow: true, reason: regionInAllowedSet(relay.region, meeting.allowedRegions).reason, participantId: participant.id, relayId: relay.id, detail: relay.region }))
     }
     if (!choice.verdict.allow) writes.push(this.#publish({ type: 'refused', meetingId: meeting.id, reason: choice.verdict.reason, kind: 'relay-issued' }))
     await Promise.all(writes)
@@ -740,10 +751,10 @@ function refusalError(refusal: MeetingRefusal): SovereignError {
   }
 }
 
-/** An attendee policy that means "nobody" or an allow-list letting in the unknown is refused, as in the config. */
+/** An attendee policy that does not mean what it seems to say is refused, by the same rule as the config (geo/policy/attendee.ts). */
 function checkAttendeePolicy(policy: AttendeePolicyConfig): void {
-  if (policy.mode === 'allow' && policy.countries.length === 0) throw sovereignError('SR_INVALID_REQUEST', 'an allow-list with no countries admits nobody')
-  if (policy.mode === 'allow' && policy.unknown === 'allow') throw sovereignError('SR_INVALID_REQUEST', 'under an allow-list, unknown locations must be denied')
+  const problem = attendeePolicyProblems(policy)[0]
+  if (problem !== undefined) throw sovereignError('SR_INVALID_REQUEST', `attendeePolicy.${problem.field}: ${problem.message}`)
 }
 
 export type { ParticipantRole }
