@@ -12,6 +12,12 @@
  *   expected outcomes of joining (wait, deny) are typed results, not exceptions.
  * - Events (MeetingEventMap) are emitted locally and published on the region's bus;
  *   `listen()` brings in the events of the region's other nodes.
+ *
+ * Each concept it uses lives in its own file: routing (state/meeting-route.ts), residency
+ * (residency-policy.ts over geo/policy), settings (meeting-settings.ts), tokens
+ * (meeting-tokens.ts), what admission is told (join-admission.ts), ICE servers
+ * (ice-servers.ts), fleet reads (fleet-reads.ts), the record cache (meeting-records.ts),
+ * refusals (meeting-refusals.ts) and the region's passcode rules (region-passcodes.ts).
  */
 import { EventEmitter } from 'node:events'
 
@@ -21,28 +27,32 @@ import type { GeoLookup, GeoResult } from '../../geo/geo-result.js'
 import { regionInAllowedSet } from '../../geo/policy/allowed-regions.js'
 import { attendeePolicyProblems } from '../../geo/policy/attendee.js'
 import type { Verdict } from '../../geo/verdict.js'
-import { mintTurnCredential } from '../../relay/auth/credentials.js'
 import type { AuditEvent } from '../../state/audit.js'
 import type { LiveRelay } from '../../state/fleet.js'
 import { homeRegionOf, newMeetingId } from '../../state/meeting-id.js'
 import { routeMeeting, type MeetingRoute } from '../../state/meeting-route.js'
-import type { MeetingRecord, MeetingRefusal, Participant, ParticipantRole } from '../../state/meetings.js'
+import type { MeetingRecord, Participant, ParticipantRole } from '../../state/meetings.js'
 import type { Subscription } from '../../state/pubsub.js'
 import type { PresenceLease } from '../../state/presence.js'
 import type { RegionState } from '../../state/region-state.js'
-import type { PasscodeAttemptLimits } from '../../state/passcode-attempts.js'
 import { ControlPlaneError } from '../control-plane-error.js'
-import { isSovereignError, sovereignError, type SovereignError } from '../errors.js'
-import type { CapabilityName, RoleName } from '../protocol/common.js'
+import { isSovereignError, sovereignError } from '../errors.js'
+import type { CapabilityName } from '../protocol/common.js'
 import type { ErrorCode } from '../protocol/error-codes.js'
 import type { IceServerShape, WaitReason } from '../protocol/server-messages.js'
-import { comparesPasscode, decideAdmission, type AdmissionMeeting, type AdmissionRequest } from '../security/admission.js'
-import { DEFAULT_MIN_PASSCODE_LENGTH, PASSCODE_DIGITS, generatePasscode, passcodeWeakness } from '../security/passcode.js'
+import { comparesPasscode, decideAdmission, type AdmissionRequest } from '../security/admission.js'
 import { auditReasonOf } from '../security/audit-reason.js'
-import { DEFAULT_MAX_ISSUED_AT_SKEW_SECONDS, mintParticipantToken, verifyParticipantToken, type ParticipantClaims } from '../tokens/participant-token.js'
+import type { ParticipantClaims } from '../tokens/participant-token.js'
+import { fleetReads, type LiveRelaysOf } from './fleet-reads.js'
+import { iceServersFor } from './ice-servers.js'
+import { admissionMeetingOf } from './join-admission.js'
 import { isMeetingEvent, MEETING_EVENTS_CHANNEL, type MeetingEvent, type MeetingEventMap } from './meeting-events.js'
 import { mergeAttendeePolicy, resolveAttendeePolicy, resolveResidencyMode, resolveSettings, updateSettings, type SettingsInput } from './meeting-settings.js'
+import { MeetingRecords, toMeeting, type Meeting } from './meeting-records.js'
+import { isResidencyRefusal, refusalError, residencyRefusal, type ResidencyRefusal } from './meeting-refusals.js'
+import { mintMeetingToken, verifyJoinToken, type MintedToken, type MintTokenInput } from './meeting-tokens.js'
 import { participantIdFor } from './participant-id.js'
+import { checkRegionPasscode, generateRegionPasscode, passcodeLimitsOf } from './region-passcodes.js'
 import { selectRelays } from './relay-selection.js'
 import { geoResidencyPolicy, regionsOf, type ResidencyPolicy } from './residency-policy.js'
 
@@ -63,26 +73,8 @@ export interface UpdateMeetingInput extends SettingsInput {
   readonly title?: string
 }
 
-/** A meeting as the service hands it out: the record plus the fields kept in `data`. */
-export interface Meeting extends MeetingRecord {
-  readonly passcode?: string
-  readonly title?: string
-}
-
-export interface MintTokenInput {
-  readonly identity: string
-  readonly displayName?: string
-  readonly role: RoleName
-  readonly capabilities?: readonly CapabilityName[]
-  readonly ttlSeconds?: number
-}
-
-export interface MintedToken {
-  readonly token: string
-  readonly meetingId: string
-  readonly participantId: string
-  readonly expiresAt: number
-}
+export type { Meeting, MintedToken, MintTokenInput, ResidencyRefusal }
+export { isResidencyRefusal, residencyRefusal }
 
 export interface JoinRequest {
   readonly token: string
@@ -123,31 +115,14 @@ export interface MeetingServiceOptions {
   readonly state: RegionState
   readonly geo?: GeoLookup
   readonly policy?: ResidencyPolicy
-  /** Live relays of any region; default: this region's fleet from `state`, none elsewhere. */
-  readonly liveRelays?: (region: string) => Promise<readonly LiveRelay[]>
+  /** Live relays of any region, reads in flight shared (fleet-reads.ts); default: this region's fleet from `state`, none elsewhere. */
+  readonly liveRelays?: LiveRelaysOf
   readonly now?: () => number
   /** Relays handed to one participant. */
   readonly relaysPerParticipant?: number
 }
 
-/** Passcode guessing limits when the region's config says nothing (the schema's defaults). */
-const DEFAULT_PASSCODE_LIMITS: PasscodeAttemptLimits = { windowMs: 900_000, freeFailures: 3, backoffMs: 1000, maxPerIdentity: 10, maxPerMeeting: 100 }
-
-/** Meeting records remembered per node (most recently read first out when full). */
-const RECORDS_KEPT = 4096
-
 const UNKNOWN_PLACE: GeoResult = Object.freeze({ country: null, source: 'unknown' })
-
-/** A refused residency decision: the catalogue error plus the verdict's reason for metrics and audit. */
-export type ResidencyRefusal = SovereignError & { verdict: Verdict }
-
-export function residencyRefusal(code: ErrorCode, verdict: Verdict): ResidencyRefusal {
-  return Object.assign(sovereignError(code, verdict.detail === undefined ? verdict.reason : `${verdict.reason} (${verdict.detail})`), { verdict })
-}
-
-export function isResidencyRefusal(err: unknown): err is ResidencyRefusal {
-  return err instanceof Error && typeof (err as { verdict?: unknown }).verdict === 'object'
-}
 
 export class MeetingService extends EventEmitter<MeetingEventMap> {
   readonly region: string
@@ -159,9 +134,9 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   #subscription: Subscription | undefined
   #closed = false
   /** The meeting records this node read last, by id: reused when a write reports the same version. */
-  readonly #records = new Map<string, MeetingRecord>()
-  /** Fleet reads in flight, by region (see #liveRelays). */
-  readonly #fleetReads = new Map<string, Promise<readonly LiveRelay[]>>()
+  readonly #records = new MeetingRecords()
+  /** Live relays by region, reads in flight shared (fleet-reads.ts). */
+  readonly #liveRelays: LiveRelaysOf
 
   constructor(options: MeetingServiceOptions) {
     super()
@@ -172,6 +147,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     this.#state = options.state
     this.#policy = options.policy ?? geoResidencyPolicy
     this.#now = options.now ?? Date.now
+    this.#liveRelays = options.liveRelays ?? fleetReads({ region: this.region, own: this.#state.fleet })
   }
 
   get config(): NetworkConfig {
@@ -347,15 +323,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   async mintToken(meetingId: string, tenant: Tenant, input: MintTokenInput): Promise<MintedToken> {
     const meeting = await this.get(meetingId, tenant.id)
     if (meeting.status === 'ended') throw sovereignError('SR_MEETING_ENDED')
-    const options = {
-      tenantId: tenant.id, secret: tenant.tokenSecret, meetingId, identity: input.identity, role: input.role,
-      capabilities: input.capabilities ?? [], now: this.#now,
-      ...(input.displayName === undefined ? {} : { displayName: input.displayName }),
-      ...(input.ttlSeconds === undefined ? {} : { ttlSeconds: input.ttlSeconds }),
-    }
-    const token = await mintParticipantToken(options)
-    const expiresAt = Math.floor(this.#now() / 1000) + (input.ttlSeconds ?? 600)
-    return { token, meetingId, participantId: participantIdFor(meetingId, input.identity), expiresAt }
+    return mintMeetingToken(meetingId, tenant, input, this.#now)
   }
 
   // ---- joining (the signaling layer calls these) ------------------------------------
@@ -370,10 +338,8 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     this.#assertOpen()
     let claims: ParticipantClaims
     try {
-      claims = await verifyParticipantToken(request.token, {
-        secretFor: (tenantId) => this.config.tenantById(tenantId)?.tokenSecret,
-        now: this.#now,
-        maxIssuedAtSkewSeconds: this.#home()?.controlPlane.tokenClockSkewSeconds ?? DEFAULT_MAX_ISSUED_AT_SKEW_SECONDS,
+      claims = await verifyJoinToken(request.token, {
+        config: this.config, home: this.#home(), now: this.#now,
         ...(request.meetingId === undefined ? {} : { meetingId: request.meetingId }),
       })
     } catch (err) {
@@ -393,26 +359,9 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     const meeting = toMeeting(record)
     const previous = view.previous
     const wasAdmitted = previous?.status === 'admitted'
-    const wasHosting = wasAdmitted && (previous.role === 'host' || previous.role === 'co-host')
     const where = this.#options.geo?.lookup(request.address) ?? UNKNOWN_PLACE
     const attendee = this.#policy.attendee(record.attendeePolicy, where)
-    const admissionMeeting: AdmissionMeeting = {
-      id: meetingId,
-      ended: record.status === 'ended',
-      locked: record.status === 'locked',
-      ...(meeting.passcode === undefined ? {} : { passcode: meeting.passcode }),
-      passcodeRequired: record.settings.passcodeRequired,
-      waitingRoom: record.settings.waitingRoom,
-      joinBeforeHost: record.settings.joinBeforeHost,
-      allowRejoinAfterRemoval: record.settings.allowRejoinAfterRemoval,
-      capacity: record.settings.capacity,
-      // The others: a reconnecting participant does not count against itself.
-      admittedCount: view.admittedCount - (wasAdmitted ? 1 : 0),
-      hostPresent: view.hostCount - (wasHosting ? 1 : 0) > 0,
-      // Participant ids derive from the identity, so this identity's earlier entry is the only one that can say removed or admitted.
-      removedIdentities: new Set(previous?.status === 'removed' ? [claims.identity] : []),
-      admittedIdentities: new Set(wasAdmitted ? [claims.identity] : []),
-    }
+    const admissionMeeting = admissionMeetingOf(meeting, view, claims.identity)
     const admissionRequest: AdmissionRequest = {
       meetingId, identity: claims.identity, role: claims.role, attendee,
       ...(request.passcode === undefined ? {} : { passcode: request.passcode }),
@@ -420,7 +369,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     // A passcode is compared only after an attempt was taken from the region's counters
     // (issue 9, item 4): every node of the region counts the same guesses.
     const attempt = comparesPasscode(admissionMeeting, admissionRequest)
-      ? await this.#state.passcodeAttempts.attempt(meetingId, participantId, this.#passcodeLimits())
+      ? await this.#state.passcodeAttempts.attempt(meetingId, participantId, passcodeLimitsOf(this.#home()))
       : undefined
     const decision = decideAdmission({ ...admissionMeeting, passcodeAttemptRefused: attempt?.ok === false }, admissionRequest)
     if (attempt?.ok === true && !(decision.outcome === 'deny' && decision.code === 'SR_PASSCODE_WRONG')) {
@@ -618,16 +567,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       relays, allowedRegions: meeting.allowedRegions, regions: regionsOf(config),
       ...(where.location ? { near: where.location } : {}), max: this.#options.relaysPerParticipant ?? 2,
     })
-    const iceServers: IceServerShape[] = []
-    for (const relay of choice.relays) {
-      const secret = config.regionById(relay.region)?.relaySecrets[0]?.value
-      if (secret === undefined) continue
-      const credential = mintTurnCredential({ secret, meetingId: meeting.id, participantId: participant.id, ttlSeconds: config.relay.credentialTtlSeconds, now: this.#now })
-      // RFC 7065 URIs: UDP first (what ICE prefers), then TCP, then TLS (`turns:`, through firewalls that pass only TLS).
-      const urls = [...relay.udp.map((a) => `turn:${a}?transport=udp`), ...relay.tcp.map((a) => `turn:${a}?transport=tcp`), ...(relay.tls ?? []).map((a) => `turns:${a}?transport=tcp`)].slice(0, 8)
-      if (urls.length === 0) continue
-      iceServers.push({ urls, username: credential.username, credential: credential.password, expiresAt: credential.expiresAt })
-    }
+    const iceServers = iceServersFor({ config, relays: choice.relays, meetingId: meeting.id, participantId: participant.id, now: this.#now })
     // One entry per relay handed out: the report counts issuances by relay (and region). Sent together, in order.
     const writes: Promise<void>[] = []
     if (choice.relays.length === 0) {
@@ -639,20 +579,6 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     if (!choice.verdict.allow) writes.push(this.#publish({ type: 'refused', meetingId: meeting.id, reason: choice.verdict.reason, kind: 'relay-issued' }))
     await Promise.all(writes)
     return { participant, meeting, iceServers, participants }
-  }
-
-  /**
-   * Joins arriving together share one fleet read in flight (per region): an answer to a
-   * read that started a round trip earlier is as fresh as the fleet registry itself is.
-   * Nothing is kept once it has answered.
-   */
-  #liveRelays(region: string): Promise<readonly LiveRelay[]> {
-    const pending = this.#fleetReads.get(region)
-    if (pending) return pending
-    const read = this.#options.liveRelays ? this.#options.liveRelays(region) : region === this.region ? this.#state.fleet.liveRelays() : Promise.resolve([])
-    const shared = read.finally(() => this.#fleetReads.delete(region))
-    this.#fleetReads.set(region, shared)
-    return shared
   }
 
   async #change(meetingId: string, actor: Actor, make: (current: Meeting) => Parameters<RegionState['meetings']['update']>[2]): Promise<Meeting> {
@@ -671,20 +597,11 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     return this.config.regionById(this.region)
   }
 
-  /** Generated passcodes: 12 digits, or the region's minimum length when that is more. */
-  readonly #generatePasscode = (): string => generatePasscode(Math.max(PASSCODE_DIGITS, this.#home()?.controlPlane.passcodes.minLength ?? DEFAULT_MIN_PASSCODE_LENGTH))
+  /** Generated passcodes follow the region's minimum length (region-passcodes.ts). */
+  readonly #generatePasscode = (): string => generateRegionPasscode(this.#home())
 
-  /** A passcode the tenant gives must be as strong as the region asks (SR_PASSCODE_TOO_WEAK, 422). */
   #checkPasscode(passcode: string | undefined): void {
-    if (passcode === undefined) return
-    const weakness = passcodeWeakness(passcode, this.#home()?.controlPlane.passcodes.minLength ?? DEFAULT_MIN_PASSCODE_LENGTH)
-    if (weakness !== undefined) throw sovereignError('SR_PASSCODE_TOO_WEAK', weakness)
-  }
-
-  #passcodeLimits(): PasscodeAttemptLimits {
-    const p = this.#home()?.controlPlane.passcodes
-    if (p === undefined) return DEFAULT_PASSCODE_LIMITS
-    return { windowMs: p.windowSeconds * 1000, freeFailures: p.freeFailures, backoffMs: p.backoffSeconds * 1000, maxPerIdentity: p.maxFailuresPerIdentity, maxPerMeeting: p.maxFailuresPerMeeting }
+    checkRegionPasscode(this.#home(), passcode)
   }
 
   #revokeTtlMs(): number {
@@ -704,22 +621,17 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   }
 
   #emit(event: MeetingEvent): void {
-    if (event.type === 'meeting-updated' || event.type === 'meeting-locked' || event.type === 'meeting-unlocked' || event.type === 'meeting-ended') this.#records.delete(event.meetingId)
+    if (event.type === 'meeting-updated' || event.type === 'meeting-locked' || event.type === 'meeting-unlocked' || event.type === 'meeting-ended') this.#records.forget(event.meetingId)
     ;(this.emit as (type: string, event: MeetingEvent) => boolean)(event.type, event)
   }
 
   #remember(record: MeetingRecord): void {
-    if (!this.#records.has(record.id) && this.#records.size >= RECORDS_KEPT) this.#records.delete(this.#records.keys().next().value!)
-    this.#records.set(record.id, record)
+    this.#records.remember(record)
   }
 
-  /** The record at `version`: the one read last when it is that version (every change bumps it), else a fresh read. */
-  async #recordAt(meetingId: string, version: number): Promise<MeetingRecord | undefined> {
-    const known = this.#records.get(meetingId)
-    if (known?.version === version) return known
-    const fresh = await this.#state.meetings.get(meetingId)
-    if (fresh) this.#remember(fresh)
-    return fresh
+  /** The record at `version`: the one read last when it is that version, else a fresh read. */
+  #recordAt(meetingId: string, version: number): Promise<MeetingRecord | undefined> {
+    return this.#records.at(meetingId, version, (id) => this.#state.meetings.get(id))
   }
 
   #assertOpen(): void {
@@ -731,24 +643,6 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 function byOf(actor: Actor): { by?: string } {
   return actor.kind === 'participant' ? { by: actor.participantId } : {}
-}
-
-function toMeeting(record: MeetingRecord): Meeting {
-  const passcode = typeof record.data?.passcode === 'string' ? record.data.passcode : undefined
-  const title = typeof record.data?.title === 'string' ? record.data.title : undefined
-  return { ...record, ...(passcode === undefined ? {} : { passcode }), ...(title === undefined ? {} : { title }) }
-}
-
-function refusalError(refusal: MeetingRefusal): SovereignError {
-  switch (refusal) {
-    case 'not_found': return sovereignError('SR_MEETING_NOT_FOUND')
-    case 'ended': return sovereignError('SR_MEETING_ENDED')
-    case 'banned': return sovereignError('SR_REMOVED_CANNOT_REJOIN')
-    case 'full': return sovereignError('SR_MEETING_FULL')
-    case 'unknown_participant': return sovereignError('SR_UNKNOWN_PARTICIPANT')
-    case 'version_conflict':
-    case 'exists': return sovereignError('SR_MEETING_STATE_CONFLICT', refusal)
-  }
 }
 
 /** An attendee policy that does not mean what it seems to say is refused, by the same rule as the config (geo/policy/attendee.ts). */
