@@ -41,6 +41,7 @@ import type { CapabilityName } from '../protocol/common.js'
 import type { ErrorCode } from '../protocol/error-codes.js'
 import type { IceServerShape, WaitReason } from '../protocol/server-messages.js'
 import { comparesPasscode, decideAdmission, type AdmissionRequest } from '../security/admission.js'
+import type { AuditReason } from '../security/admission-reasons.js'
 import { auditReasonOf } from '../security/audit-reason.js'
 import type { ParticipantClaims } from '../tokens/participant-token.js'
 import { fleetReads, type LiveRelaysOf } from './fleet-reads.js'
@@ -608,7 +609,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     return this.config.relay.credentialTtlSeconds * 1000
   }
 
-  async #audit(meetingId: string, event: Omit<AuditEvent, 'at' | 'actor' | 'region'> & { by?: string }): Promise<void> {
+  async #audit(meetingId: string, event: Omit<AuditEvent, 'at' | 'actor' | 'region' | 'reason'> & { reason: AuditReason; by?: string }): Promise<void> {
     const { by, ...rest } = event
     const detail = by === undefined ? rest.detail : `${rest.detail ?? ''}${rest.detail ? '; ' : ''}by ${by}`
     await this.#state.audit.append(meetingId, { ...rest, ...(detail === undefined ? {} : { detail }), at: this.#now(), actor: this.nodeId, region: this.region })
