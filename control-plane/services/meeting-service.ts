@@ -159,11 +159,16 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
 
   /** The region a new meeting of this tenant would be homed in; throws a refusal when not allowed. */
   homeRegionFor(tenant: Tenant, requested: string | undefined): Region {
+    return this.#homeChoice(tenant, requested).region
+  }
+
+  /** The home region and the verdict that allowed it (decided once per create, audited as decided). */
+  #homeChoice(tenant: Tenant, requested: string | undefined): { readonly region: Region; readonly verdict: Verdict } {
     const choice = this.#policy.chooseHomeRegion(this.config, tenant, requested)
     if (!choice.verdict.allow || !choice.region) {
       throw residencyRefusal(choice.verdict.reason === 'region_unknown' ? 'SR_REGION_UNKNOWN' : 'SR_REGION_NOT_ALLOWED', choice.verdict)
     }
-    return choice.region
+    return { region: choice.region, verdict: choice.verdict }
   }
 
   /**
@@ -186,7 +191,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   async create(tenant: Tenant, input: CreateMeetingInput): Promise<Meeting> {
     this.#assertOpen()
     const config = this.config
-    const home = this.homeRegionFor(tenant, input.region)
+    const { region: home, verdict: homeVerdict } = this.#homeChoice(tenant, input.region)
     if (home.id !== this.region) throw sovereignError('SR_REDIRECT_HOME_REGION', home.id)
     const mode = resolveResidencyMode(tenant, input.residencyMode)
     const allowed = this.#policy.allowedRegions(config, tenant, home, mode)
@@ -205,7 +210,6 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     })
     if (!outcome.ok) throw refusalError(outcome.refusal)
     await this.#state.meetingIndex.add(id)
-    const homeVerdict = this.#policy.chooseHomeRegion(config, tenant, input.region).verdict
     await this.#audit(id, { kind: 'meeting-created', allow: true, reason: homeVerdict.reason, detail: `home ${home.id} (${home.country}), tenant ${tenant.id}` })
     await this.#audit(id, { kind: 'allowed-regions', allow: true, reason: allowed.verdict.reason, detail: `${mode}: ${allowed.regions.join(', ')}` })
     await this.#publish({ type: 'meeting-created', meetingId: id, tenantId: tenant.id })
