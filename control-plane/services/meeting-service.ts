@@ -24,15 +24,12 @@ import { EventEmitter } from 'node:events'
 import type { NetworkConfig, Region, Tenant } from '../../config/network-config.js'
 import type { AttendeePolicyConfig, MeetingSecuritySettings, ResidencyModeName } from '../../config/schema.js'
 import type { GeoLookup, GeoResult } from '../../geo/geo-result.js'
-import { regionInAllowedSet } from '../../geo/policy/allowed-regions.js'
 import { attendeePolicyProblems } from '../../geo/policy/attendee.js'
 import type { Verdict } from '../../geo/verdict.js'
-import type { AuditEvent } from '../../state/audit.js'
 import type { LiveRelay } from '../../state/fleet.js'
-import { homeRegionOf, newMeetingId } from '../../state/meeting-id.js'
+import { newMeetingId } from '../../state/meeting-id.js'
 import { routeMeeting, type MeetingRoute } from '../../state/meeting-route.js'
 import type { MeetingRecord, Participant, ParticipantRole } from '../../state/meetings.js'
-import type { Subscription } from '../../state/pubsub.js'
 import type { PresenceLease } from '../../state/presence.js'
 import type { RegionState } from '../../state/region-state.js'
 import { ControlPlaneError } from '../control-plane-error.js'
@@ -40,22 +37,22 @@ import { isSovereignError, sovereignError } from '../errors.js'
 import type { CapabilityName } from '../protocol/common.js'
 import type { ErrorCode } from '../protocol/error-codes.js'
 import type { IceServerShape, WaitReason } from '../protocol/server-messages.js'
-import { comparesPasscode, decideAdmission, type AdmissionRequest } from '../security/admission.js'
-import type { AuditReason } from '../security/admission-reasons.js'
+import type { AdmissionRequest } from '../security/admission.js'
 import { auditReasonOf } from '../security/audit-reason.js'
 import type { ParticipantClaims } from '../tokens/participant-token.js'
 import { fleetReads, type LiveRelaysOf } from './fleet-reads.js'
-import { iceServersFor } from './ice-servers.js'
-import { admissionMeetingOf } from './join-admission.js'
-import { isMeetingEvent, MEETING_EVENTS_CHANNEL, type MeetingEvent, type MeetingEventMap } from './meeting-events.js'
+import { admissionMeetingOf, admitWithCounters } from './join-admission.js'
+import { seatRefusalCode, takeSeat } from './join-seat.js'
+import type { MeetingEvent, MeetingEventMap } from './meeting-events.js'
 import { mergeAttendeePolicy, resolveAttendeePolicy, resolveResidencyMode, resolveSettings, updateSettings, type SettingsInput } from './meeting-settings.js'
+import { MeetingJournal, type JournalAuditEvent, type JournalEvent } from './meeting-journal.js'
 import { MeetingRecords, toMeeting, type Meeting } from './meeting-records.js'
 import { isResidencyRefusal, refusalError, residencyRefusal, type ResidencyRefusal } from './meeting-refusals.js'
 import { mintMeetingToken, verifyJoinToken, type MintedToken, type MintTokenInput } from './meeting-tokens.js'
 import { participantIdFor } from './participant-id.js'
+import { issueRelays } from './relay-issuance.js'
 import { checkRegionPasscode, generateRegionPasscode, passcodeLimitsOf } from './region-passcodes.js'
-import { selectRelays } from './relay-selection.js'
-import { geoResidencyPolicy, regionsOf, type ResidencyPolicy } from './residency-policy.js'
+import { geoResidencyPolicy, type ResidencyPolicy } from './residency-policy.js'
 
 /** Who is acting: the tenant's backend (HTTP, API key) or a host over signaling. */
 export type Actor =
@@ -132,7 +129,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   readonly #state: RegionState
   readonly #policy: ResidencyPolicy
   readonly #now: () => number
-  #subscription: Subscription | undefined
+  readonly #journal: MeetingJournal
   #closed = false
   /** The meeting records this node read last, by id: reused when a write reports the same version. */
   readonly #records = new MeetingRecords()
@@ -149,6 +146,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     this.#policy = options.policy ?? geoResidencyPolicy
     this.#now = options.now ?? Date.now
     this.#liveRelays = options.liveRelays ?? fleetReads({ region: this.region, own: this.#state.fleet })
+    this.#journal = new MeetingJournal({ region: this.region, nodeId: this.nodeId, state: this.#state, now: this.#now, deliver: (event) => this.#emit(event) })
   }
 
   get config(): NetworkConfig {
@@ -371,15 +369,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       meetingId, identity: claims.identity, role: claims.role, attendee,
       ...(request.passcode === undefined ? {} : { passcode: request.passcode }),
     }
-    // A passcode is compared only after an attempt was taken from the region's counters
-    // (issue 9, item 4): every node of the region counts the same guesses.
-    const attempt = comparesPasscode(admissionMeeting, admissionRequest)
-      ? await this.#state.passcodeAttempts.attempt(meetingId, participantId, passcodeLimitsOf(this.#home()))
-      : undefined
-    const decision = decideAdmission({ ...admissionMeeting, passcodeAttemptRefused: attempt?.ok === false }, admissionRequest)
-    if (attempt?.ok === true && !(decision.outcome === 'deny' && decision.code === 'SR_PASSCODE_WRONG')) {
-      await this.#state.passcodeAttempts.succeeded(meetingId, participantId)
-    }
+    const { decision, attempt } = await admitWithCounters(this.#state.passcodeAttempts, passcodeLimitsOf(this.#home()), participantId, admissionMeeting, admissionRequest)
     const place = { addresses: [request.address], ...(where.country ? { countries: [where.country] } : {}) }
     if (decision.outcome === 'deny') {
       await this.#audit(meetingId, { kind: 'admission', allow: false, reason: auditReasonOf(decision.code, decision.verdict), detail: decision.code, participantId, ...place })
@@ -397,23 +387,13 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     // The relays are read while the participant is written: the welcome needs both, neither needs the other.
     const relays = decision.outcome === 'admit' ? this.#relaysOf(meeting) : undefined
     relays?.catch(() => undefined) // awaited below; a refused write must not leave it unhandled
-    // The lease is sent before the write, on the same connection: a node that dies right after leaves no seat without a lease.
-    // A refused write leaves a lease that runs out and settles nothing (its leave names a session that holds no seat).
-    const lease = request.session !== undefined && request.presenceLeaseMs !== undefined
-      ? this.#state.presence.hold({ meetingId, participantId, session: request.session }, request.presenceLeaseMs)
-      : undefined
-    lease?.catch(() => undefined) // awaited below
-    // Capacity is checked again atomically by the store: two joins racing for the last seat cannot both win.
-    const put = await this.#state.meetings.joinParticipant(meetingId, participant, { allowBanned: record.settings.allowRejoinAfterRemoval, capacity: record.settings.capacity })
-    if (lease) {
-      // A seat without a lease would be a ghost if this node died: give it back, then fail the join.
-      await lease.catch(async (err: unknown) => {
-        if (put.ok) await this.#state.meetings.leaveParticipant(meetingId, participantId, { session: request.session! }).catch(() => undefined)
-        throw err
-      })
-    }
+    const put = await takeSeat(this.#state, {
+      meetingId, participant, allowBanned: record.settings.allowRejoinAfterRemoval, capacity: record.settings.capacity,
+      ...(request.session === undefined ? {} : { session: request.session }),
+      ...(request.presenceLeaseMs === undefined ? {} : { leaseMs: request.presenceLeaseMs }),
+    })
     if (!put.ok) {
-      const code = put.refusal === 'banned' ? 'SR_REMOVED_CANNOT_REJOIN' : put.refusal === 'ended' ? 'SR_MEETING_ENDED' : put.refusal === 'full' ? 'SR_MEETING_FULL' : 'SR_MEETING_NOT_FOUND'
+      const code = seatRefusalCode(put.refusal)
       await this.#audit(meetingId, { kind: 'admission', allow: false, reason: auditReasonOf(code), detail: code, participantId, ...place })
       return { outcome: 'denied', code, claims }
     }
@@ -540,21 +520,14 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   /** Subscribe to the region's bus, re-emitting the other nodes' events here. Idempotent. */
   async listen(onError: (err: Error) => void = () => undefined): Promise<void> {
     this.#assertOpen()
-    if (this.#subscription) return
-    this.#subscription = await this.#state.bus.subscribe(MEETING_EVENTS_CHANNEL, (payload) => {
-      if (!isMeetingEvent(payload)) return onError(new ControlPlaneError('ERR_CP_BUS_UNDECODABLE', 'undecodable meeting event on the bus'))
-      if (payload.origin === this.nodeId) return
-      this.#emit(payload)
-    }, onError)
+    await this.#journal.listen(onError)
   }
 
   /** Stops listening; calls after close reject. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    const sub = this.#subscription
-    this.#subscription = undefined
-    await sub?.unsubscribe()
+    await this.#journal.close()
   }
 
   // ---- internals --------------------------------------------------------------------
@@ -565,24 +538,11 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     return lists.flat()
   }
 
-  /** Relays chosen and TURN credentials minted for an admitted participant; `participants`: the admitted, itself included. */
+  /** Relays chosen and credentials minted for an admitted participant (relay-issuance.ts); `participants`: the admitted, itself included. */
   async #admission(meeting: Meeting, participant: Participant, where: GeoResult, relays: readonly LiveRelay[], participants: Participant[]): Promise<Admission> {
-    const config = this.config
-    const choice = selectRelays({
-      relays, allowedRegions: meeting.allowedRegions, regions: regionsOf(config),
-      ...(where.location ? { near: where.location } : {}), max: this.#options.relaysPerParticipant ?? 2,
+    const iceServers = await issueRelays({
+      config: this.config, journal: this.#journal, meeting, participant, where, relays, max: this.#options.relaysPerParticipant ?? 2, now: this.#now,
     })
-    const iceServers = iceServersFor({ config, relays: choice.relays, meetingId: meeting.id, participantId: participant.id, now: this.#now })
-    // One entry per relay handed out: the report counts issuances by relay (and region). Sent together, in order.
-    const writes: Promise<void>[] = []
-    if (choice.relays.length === 0) {
-      writes.push(this.#audit(meeting.id, { kind: 'relay-issued', allow: false, reason: choice.verdict.reason, participantId: participant.id, detail: 'no relay' }))
-    }
-    for (const relay of choice.relays) {
-      writes.push(this.#audit(meeting.id, { kind: 'relay-issued', allow: true, reason: regionInAllowedSet(relay.region, meeting.allowedRegions).reason, participantId: participant.id, relayId: relay.id, detail: relay.region }))
-    }
-    if (!choice.verdict.allow) writes.push(this.#publish({ type: 'refused', meetingId: meeting.id, reason: choice.verdict.reason, kind: 'relay-issued' }))
-    await Promise.all(writes)
     return { participant, meeting, iceServers, participants }
   }
 
@@ -613,16 +573,12 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     return this.config.relay.credentialTtlSeconds * 1000
   }
 
-  async #audit(meetingId: string, event: Omit<AuditEvent, 'at' | 'actor' | 'region' | 'reason'> & { reason: AuditReason; by?: string }): Promise<void> {
-    const { by, ...rest } = event
-    const detail = by === undefined ? rest.detail : `${rest.detail ?? ''}${rest.detail ? '; ' : ''}by ${by}`
-    await this.#state.audit.append(meetingId, { ...rest, ...(detail === undefined ? {} : { detail }), at: this.#now(), actor: this.nodeId, region: this.region })
+  #audit(meetingId: string, event: JournalAuditEvent): Promise<void> {
+    return this.#journal.audit(meetingId, event)
   }
 
-  async #publish(event: DistributiveOmit<MeetingEvent, 'origin' | 'at'>): Promise<void> {
-    const full = { ...event, origin: this.nodeId, at: this.#now() } as MeetingEvent
-    this.#emit(full)
-    await this.#state.bus.publish(MEETING_EVENTS_CHANNEL, full)
+  #publish(event: JournalEvent): Promise<void> {
+    return this.#journal.publish(event)
   }
 
   #emit(event: MeetingEvent): void {
@@ -643,8 +599,6 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     if (this.#closed) throw new ControlPlaneError('ERR_CP_CLOSED', 'MeetingService is closed')
   }
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
 function byOf(actor: Actor): { by?: string } {
   return actor.kind === 'participant' ? { by: actor.participantId } : {}
