@@ -33,6 +33,7 @@ import tokens from './plugins/tokens.js'
 import dashboard, { type DashboardOptions } from './plugins/dashboard.js'
 import exampleCall, { type ExampleCallOptions } from './plugins/example-call.js'
 import { MediaKeyService } from './services/media-keys.js'
+import { fleetReads } from './services/fleet-reads.js'
 import { MeetingService, type MeetingServiceOptions } from './services/meeting-service.js'
 import type { RegionKek } from './keys/at-rest.js'
 import { regionKeks } from './keys/region-keks.js'
@@ -82,8 +83,8 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   }
   home()
   const now = options.now ?? Date.now
-  const liveRelays = (region: string): Promise<readonly LiveRelay[]> =>
-    region === options.region ? options.state.fleet.liveRelays() : options.liveRelaysOf?.(region) ?? Promise.resolve([])
+  // One fleet reader for the service, the dashboard, admin and metrics: reads in flight are shared (services/fleet-reads.ts).
+  const liveRelays = fleetReads({ region: options.region, own: options.state.fleet, ...(options.liveRelaysOf ? { others: options.liveRelaysOf } : {}) })
   const meetings = options.meetings ?? new MeetingService({
     region: options.region, nodeId: options.nodeId, config, state: options.state, now, liveRelays,
     ...(options.geo ? { geo: options.geo } : {}),

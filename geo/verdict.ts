@@ -1,7 +1,9 @@
 /**
  * Every residency decision is a verdict with a machine-readable reason, so the audit
  * stream, the metrics and the error a client sees can all say why. Reasons are stable
- * snake_case codes; add new ones here, never inline.
+ * snake_case codes; add new ones here, never inline. Only residency reasons live here:
+ * the control plane's admission and in-meeting reasons (passcode, screen share, ...) are
+ * its own (control-plane/security/admission-reasons.ts).
  */
 export const REASONS = [
   // allowed
@@ -34,28 +36,6 @@ export const REASONS = [
   'participant_revoked',
   'no_capacity_in_allowed_regions',
   'policy_unavailable',
-  // control plane: admission and in-meeting decisions (control-plane/security/audit-reason.ts maps SR_* codes here)
-  'admitted_by_host',
-  'waiting_room',
-  'host_not_present',
-  'token_invalid',
-  'passcode_required',
-  'passcode_wrong',
-  'meeting_locked',
-  'meeting_full',
-  'removed_cannot_rejoin',
-  'denied_by_host',
-  'not_host',
-  'screen_share_not_allowed',
-  'file_transfer_not_allowed',
-  'recording_not_allowed',
-  'target_not_admitted',
-  'public_key_required',
-  'key_unavailable',
-  'rate_limited',
-  'protocol_violation',
-  'request_refused',
-  'internal_error',
 ] as const
 
 export type Reason = (typeof REASONS)[number]

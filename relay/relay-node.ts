@@ -12,7 +12,7 @@ import { startMetricsHttp, type MetricsHttp } from './metrics/http.js'
 import { relayMetrics, type RelayMetrics } from './metrics/relay-metrics.js'
 import { parseHostPort, type HostPort } from './node/host-port.js'
 import { SocketLayer, type ListenAddress } from './node/socket-layer.js'
-import { compilePeerPolicy, peerSafety, RelayServices } from './peer-safety/index.js'
+import { compilePeerPolicy, peerSafety, RelayServices, type PeerPolicy } from './peer-safety/index.js'
 import { ownRelayEndpoints } from './node/own-endpoints.js'
 import { openPolicy, type RelayPolicy } from './policy.js'
 import { TurnServer, restAuth, type Lifetimes, type Quotas } from './server/index.js'
@@ -32,6 +32,8 @@ export interface RelayNodeOptions {
   /** CIDRs allowed despite the built-in peer deny list, and extra denied CIDRs. */
   allowPeers?: readonly string[]
   denyPeers?: readonly string[]
+  /** The peer policy already compiled (a region relay shares it with its residency policy); wins over allowPeers/denyPeers. */
+  peerPolicy?: PeerPolicy
   /** Addresses relayed sockets bind on (one per family). Default: the listen hosts. */
   relayAddresses?: readonly string[]
   /**
@@ -119,7 +121,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     realm,
     software: o.software ?? DEFAULT_SOFTWARE,
     auth,
-    peerSafety: peerSafety(compilePeerPolicy({ allow: o.allowPeers ?? [], deny: o.denyPeers ?? [] })),
+    peerSafety: peerSafety(o.peerPolicy ?? compilePeerPolicy({ allow: o.allowPeers ?? [], deny: o.denyPeers ?? [] })),
     relayServices,
     policy: o.policy ?? openPolicy,
     relayAddresses,

@@ -3,7 +3,6 @@
  * denied, by a relay or a control-plane node, appended in the meeting's home region
  * and read back in order for the residency report.
  */
-import type { Reason } from '../geo/verdict.js'
 
 export interface AuditEvent {
   readonly at: number
@@ -12,7 +11,8 @@ export interface AuditEvent {
   /** What was decided: 'allocation', 'peer', 'admission', 'relay-issued', 'key-delivery', 'redirect', ... */
   readonly kind: string
   readonly allow: boolean
-  readonly reason: Reason
+  /** A residency reason (geo/verdict.ts) or, from a control plane, an admission reason (control-plane/security/admission-reasons.ts). */
+  readonly reason: string
   readonly detail?: string
   /** Region of the actor (a jurisdiction-mode relay may serve from another region). */
   readonly region?: string
@@ -66,7 +66,7 @@ export function auditFromFields(id: string, fields: readonly string[]): AuditRec
     actor: m.get('actor') ?? '',
     kind: m.get('kind') ?? '',
     allow: m.get('allow') === 'true',
-    reason: m.get('reason') as Reason,
+    reason: m.get('reason') as string,
   }
   for (const k of ['detail', 'region', 'participantId', 'relayId'] as const) if (opt(k) !== undefined) rec[k] = opt(k)
   for (const k of ['addresses', 'countries'] as const) if (arr(k) !== undefined) rec[k] = arr(k)

@@ -1,7 +1,7 @@
 /**
  * What a relay needs to decide about one meeting, read in one atomic round trip from
  * the meeting's home region: allowed region set, residency mode, attendee policy,
- * admitted endpoint addresses, revoked participants, ended flag. `version` grows with
+ * admitted endpoint addresses, revoked participants, status. `version` grows with
  * every change, so a cached snapshot older than an invalidation is detectably stale.
  */
 import type { AttendeePolicyConfig, ResidencyModeName } from '../config/schema.js'
@@ -13,8 +13,8 @@ export interface PolicySnapshot {
   readonly tenantId: string
   /** Policy version: compare with invalidation messages. */
   readonly version: number
+  /** 'ended' is the one sign of an ended meeting (geo/policy/liveness.ts reads it). */
   readonly status: MeetingStatus
-  readonly ended: boolean
   readonly residencyMode: ResidencyModeName
   readonly allowedRegions: readonly string[]
   readonly attendeePolicy: AttendeePolicyConfig
@@ -37,8 +37,4 @@ export interface PolicySource {
 export interface PolicyInvalidation {
   readonly meetingId: string
   readonly version: number
-}
-
-export function isRevokedIn(snapshot: PolicySnapshot, participantId: string | undefined): boolean {
-  return snapshot.revokedAll || (participantId !== undefined && snapshot.revokedParticipants.has(participantId))
 }

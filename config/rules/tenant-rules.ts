@@ -5,6 +5,7 @@
  * When unsure the rules refuse: a policy that silently means "nobody" or "everybody"
  * is how residency promises get broken.
  */
+import { attendeePolicyProblems } from '../../geo/policy/attendee.js'
 import type { RawIssue } from '../check-schema.js'
 import { isBuiltInJurisdiction } from '../jurisdiction-names.js'
 import { duplicates, formatPath, type Rule } from './rule-context.js'
@@ -54,16 +55,8 @@ export const tenantRules: Rule = ({ config }) => {
       })
     }
 
-    const policy = tenant.attendeePolicy
-    const policyAt = [...at, 'attendeePolicy'] as const
-    if (policy.mode === 'allow' && policy.countries.length === 0) {
-      issues.push({ path: [...policyAt, 'countries'], rule: 'attendee_policy', message: 'an allow-list with no countries admits nobody; list the countries or use mode "open"' })
-    }
-    if (policy.mode === 'allow' && policy.unknown === 'allow') {
-      issues.push({ path: [...policyAt, 'unknown'], rule: 'attendee_policy', message: 'under an allow-list, attendees whose country is unknown must be denied (unknown: deny)' })
-    }
-    if (policy.mode === 'open' && policy.countries.length > 0) {
-      issues.push({ path: [...policyAt, 'countries'], rule: 'attendee_policy', message: 'mode "open" ignores the country list; use mode "allow" or "block" for it to apply' })
+    for (const problem of attendeePolicyProblems(tenant.attendeePolicy)) {
+      issues.push({ path: [...at, 'attendeePolicy', problem.field], rule: 'attendee_policy', message: problem.message })
     }
   })
   return issues

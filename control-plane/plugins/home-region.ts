@@ -15,7 +15,7 @@ import fp from 'fastify-plugin'
 
 import type { Region } from '../../config/network-config.js'
 import { ERROR_CODES } from '../protocol/error-codes.js'
-import { homeRegionOf, isMeetingId } from '../../state/meeting-id.js'
+import { routeMeeting } from '../../state/meeting-route.js'
 
 /** `/v1/meetings/<id>...` → the id as written in the URL (before any decoding). */
 const MEETING_PATH = /^\/v1\/meetings\/([^/?#]+)/
@@ -52,13 +52,14 @@ const homeRegionPlugin: FastifyPluginAsync = async (app) => {
   const { region } = app.sovereign
   app.addHook('onRequest', async (request, reply) => {
     const id = meetingIdInUrl(request.raw.url ?? '')
-    if (id === undefined || !isMeetingId(id)) return
-    const home = homeRegionOf(id)
-    if (home === region) return
-    const target = home === undefined ? undefined : app.sovereign.config().regionById(home)
+    if (id === undefined) return
+    const config = app.sovereign.config()
+    const where = routeMeeting(id, { region, knowsRegion: (r) => config.regionById(r) !== undefined })
+    // Not an id: the route's own handling answers (the service says not found).
+    if (where.route === 'home' || where.route === 'malformed') return
     // A well-formed id naming a region this network does not have: no such meeting.
-    if (!target) return reply.code(404).send({ code: 'SR_MEETING_NOT_FOUND', message: ERROR_CODES.SR_MEETING_NOT_FOUND.message })
-    return sendRedirect(request, reply, target, 'meeting')
+    if (where.route === 'unknown-region') return reply.code(404).send({ code: 'SR_MEETING_NOT_FOUND', message: ERROR_CODES.SR_MEETING_NOT_FOUND.message })
+    return sendRedirect(request, reply, config.regionById(where.region)!, 'meeting')
   })
 }
 

@@ -1,13 +1,14 @@
 /**
- * The audit stream (state/audit.ts) records a verdict `reason` (geo/verdict.ts) for every
- * decision; the control plane decides with SR_* error codes. This table is the one mapping
+ * The audit stream (state/audit.ts) records a `reason` for every decision: a residency one
+ * (geo/verdict.ts) or an admission one (admission-reasons.ts); the control plane decides with SR_* error codes. This table is the one mapping
  * between them, exhaustive by type: a new error code does not compile until it has a reason,
  * so the residency report never files a passcode failure under "country_allowed".
  */
-import type { Reason, Verdict } from '../../geo/verdict.js'
+import type { Verdict } from '../../geo/verdict.js'
 import type { ErrorCode } from '../protocol/error-codes.js'
+import type { AuditReason } from './admission-reasons.js'
 
-const REASON_OF: Record<ErrorCode, Reason> = {
+const REASON_OF: Record<ErrorCode, AuditReason> = {
   SR_INVALID_REQUEST: 'request_refused',
   SR_PROTOCOL_VIOLATION: 'protocol_violation',
   SR_UNSUPPORTED_PROTOCOL: 'protocol_violation',
@@ -78,6 +79,6 @@ const REASON_OF: Record<ErrorCode, Reason> = {
  * verdict's own reason is more precise (country_blocked / country_not_in_allow_list /
  * country_unknown) and wins.
  */
-export function auditReasonOf(code: ErrorCode, verdict?: Verdict): Reason {
+export function auditReasonOf(code: ErrorCode, verdict?: Verdict): AuditReason {
   return verdict !== undefined && !verdict.allow ? verdict.reason : REASON_OF[code]
 }

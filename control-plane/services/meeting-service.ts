@@ -12,36 +12,47 @@
  *   expected outcomes of joining (wait, deny) are typed results, not exceptions.
  * - Events (MeetingEventMap) are emitted locally and published on the region's bus;
  *   `listen()` brings in the events of the region's other nodes.
+ *
+ * Each concept it uses lives in its own file: routing (state/meeting-route.ts), residency
+ * (residency-policy.ts over geo/policy), settings (meeting-settings.ts), tokens
+ * (meeting-tokens.ts), what admission is told (join-admission.ts), ICE servers
+ * (ice-servers.ts), fleet reads (fleet-reads.ts), the record cache (meeting-records.ts),
+ * refusals (meeting-refusals.ts) and the region's passcode rules (region-passcodes.ts).
  */
 import { EventEmitter } from 'node:events'
 
 import type { NetworkConfig, Region, Tenant } from '../../config/network-config.js'
 import type { AttendeePolicyConfig, MeetingSecuritySettings, ResidencyModeName } from '../../config/schema.js'
 import type { GeoLookup, GeoResult } from '../../geo/geo-result.js'
+import { attendeePolicyProblems } from '../../geo/policy/attendee.js'
 import type { Verdict } from '../../geo/verdict.js'
-import { mintTurnCredential } from '../../relay/auth/credentials.js'
-import type { AuditEvent } from '../../state/audit.js'
 import type { LiveRelay } from '../../state/fleet.js'
-import { homeRegionOf, isMeetingId, newMeetingId } from '../../state/meeting-id.js'
-import type { MeetingRecord, MeetingRefusal, Participant, ParticipantRole } from '../../state/meetings.js'
-import type { Subscription } from '../../state/pubsub.js'
+import { newMeetingId } from '../../state/meeting-id.js'
+import { routeMeeting, type MeetingRoute } from '../../state/meeting-route.js'
+import type { MeetingRecord, Participant, ParticipantRole } from '../../state/meetings.js'
 import type { PresenceLease } from '../../state/presence.js'
 import type { RegionState } from '../../state/region-state.js'
-import type { PasscodeAttemptLimits } from '../../state/passcode-attempts.js'
 import { ControlPlaneError } from '../control-plane-error.js'
-import { isSovereignError, sovereignError, type SovereignError } from '../errors.js'
-import type { CapabilityName, RoleName } from '../protocol/common.js'
+import { isSovereignError, sovereignError } from '../errors.js'
+import type { CapabilityName } from '../protocol/common.js'
 import type { ErrorCode } from '../protocol/error-codes.js'
 import type { IceServerShape, WaitReason } from '../protocol/server-messages.js'
-import { comparesPasscode, decideAdmission, type AdmissionMeeting, type AdmissionRequest } from '../security/admission.js'
-import { DEFAULT_MIN_PASSCODE_LENGTH, PASSCODE_DIGITS, generatePasscode, passcodeWeakness } from '../security/passcode.js'
+import type { AdmissionRequest } from '../security/admission.js'
 import { auditReasonOf } from '../security/audit-reason.js'
-import { DEFAULT_MAX_ISSUED_AT_SKEW_SECONDS, mintParticipantToken, verifyParticipantToken, type ParticipantClaims } from '../tokens/participant-token.js'
-import { isMeetingEvent, MEETING_EVENTS_CHANNEL, type MeetingEvent, type MeetingEventMap } from './meeting-events.js'
-import { resolveAttendeePolicy, resolveResidencyMode, resolveSettings, updateSettings, type SettingsInput } from './meeting-settings.js'
+import type { ParticipantClaims } from '../tokens/participant-token.js'
+import { fleetReads, type LiveRelaysOf } from './fleet-reads.js'
+import { admissionMeetingOf, admitWithCounters } from './join-admission.js'
+import { seatRefusalCode, takeSeat } from './join-seat.js'
+import type { MeetingEvent, MeetingEventMap } from './meeting-events.js'
+import { mergeAttendeePolicy, resolveAttendeePolicy, resolveResidencyMode, resolveSettings, updateSettings, type SettingsInput } from './meeting-settings.js'
+import { MeetingJournal, type JournalAuditEvent, type JournalEvent } from './meeting-journal.js'
+import { MeetingRecords, toMeeting, type Meeting } from './meeting-records.js'
+import { isResidencyRefusal, refusalError, residencyRefusal, type ResidencyRefusal } from './meeting-refusals.js'
+import { mintMeetingToken, verifyJoinToken, type MintedToken, type MintTokenInput } from './meeting-tokens.js'
 import { participantIdFor } from './participant-id.js'
-import { selectRelays } from './relay-selection.js'
-import { geoResidencyPolicy, regionsOf, type ResidencyPolicy } from './residency-policy.js'
+import { issueRelays } from './relay-issuance.js'
+import { checkRegionPasscode, generateRegionPasscode, passcodeLimitsOf } from './region-passcodes.js'
+import { geoResidencyPolicy, type ResidencyPolicy } from './residency-policy.js'
 
 /** Who is acting: the tenant's backend (HTTP, API key) or a host over signaling. */
 export type Actor =
@@ -60,26 +71,8 @@ export interface UpdateMeetingInput extends SettingsInput {
   readonly title?: string
 }
 
-/** A meeting as the service hands it out: the record plus the fields kept in `data`. */
-export interface Meeting extends MeetingRecord {
-  readonly passcode?: string
-  readonly title?: string
-}
-
-export interface MintTokenInput {
-  readonly identity: string
-  readonly displayName?: string
-  readonly role: RoleName
-  readonly capabilities?: readonly CapabilityName[]
-  readonly ttlSeconds?: number
-}
-
-export interface MintedToken {
-  readonly token: string
-  readonly meetingId: string
-  readonly participantId: string
-  readonly expiresAt: number
-}
+export type { Meeting, MintedToken, MintTokenInput, ResidencyRefusal }
+export { isResidencyRefusal, residencyRefusal }
 
 export interface JoinRequest {
   readonly token: string
@@ -120,31 +113,14 @@ export interface MeetingServiceOptions {
   readonly state: RegionState
   readonly geo?: GeoLookup
   readonly policy?: ResidencyPolicy
-  /** Live relays of any region; default: this region's fleet from `state`, none elsewhere. */
-  readonly liveRelays?: (region: string) => Promise<readonly LiveRelay[]>
+  /** Live relays of any region, reads in flight shared (fleet-reads.ts); default: this region's fleet from `state`, none elsewhere. */
+  readonly liveRelays?: LiveRelaysOf
   readonly now?: () => number
   /** Relays handed to one participant. */
   readonly relaysPerParticipant?: number
 }
 
-/** Passcode guessing limits when the region's config says nothing (the schema's defaults). */
-const DEFAULT_PASSCODE_LIMITS: PasscodeAttemptLimits = { windowMs: 900_000, freeFailures: 3, backoffMs: 1000, maxPerIdentity: 10, maxPerMeeting: 100 }
-
-/** Meeting records remembered per node (most recently read first out when full). */
-const RECORDS_KEPT = 4096
-
 const UNKNOWN_PLACE: GeoResult = Object.freeze({ country: null, source: 'unknown' })
-
-/** A refused residency decision: the catalogue error plus the verdict's reason for metrics and audit. */
-export type ResidencyRefusal = SovereignError & { verdict: Verdict }
-
-export function residencyRefusal(code: ErrorCode, verdict: Verdict): ResidencyRefusal {
-  return Object.assign(sovereignError(code, verdict.detail === undefined ? verdict.reason : `${verdict.reason} (${verdict.detail})`), { verdict })
-}
-
-export function isResidencyRefusal(err: unknown): err is ResidencyRefusal {
-  return err instanceof Error && typeof (err as { verdict?: unknown }).verdict === 'object'
-}
 
 export class MeetingService extends EventEmitter<MeetingEventMap> {
   readonly region: string
@@ -153,12 +129,12 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   readonly #state: RegionState
   readonly #policy: ResidencyPolicy
   readonly #now: () => number
-  #subscription: Subscription | undefined
+  readonly #journal: MeetingJournal
   #closed = false
   /** The meeting records this node read last, by id: reused when a write reports the same version. */
-  readonly #records = new Map<string, MeetingRecord>()
-  /** Fleet reads in flight, by region (see #liveRelays). */
-  readonly #fleetReads = new Map<string, Promise<readonly LiveRelay[]>>()
+  readonly #records = new MeetingRecords()
+  /** Live relays by region, reads in flight shared (fleet-reads.ts). */
+  readonly #liveRelays: LiveRelaysOf
 
   constructor(options: MeetingServiceOptions) {
     super()
@@ -169,6 +145,8 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     this.#state = options.state
     this.#policy = options.policy ?? geoResidencyPolicy
     this.#now = options.now ?? Date.now
+    this.#liveRelays = options.liveRelays ?? fleetReads({ region: this.region, own: this.#state.fleet })
+    this.#journal = new MeetingJournal({ region: this.region, nodeId: this.nodeId, state: this.#state, now: this.#now, deliver: (event) => this.#emit(event) })
   }
 
   get config(): NetworkConfig {
@@ -179,18 +157,31 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
 
   /** The region a new meeting of this tenant would be homed in; throws a refusal when not allowed. */
   homeRegionFor(tenant: Tenant, requested: string | undefined): Region {
+    return this.#homeChoice(tenant, requested).region
+  }
+
+  /** The home region and the verdict that allowed it (decided once per create, audited as decided). */
+  #homeChoice(tenant: Tenant, requested: string | undefined): { readonly region: Region; readonly verdict: Verdict } {
     const choice = this.#policy.chooseHomeRegion(this.config, tenant, requested)
     if (!choice.verdict.allow || !choice.region) {
       throw residencyRefusal(choice.verdict.reason === 'region_unknown' ? 'SR_REGION_UNKNOWN' : 'SR_REGION_NOT_ALLOWED', choice.verdict)
     }
-    return choice.region
+    return { region: choice.region, verdict: choice.verdict }
   }
 
-  /** Throws SR_MEETING_NOT_FOUND for a non-id, SR_REDIRECT_HOME_REGION for another region's meeting. */
+  /**
+   * Throws SR_REDIRECT_HOME_REGION for another region's meeting, SR_MEETING_NOT_FOUND for
+   * a non-id or one naming a region the network does not have (state/meeting-route.ts).
+   */
   assertHomedHere(meetingId: string): void {
-    const home = homeRegionOf(meetingId)
-    if (home === undefined || !isMeetingId(meetingId)) throw sovereignError('SR_MEETING_NOT_FOUND')
-    if (home !== this.region) throw sovereignError('SR_REDIRECT_HOME_REGION', home)
+    const where = this.#routeOf(meetingId)
+    if (where.route === 'redirect') throw sovereignError('SR_REDIRECT_HOME_REGION', where.region)
+    if (where.route !== 'home') throw sovereignError('SR_MEETING_NOT_FOUND')
+  }
+
+  #routeOf(meetingId: string): MeetingRoute {
+    const config = this.config
+    return routeMeeting(meetingId, { region: this.region, knowsRegion: (r) => config.regionById(r) !== undefined })
   }
 
   // ---- tenant operations -------------------------------------------------------------
@@ -198,7 +189,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   async create(tenant: Tenant, input: CreateMeetingInput): Promise<Meeting> {
     this.#assertOpen()
     const config = this.config
-    const home = this.homeRegionFor(tenant, input.region)
+    const { region: home, verdict: homeVerdict } = this.#homeChoice(tenant, input.region)
     if (home.id !== this.region) throw sovereignError('SR_REDIRECT_HOME_REGION', home.id)
     const mode = resolveResidencyMode(tenant, input.residencyMode)
     const allowed = this.#policy.allowedRegions(config, tenant, home, mode)
@@ -217,7 +208,6 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     })
     if (!outcome.ok) throw refusalError(outcome.refusal)
     await this.#state.meetingIndex.add(id)
-    const homeVerdict = this.#policy.chooseHomeRegion(config, tenant, input.region).verdict
     await this.#audit(id, { kind: 'meeting-created', allow: true, reason: homeVerdict.reason, detail: `home ${home.id} (${home.country}), tenant ${tenant.id}` })
     await this.#audit(id, { kind: 'allowed-regions', allow: true, reason: allowed.verdict.reason, detail: `${mode}: ${allowed.regions.join(', ')}` })
     await this.#publish({ type: 'meeting-created', meetingId: id, tenantId: tenant.id })
@@ -261,7 +251,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       if (input.title !== undefined) data.title = input.title
       const change: { settings: MeetingSecuritySettings; data: Record<string, unknown>; attendeePolicy?: AttendeePolicyConfig } = { settings, data }
       if (input.attendeePolicy !== undefined) {
-        const merged = { ...current.attendeePolicy, ...input.attendeePolicy }
+        const merged = mergeAttendeePolicy(current.attendeePolicy, input.attendeePolicy)
         checkAttendeePolicy(merged)
         change.attendeePolicy = merged
       }
@@ -336,15 +326,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   async mintToken(meetingId: string, tenant: Tenant, input: MintTokenInput): Promise<MintedToken> {
     const meeting = await this.get(meetingId, tenant.id)
     if (meeting.status === 'ended') throw sovereignError('SR_MEETING_ENDED')
-    const options = {
-      tenantId: tenant.id, secret: tenant.tokenSecret, meetingId, identity: input.identity, role: input.role,
-      capabilities: input.capabilities ?? [], now: this.#now,
-      ...(input.displayName === undefined ? {} : { displayName: input.displayName }),
-      ...(input.ttlSeconds === undefined ? {} : { ttlSeconds: input.ttlSeconds }),
-    }
-    const token = await mintParticipantToken(options)
-    const expiresAt = Math.floor(this.#now() / 1000) + (input.ttlSeconds ?? 600)
-    return { token, meetingId, participantId: participantIdFor(meetingId, input.identity), expiresAt }
+    return mintMeetingToken(meetingId, tenant, input, this.#now)
   }
 
   // ---- joining (the signaling layer calls these) ------------------------------------
@@ -359,10 +341,8 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     this.#assertOpen()
     let claims: ParticipantClaims
     try {
-      claims = await verifyParticipantToken(request.token, {
-        secretFor: (tenantId) => this.config.tenantById(tenantId)?.tokenSecret,
-        now: this.#now,
-        maxIssuedAtSkewSeconds: this.#home()?.controlPlane.tokenClockSkewSeconds ?? DEFAULT_MAX_ISSUED_AT_SKEW_SECONDS,
+      claims = await verifyJoinToken(request.token, {
+        config: this.config, home: this.#home(), now: this.#now,
         ...(request.meetingId === undefined ? {} : { meetingId: request.meetingId }),
       })
     } catch (err) {
@@ -382,39 +362,14 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     const meeting = toMeeting(record)
     const previous = view.previous
     const wasAdmitted = previous?.status === 'admitted'
-    const wasHosting = wasAdmitted && (previous.role === 'host' || previous.role === 'co-host')
     const where = this.#options.geo?.lookup(request.address) ?? UNKNOWN_PLACE
     const attendee = this.#policy.attendee(record.attendeePolicy, where)
-    const admissionMeeting: AdmissionMeeting = {
-      id: meetingId,
-      ended: record.status === 'ended',
-      locked: record.status === 'locked',
-      ...(meeting.passcode === undefined ? {} : { passcode: meeting.passcode }),
-      passcodeRequired: record.settings.passcodeRequired,
-      waitingRoom: record.settings.waitingRoom,
-      joinBeforeHost: record.settings.joinBeforeHost,
-      allowRejoinAfterRemoval: record.settings.allowRejoinAfterRemoval,
-      capacity: record.settings.capacity,
-      // The others: a reconnecting participant does not count against itself.
-      admittedCount: view.admittedCount - (wasAdmitted ? 1 : 0),
-      hostPresent: view.hostCount - (wasHosting ? 1 : 0) > 0,
-      // Participant ids derive from the identity, so this identity's earlier entry is the only one that can say removed or admitted.
-      removedIdentities: new Set(previous?.status === 'removed' ? [claims.identity] : []),
-      admittedIdentities: new Set(wasAdmitted ? [claims.identity] : []),
-    }
+    const admissionMeeting = admissionMeetingOf(meeting, view, claims.identity)
     const admissionRequest: AdmissionRequest = {
       meetingId, identity: claims.identity, role: claims.role, attendee,
       ...(request.passcode === undefined ? {} : { passcode: request.passcode }),
     }
-    // A passcode is compared only after an attempt was taken from the region's counters
-    // (issue 9, item 4): every node of the region counts the same guesses.
-    const attempt = comparesPasscode(admissionMeeting, admissionRequest)
-      ? await this.#state.passcodeAttempts.attempt(meetingId, participantId, this.#passcodeLimits())
-      : undefined
-    const decision = decideAdmission({ ...admissionMeeting, passcodeAttemptRefused: attempt?.ok === false }, admissionRequest)
-    if (attempt?.ok === true && !(decision.outcome === 'deny' && decision.code === 'SR_PASSCODE_WRONG')) {
-      await this.#state.passcodeAttempts.succeeded(meetingId, participantId)
-    }
+    const { decision, attempt } = await admitWithCounters(this.#state.passcodeAttempts, passcodeLimitsOf(this.#home()), participantId, admissionMeeting, admissionRequest)
     const place = { addresses: [request.address], ...(where.country ? { countries: [where.country] } : {}) }
     if (decision.outcome === 'deny') {
       await this.#audit(meetingId, { kind: 'admission', allow: false, reason: auditReasonOf(decision.code, decision.verdict), detail: decision.code, participantId, ...place })
@@ -432,23 +387,13 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     // The relays are read while the participant is written: the welcome needs both, neither needs the other.
     const relays = decision.outcome === 'admit' ? this.#relaysOf(meeting) : undefined
     relays?.catch(() => undefined) // awaited below; a refused write must not leave it unhandled
-    // The lease is sent before the write, on the same connection: a node that dies right after leaves no seat without a lease.
-    // A refused write leaves a lease that runs out and settles nothing (its leave names a session that holds no seat).
-    const lease = request.session !== undefined && request.presenceLeaseMs !== undefined
-      ? this.#state.presence.hold({ meetingId, participantId, session: request.session }, request.presenceLeaseMs)
-      : undefined
-    lease?.catch(() => undefined) // awaited below
-    // Capacity is checked again atomically by the store: two joins racing for the last seat cannot both win.
-    const put = await this.#state.meetings.joinParticipant(meetingId, participant, { allowBanned: record.settings.allowRejoinAfterRemoval, capacity: record.settings.capacity })
-    if (lease) {
-      // A seat without a lease would be a ghost if this node died: give it back, then fail the join.
-      await lease.catch(async (err: unknown) => {
-        if (put.ok) await this.#state.meetings.leaveParticipant(meetingId, participantId, { session: request.session! }).catch(() => undefined)
-        throw err
-      })
-    }
+    const put = await takeSeat(this.#state, {
+      meetingId, participant, allowBanned: record.settings.allowRejoinAfterRemoval, capacity: record.settings.capacity,
+      ...(request.session === undefined ? {} : { session: request.session }),
+      ...(request.presenceLeaseMs === undefined ? {} : { leaseMs: request.presenceLeaseMs }),
+    })
     if (!put.ok) {
-      const code = put.refusal === 'banned' ? 'SR_REMOVED_CANNOT_REJOIN' : put.refusal === 'ended' ? 'SR_MEETING_ENDED' : put.refusal === 'full' ? 'SR_MEETING_FULL' : 'SR_MEETING_NOT_FOUND'
+      const code = seatRefusalCode(put.refusal)
       await this.#audit(meetingId, { kind: 'admission', allow: false, reason: auditReasonOf(code), detail: code, participantId, ...place })
       return { outcome: 'denied', code, claims }
     }
@@ -561,7 +506,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     // One failure does not hold up the others; what failed stays claimed and is claimed again after `claimMs`.
     let failed: unknown
     for (const lease of expired) {
-      const settle = homeRegionOf(lease.meetingId) === this.region
+      const settle = this.#routeOf(lease.meetingId).route === 'home'
         ? this.leave(lease.meetingId, lease.participantId, lease.session)
         : this.#state.presence.release(lease)
       await settle.catch((err: unknown) => { failed ??= err })
@@ -575,21 +520,14 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   /** Subscribe to the region's bus, re-emitting the other nodes' events here. Idempotent. */
   async listen(onError: (err: Error) => void = () => undefined): Promise<void> {
     this.#assertOpen()
-    if (this.#subscription) return
-    this.#subscription = await this.#state.bus.subscribe(MEETING_EVENTS_CHANNEL, (payload) => {
-      if (!isMeetingEvent(payload)) return onError(new ControlPlaneError('ERR_CP_BUS_UNDECODABLE', 'undecodable meeting event on the bus'))
-      if (payload.origin === this.nodeId) return
-      this.#emit(payload)
-    }, onError)
+    await this.#journal.listen(onError)
   }
 
   /** Stops listening; calls after close reject. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    const sub = this.#subscription
-    this.#subscription = undefined
-    await sub?.unsubscribe()
+    await this.#journal.close()
   }
 
   // ---- internals --------------------------------------------------------------------
@@ -600,48 +538,12 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     return lists.flat()
   }
 
-  /** Relays chosen and TURN credentials minted for an admitted participant; `participants`: the admitted, itself included. */
+  /** Relays chosen and credentials minted for an admitted participant (relay-issuance.ts); `participants`: the admitted, itself included. */
   async #admission(meeting: Meeting, participant: Participant, where: GeoResult, relays: readonly LiveRelay[], participants: Participant[]): Promise<Admission> {
-    const config = this.config
-    const choice = selectRelays({
-      relays, allowedRegions: meeting.allowedRegions, regions: regionsOf(config),
-      ...(where.location ? { near: where.location } : {}), max: this.#options.relaysPerParticipant ?? 2,
+    const iceServers = await issueRelays({
+      config: this.config, journal: this.#journal, meeting, participant, where, relays, max: this.#options.relaysPerParticipant ?? 2, now: this.#now,
     })
-    const iceServers: IceServerShape[] = []
-    for (const relay of choice.relays) {
-      const secret = config.regionById(relay.region)?.relaySecrets[0]?.value
-      if (secret === undefined) continue
-      const credential = mintTurnCredential({ secret, meetingId: meeting.id, participantId: participant.id, ttlSeconds: config.relay.credentialTtlSeconds, now: this.#now })
-      // RFC 7065 URIs: UDP first (what ICE prefers), then TCP, then TLS (`turns:`, through firewalls that pass only TLS).
-      const urls = [...relay.udp.map((a) => `turn:${a}?transport=udp`), ...relay.tcp.map((a) => `turn:${a}?transport=tcp`), ...(relay.tls ?? []).map((a) => `turns:${a}?transport=tcp`)].slice(0, 8)
-      if (urls.length === 0) continue
-      iceServers.push({ urls, username: credential.username, credential: credential.password, expiresAt: credential.expiresAt })
-    }
-    // One entry per relay handed out: the report counts issuances by relay (and region). Sent together, in order.
-    const writes: Promise<void>[] = []
-    if (choice.relays.length === 0) {
-      writes.push(this.#audit(meeting.id, { kind: 'relay-issued', allow: false, reason: choice.verdict.reason, participantId: participant.id, detail: 'no relay' }))
-    }
-    for (const relay of choice.relays) {
-      writes.push(this.#audit(meeting.id, { kind: 'relay-issued', allow: true, reason: relay.region === meeting.homeRegion ? 'home_region' : 'in_jurisdiction', participantId: participant.id, relayId: relay.id, detail: relay.region }))
-    }
-    if (!choice.verdict.allow) writes.push(this.#publish({ type: 'refused', meetingId: meeting.id, reason: choice.verdict.reason, kind: 'relay-issued' }))
-    await Promise.all(writes)
     return { participant, meeting, iceServers, participants }
-  }
-
-  /**
-   * Joins arriving together share one fleet read in flight (per region): an answer to a
-   * read that started a round trip earlier is as fresh as the fleet registry itself is.
-   * Nothing is kept once it has answered.
-   */
-  #liveRelays(region: string): Promise<readonly LiveRelay[]> {
-    const pending = this.#fleetReads.get(region)
-    if (pending) return pending
-    const read = this.#options.liveRelays ? this.#options.liveRelays(region) : region === this.region ? this.#state.fleet.liveRelays() : Promise.resolve([])
-    const shared = read.finally(() => this.#fleetReads.delete(region))
-    this.#fleetReads.set(region, shared)
-    return shared
   }
 
   async #change(meetingId: string, actor: Actor, make: (current: Meeting) => Parameters<RegionState['meetings']['update']>[2]): Promise<Meeting> {
@@ -660,55 +562,37 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     return this.config.regionById(this.region)
   }
 
-  /** Generated passcodes: 12 digits, or the region's minimum length when that is more. */
-  readonly #generatePasscode = (): string => generatePasscode(Math.max(PASSCODE_DIGITS, this.#home()?.controlPlane.passcodes.minLength ?? DEFAULT_MIN_PASSCODE_LENGTH))
+  /** Generated passcodes follow the region's minimum length (region-passcodes.ts). */
+  readonly #generatePasscode = (): string => generateRegionPasscode(this.#home())
 
-  /** A passcode the tenant gives must be as strong as the region asks (SR_PASSCODE_TOO_WEAK, 422). */
   #checkPasscode(passcode: string | undefined): void {
-    if (passcode === undefined) return
-    const weakness = passcodeWeakness(passcode, this.#home()?.controlPlane.passcodes.minLength ?? DEFAULT_MIN_PASSCODE_LENGTH)
-    if (weakness !== undefined) throw sovereignError('SR_PASSCODE_TOO_WEAK', weakness)
-  }
-
-  #passcodeLimits(): PasscodeAttemptLimits {
-    const p = this.#home()?.controlPlane.passcodes
-    if (p === undefined) return DEFAULT_PASSCODE_LIMITS
-    return { windowMs: p.windowSeconds * 1000, freeFailures: p.freeFailures, backoffMs: p.backoffSeconds * 1000, maxPerIdentity: p.maxFailuresPerIdentity, maxPerMeeting: p.maxFailuresPerMeeting }
+    checkRegionPasscode(this.#home(), passcode)
   }
 
   #revokeTtlMs(): number {
     return this.config.relay.credentialTtlSeconds * 1000
   }
 
-  async #audit(meetingId: string, event: Omit<AuditEvent, 'at' | 'actor' | 'region'> & { by?: string }): Promise<void> {
-    const { by, ...rest } = event
-    const detail = by === undefined ? rest.detail : `${rest.detail ?? ''}${rest.detail ? '; ' : ''}by ${by}`
-    await this.#state.audit.append(meetingId, { ...rest, ...(detail === undefined ? {} : { detail }), at: this.#now(), actor: this.nodeId, region: this.region })
+  #audit(meetingId: string, event: JournalAuditEvent): Promise<void> {
+    return this.#journal.audit(meetingId, event)
   }
 
-  async #publish(event: DistributiveOmit<MeetingEvent, 'origin' | 'at'>): Promise<void> {
-    const full = { ...event, origin: this.nodeId, at: this.#now() } as MeetingEvent
-    this.#emit(full)
-    await this.#state.bus.publish(MEETING_EVENTS_CHANNEL, full)
+  #publish(event: JournalEvent): Promise<void> {
+    return this.#journal.publish(event)
   }
 
   #emit(event: MeetingEvent): void {
-    if (event.type === 'meeting-updated' || event.type === 'meeting-locked' || event.type === 'meeting-unlocked' || event.type === 'meeting-ended') this.#records.delete(event.meetingId)
+    if (event.type === 'meeting-updated' || event.type === 'meeting-locked' || event.type === 'meeting-unlocked' || event.type === 'meeting-ended') this.#records.forget(event.meetingId)
     ;(this.emit as (type: string, event: MeetingEvent) => boolean)(event.type, event)
   }
 
   #remember(record: MeetingRecord): void {
-    if (!this.#records.has(record.id) && this.#records.size >= RECORDS_KEPT) this.#records.delete(this.#records.keys().next().value!)
-    this.#records.set(record.id, record)
+    this.#records.remember(record)
   }
 
-  /** The record at `version`: the one read last when it is that version (every change bumps it), else a fresh read. */
-  async #recordAt(meetingId: string, version: number): Promise<MeetingRecord | undefined> {
-    const known = this.#records.get(meetingId)
-    if (known?.version === version) return known
-    const fresh = await this.#state.meetings.get(meetingId)
-    if (fresh) this.#remember(fresh)
-    return fresh
+  /** The record at `version`: the one read last when it is that version, else a fresh read. */
+  #recordAt(meetingId: string, version: number): Promise<MeetingRecord | undefined> {
+    return this.#records.at(meetingId, version, (id) => this.#state.meetings.get(id))
   }
 
   #assertOpen(): void {
@@ -716,34 +600,14 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   }
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
-
 function byOf(actor: Actor): { by?: string } {
   return actor.kind === 'participant' ? { by: actor.participantId } : {}
 }
 
-function toMeeting(record: MeetingRecord): Meeting {
-  const passcode = typeof record.data?.passcode === 'string' ? record.data.passcode : undefined
-  const title = typeof record.data?.title === 'string' ? record.data.title : undefined
-  return { ...record, ...(passcode === undefined ? {} : { passcode }), ...(title === undefined ? {} : { title }) }
-}
-
-function refusalError(refusal: MeetingRefusal): SovereignError {
-  switch (refusal) {
-    case 'not_found': return sovereignError('SR_MEETING_NOT_FOUND')
-    case 'ended': return sovereignError('SR_MEETING_ENDED')
-    case 'banned': return sovereignError('SR_REMOVED_CANNOT_REJOIN')
-    case 'full': return sovereignError('SR_MEETING_FULL')
-    case 'unknown_participant': return sovereignError('SR_UNKNOWN_PARTICIPANT')
-    case 'version_conflict':
-    case 'exists': return sovereignError('SR_MEETING_STATE_CONFLICT', refusal)
-  }
-}
-
-/** An attendee policy that means "nobody" or an allow-list letting in the unknown is refused, as in the config. */
+/** An attendee policy that does not mean what it seems to say is refused, by the same rule as the config (geo/policy/attendee.ts). */
 function checkAttendeePolicy(policy: AttendeePolicyConfig): void {
-  if (policy.mode === 'allow' && policy.countries.length === 0) throw sovereignError('SR_INVALID_REQUEST', 'an allow-list with no countries admits nobody')
-  if (policy.mode === 'allow' && policy.unknown === 'allow') throw sovereignError('SR_INVALID_REQUEST', 'under an allow-list, unknown locations must be denied')
+  const problem = attendeePolicyProblems(policy)[0]
+  if (problem !== undefined) throw sovereignError('SR_INVALID_REQUEST', `attendeePolicy.${problem.field}: ${problem.message}`)
 }
 
 export type { ParticipantRole }

@@ -46,7 +46,15 @@ export function resolveResidencyMode(tenant: Tenant, requested: ResidencyModeNam
 }
 
 export function resolveAttendeePolicy(tenant: Tenant, requested: Partial<AttendeePolicyConfig> | undefined): AttendeePolicyConfig {
-  const base = tenant.attendeePolicy
+  return mergeAttendeePolicy(tenant.attendeePolicy, requested)
+}
+
+/**
+ * A requested attendee policy over a base (the tenant's at create, the meeting's at
+ * update): a new mode starts from an empty country list, and an allow-list denies the
+ * unknown, unless the request says otherwise.
+ */
+export function mergeAttendeePolicy(base: AttendeePolicyConfig, requested: Partial<AttendeePolicyConfig> | undefined): AttendeePolicyConfig {
   if (requested === undefined) return { mode: base.mode, countries: [...base.countries], unknown: base.unknown }
   const mode = requested.mode ?? base.mode
   return {

@@ -11,6 +11,7 @@ import { channel } from 'node:diagnostics_channel'
 import { performance } from 'node:perf_hooks'
 
 import type { Coordinates } from '../../geo/countries.js'
+import { regionInAllowedSet } from '../../geo/policy/allowed-regions.js'
 import { rankRelays } from '../../geo/policy/relay-ranking.js'
 import { allow, deny, type Verdict } from '../../geo/verdict.js'
 import type { LiveRelay } from '../../state/fleet.js'
@@ -57,7 +58,8 @@ function choose(input: Parameters<typeof selectRelays>[0]): RelayChoice {
     participant: input.near ? { location: input.near } : null, limit: input.max ?? 2,
   })
   if (!ranked.ok) return { verdict: deny(ranked.reason, ranked.detail), relays: [] }
-  const home = input.allowedRegions[0]
-  const reason = ranked.relays.every((r) => r.region === home) ? 'home_region' : 'in_jurisdiction'
+  // Home region when every relay handed out is of the home region, else in jurisdiction (geo/policy says which each is).
+  const reasons = ranked.relays.map((r) => regionInAllowedSet(r.region, input.allowedRegions).reason)
+  const reason = reasons.includes('in_jurisdiction') ? 'in_jurisdiction' : 'home_region'
   return { verdict: allow(reason, ranked.relays.map((r) => r.id).join(',')), relays: ranked.relays }
 }

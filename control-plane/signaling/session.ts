@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto'
 import { decodeJwt } from 'jose'
 
 import type { Participant } from '../../state/meetings.js'
-import { homeRegionOf, isMeetingId } from '../../state/meeting-id.js'
+import { isMeetingId } from '../../state/meeting-id.js'
+import { routeMeeting } from '../../state/meeting-route.js'
 import { errorCodeOf, isSovereignError } from '../errors.js'
 import type { ClientMessageShape, HostCommandMessage, JoinMessage, RequestMessage, SignalMessage } from '../protocol/client-messages.js'
 import { decodeClientMessage, encodeServerMessage } from '../protocol/codec.js'
@@ -272,17 +273,15 @@ export class SignalSession {
     this.#state = 'joining'
     const started = this.#deps.now()
     // Guarantee 3: route on the meeting id the token names, before verifying or storing anything.
+    // A token naming no meeting id goes on to verification, which refuses it.
     const named = meetingIdOf(join.token)
-    if (named !== undefined) {
-      const home = homeRegionOf(named)
-      if (home !== undefined && home !== this.#deps.region) {
-        const url = this.#deps.signalUrlOf(home)
-        if (url === undefined) return this.#deny('SR_MEETING_NOT_FOUND', started)
-        this.#deps.metrics.joins.inc({ outcome: 'redirect' })
-        this.send({ type: 'redirect', url, region: home })
-        this.end(CLOSE_CODES.redirect, 'redirect')
-        return
-      }
+    const where = named === undefined ? undefined : routeMeeting(named, { region: this.#deps.region, knowsRegion: (r) => this.#deps.signalUrlOf(r) !== undefined })
+    if (where?.route === 'unknown-region') return this.#deny('SR_MEETING_NOT_FOUND', started)
+    if (where?.route === 'redirect') {
+      this.#deps.metrics.joins.inc({ outcome: 'redirect' })
+      this.send({ type: 'redirect', url: this.#deps.signalUrlOf(where.region)!, region: where.region })
+      this.end(CLOSE_CODES.redirect, 'redirect')
+      return
     }
     let result
     try {

@@ -61,10 +61,19 @@ export function allowedRegions({ homeRegion, mode, tenant, regions }: AllowedReg
   return { ...allow('in_jurisdiction', covering.join(',')), regions: [homeRegion, ...others] }
 }
 
-/** Whether one region belongs to a meeting's allowed set (a relay or control plane checking itself). */
-export function regionInAllowedSet(regionId: string, allowed: AllowedRegions): Verdict {
-  if (!allowed.allow) return deny(allowed.reason, allowed.detail)
-  if (allowed.regions[0] === regionId) return allow('home_region', regionId)
-  if (allowed.regions.includes(regionId)) return allow('in_jurisdiction', regionId)
-  return deny('region_outside_allowed_set', regionId)
+/**
+ * Whether one region belongs to a meeting's allowed set, and why: the one place the
+ * `home_region` / `in_jurisdiction` reason is worked out (a relay checking itself, the
+ * control plane handing out relays, the audit of each relay issued). The set is either
+ * a decision of `allowedRegions` or a stored one (home region first, as stored at create).
+ */
+export function regionInAllowedSet(regionId: string, allowed: AllowedRegions | readonly string[]): Verdict {
+  const set = isStoredSet(allowed) ? allowed : allowed.regions
+  if (!isStoredSet(allowed) && !allowed.allow) return deny(allowed.reason, allowed.detail)
+  if (set.length === 0) return deny('region_outside_allowed_set', `${regionId} (the allowed set is empty)`)
+  if (set[0] === regionId) return allow('home_region', regionId)
+  if (set.includes(regionId)) return allow('in_jurisdiction', regionId)
+  return deny('region_outside_allowed_set', `${regionId} not in [${set.join(', ')}]`)
 }
+
+const isStoredSet = (allowed: AllowedRegions | readonly string[]): allowed is readonly string[] => Array.isArray(allowed)

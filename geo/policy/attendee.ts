@@ -47,6 +47,35 @@ export function attendeeVerdict(policy: AttendeePolicyInput | undefined, place: 
   }
 }
 
+/** A policy that does not say what it seems to say: which field, and why. */
+export interface AttendeePolicyProblem {
+  readonly field: 'countries' | 'unknown'
+  readonly message: string
+}
+
+/**
+ * Whether an attendee policy means what it seems to say: the one sanity check the config
+ * rules (config/rules/tenant-rules.ts) and the meeting API (create, update) both apply.
+ * A policy that silently means "nobody" or "everybody" is how residency promises break:
+ *
+ *   allow-list with no countries      → admits nobody
+ *   allow-list admitting the unknown  → an allow-list cannot vouch for what it cannot see
+ *   open with a country list          → the list would be silently ignored
+ */
+export function attendeePolicyProblems(policy: AttendeePolicyInput): AttendeePolicyProblem[] {
+  const problems: AttendeePolicyProblem[] = []
+  if (policy.mode === 'allow' && policy.countries.length === 0) {
+    problems.push({ field: 'countries', message: 'an allow-list with no countries admits nobody; list the countries or use mode "open"' })
+  }
+  if (policy.mode === 'allow' && policy.unknown === 'allow') {
+    problems.push({ field: 'unknown', message: 'under an allow-list, attendees whose country is unknown must be denied (unknown: deny)' })
+  }
+  if (policy.mode === 'open' && policy.countries.length > 0) {
+    problems.push({ field: 'countries', message: 'mode "open" ignores the country list; use mode "allow" or "block" for it to apply' })
+  }
+  return problems
+}
+
 /** Places the address through the injected lookup, then decides. */
 export function admitAttendee(policy: AttendeePolicyInput | undefined, ip: string, geo: GeoLookup): Verdict {
   return attendeeVerdict(policy, geo.lookup(ip))

@@ -168,8 +168,8 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       nonceLifetimeSeconds: settings.nonceTtlSeconds,
       requireMeeting: true,
       maxCredentialTtlSeconds: settings.credentialTtlSeconds,
-      allowPeers: settings.allowPeers,
-      denyPeers: settings.denyPeers,
+      // Compiled once above: the server's peer safety and the residency hook ask the same policy (guarantee 2).
+      peerPolicy,
       ...(o.relayAddresses !== undefined && o.relayAddresses.length > 0
         ? { relayAddresses: o.relayAddresses }
         : instance?.relayAddress !== undefined ? { relayAddresses: [instance.relayAddress] } : {}),

@@ -14,13 +14,19 @@
  *
  * Whatever cannot be verified (Redis unreachable, unknown meeting) is refused: fail
  * closed for new work. Every decision, allowed or denied, goes to the audit sink.
+ *
+ * It decides nothing itself: each guarantee is one function of geo/policy/ (liveness,
+ * allowed-regions, attendee, peer); this class reads the snapshot, composes them in
+ * that order and audits the answer.
  */
 import type { GeoLookup } from '../../geo/geo-result.js'
+import { regionInAllowedSet } from '../../geo/policy/allowed-regions.js'
 import { attendeeVerdict } from '../../geo/policy/attendee.js'
+import { liveness } from '../../geo/policy/liveness.js'
 import { canonicalAddressSet, permitPeer } from '../../geo/policy/peer.js'
 import { allow, deny, type Verdict } from '../../geo/verdict.js'
 import { StateError } from '../../state/errors.js'
-import { isRevokedIn, type PolicySnapshot } from '../../state/policy.js'
+import type { PolicySnapshot } from '../../state/policy.js'
 import type { PolicyCache } from '../../state/policy-cache.js'
 import type { AllocationContext, PeerContext, RelayPolicy } from '../policy.js'
 import type { AuditSink } from './audit-sink.js'
@@ -66,7 +72,7 @@ export class ResidencyPolicy implements RelayPolicy {
     this.#audit(ctx, 'peer', verdict, [ctx.peerAddress])
   }
 
-  async #meeting(ctx: AllocationContext): Promise<PolicySnapshot | Verdict> {
+  async #meeting(ctx: AllocationContext): Promise<{ snapshot: PolicySnapshot; member: Verdict } | Verdict> {
     const { meetingId, participantId } = ctx.identity
     if (meetingId === undefined) return deny('meeting_unknown', 'credential names no meeting')
     let snapshot: PolicySnapshot | undefined
@@ -78,28 +84,29 @@ export class ResidencyPolicy implements RelayPolicy {
       return deny('policy_unavailable', err instanceof Error ? err.message : String(err))
     }
     if (snapshot === undefined) return deny('meeting_unknown', meetingId)
-    if (snapshot.ended || snapshot.status === 'ended') return deny('meeting_ended', meetingId)
-    if (isRevokedIn(snapshot, participantId)) return deny('participant_revoked', participantId ?? '*')
-    if (!snapshot.allowedRegions.includes(this.#o.region)) {
-      return deny('region_outside_allowed_set', `relay region ${this.#o.region} not in [${snapshot.allowedRegions.join(', ')}]`)
-    }
-    return snapshot
+    const live = liveness(snapshot, participantId) // guarantee 5
+    if (!live.allow) return live
+    const member = regionInAllowedSet(this.#o.region, snapshot.allowedRegions) // guarantee 1
+    if (!member.allow) return member
+    return { snapshot, member }
   }
 
   async #allocationVerdict(ctx: AllocationContext): Promise<Verdict> {
     const m = await this.#meeting(ctx)
     if ('allow' in m) return m
-    const attendee = attendeeVerdict(m.attendeePolicy, this.#o.geo.lookup(ctx.clientAddress))
+    const attendee = attendeeVerdict(m.snapshot.attendeePolicy, this.#o.geo.lookup(ctx.clientAddress)) // guarantee 6
     if (!attendee.allow) return attendee
-    return allow(this.#o.region === m.homeRegion ? 'home_region' : 'in_jurisdiction', attendee.detail)
+    // Allowed for being in the set (home region or jurisdiction); the detail says where the attendee is.
+    return allow(m.member.reason, attendee.detail)
   }
 
   async #peerVerdict(ctx: PeerContext): Promise<Verdict> {
-    const m = await this.#meeting(ctx)
-    if ('allow' in m) return m
+    const found = await this.#meeting(ctx)
+    if ('allow' in found) return found
+    const m = found.snapshot
     let endpoints = this.#endpoints.get(m)
     if (!endpoints) this.#endpoints.set(m, (endpoints = canonicalAddressSet(m.admittedEndpoints)))
-    return permitPeer({
+    return permitPeer({ // guarantee 2
       peerIp: ctx.peerAddress,
       isDeniedRange: this.#o.isDeniedRange,
       relaysOfAllowedSet: await this.#o.fleet.addresses(m.allowedRegions),

@@ -13,8 +13,9 @@
  * per `reportEveryMs` while they last, and recovery once.
  */
 import type { Histogram } from 'prom-client'
+
+import { liveness } from '../../geo/policy/liveness.js'
 import { backoff } from '../../state/redis-connection.js'
-import { isRevokedIn } from '../../state/policy.js'
 import type { PolicyCache, ReceivedRevocation } from '../../state/policy-cache.js'
 import { ALL_PARTICIPANTS } from '../../state/revocation.js'
 import { homeRegionOf } from '../../state/meeting-id.js'
@@ -67,12 +68,13 @@ export function enforceRevocations(o: RevocationEnforcerOptions): () => void {
       // Unverifiable for now: existing allocations keep running on last-known policy.
       return { ok: false, err }
     }
-    if (snapshot === undefined || snapshot.ended || snapshot.revokedAll) {
+    // The same liveness answer the residency policy gives a new allocation (geo/policy/liveness.ts).
+    if (!liveness(snapshot).allow) {
       o.revoke({ meetingId })
       return { ok: true }
     }
     for (const a of [...o.server.table.values()]) {
-      if (a.identity.meetingId === meetingId && isRevokedIn(snapshot, a.identity.participantId)) {
+      if (a.identity.meetingId === meetingId && !liveness(snapshot, a.identity.participantId).allow) {
         o.revoke({ meetingId, participantId: a.identity.participantId! })
       }
     }

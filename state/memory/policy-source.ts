@@ -26,7 +26,6 @@ export function createMemoryPolicySource(mem: MemoryRegion, keys: KeyBuilder, gu
           tenantId: m.record.tenantId,
           version: m.policyVersion,
           status: m.status,
-          ended: m.status === 'ended',
           residencyMode: m.record.residencyMode,
           allowedRegions: [...m.record.allowedRegions],
           attendeePolicy: structuredClone(m.record.attendeePolicy),

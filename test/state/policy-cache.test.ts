@@ -1,7 +1,8 @@
 import t from 'tap'
 import { PolicyCache } from '../../state/policy-cache.js'
 import { openRegionState, type RegionState } from '../../state/region-state.js'
-import { isRevokedIn, type PolicySnapshot } from '../../state/policy.js'
+import { liveness } from '../../geo/policy/liveness.js'
+import type { PolicySnapshot } from '../../state/policy.js'
 import { ManualClock } from './support/clock.js'
 import { meeting, participant, REGION } from './support/conformance.js'
 
@@ -42,10 +43,10 @@ t.test('a read that raced a revocation is not trusted afterwards', async (t) => 
   await revoked
   open()
   const old = await racing
-  t.equal(isRevokedIn(old!, 'p1'), false, 'the raced read itself is from before')
+  t.equal(liveness(old!, 'p1').allow, true, 'the raced read itself is from before')
   const next = await cache.get(m.id)
   t.equal(reads, 2, 'so the next get reads again')
-  t.equal(isRevokedIn(next!, 'p1'), true)
+  t.equal(liveness(next!, 'p1').allow, false)
 })
 
 t.test('concurrent gets of one meeting share one read', async (t) => {
@@ -103,7 +104,7 @@ t.test('a meeting-wide revocation (the meeting ended) forgets the meeting\'s sna
   await s.meetings.end(ended.id, { revokeTtlMs: HOUR })
   await revoked
   t.same(cache.cachedMeetings(), [running.id], 'only the running meeting stays cached')
-  t.equal((await cache.get(ended.id))?.ended, true, 'asked again, it is read afresh and says ended')
+  t.equal((await cache.get(ended.id))?.status, 'ended', 'asked again, it is read afresh and says ended')
 })
 
 t.test('a snapshot nobody read for idleMs is dropped by a later read', async (t) => {

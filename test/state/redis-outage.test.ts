@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 import { openRegionState, type RegionState } from '../../state/region-state.js'
 import { PolicyCache } from '../../state/policy-cache.js'
 import { startHeartbeat } from '../../state/heartbeat.js'
-import { isRevokedIn } from '../../state/policy.js'
+import { liveness } from '../../geo/policy/liveness.js'
 import { startRedisServer, uniquePrefix, type RedisServer } from './support/redis-servers.js'
 import { beat, meeting, participant, REGION } from './support/conformance.js'
 import type { HealthState } from '../../state/health.js'
@@ -88,7 +88,7 @@ t.test('a revocation published while a relay was disconnected is enforced once i
   await control.meetings.putParticipant(m.id, participant('p1'))
   const cache = new PolicyCache({ resolve: () => relay })
   t.teardown(() => cache.close())
-  t.equal(isRevokedIn((await cache.get(m.id))!, 'p1'), false)
+  t.equal(liveness((await cache.get(m.id))!, 'p1').allow, true)
   const revokedEvents: unknown[] = []
   cache.on('revoked', (e) => revokedEvents.push(e))
   const resync = new Promise<string>((r) => cache.once('resync', r))
@@ -99,11 +99,11 @@ t.test('a revocation published while a relay was disconnected is enforced once i
   await relay.subscriberHealth.when('reconnecting')
   await control.revocations.revoke(m.id, 'p1', { ttlMs: HOUR })
   t.not(relay.subscriberHealth.state, 'connected', 'the relay is still deaf')
-  t.equal(isRevokedIn((await cache.get(m.id))!, 'p1'), true, 'so the cache does not trust what it holds and reads fresh')
+  t.equal(liveness((await cache.get(m.id))!, 'p1').allow, false, 'so the cache does not trust what it holds and reads fresh')
 
   t.equal(await resync, REGION, 'the cache learns that it may have missed messages')
   t.same(revokedEvents, [], 'the message itself was missed')
-  t.equal(isRevokedIn((await cache.get(m.id))!, 'p1'), true, 'the next read is fresh and refuses')
+  t.equal(liveness((await cache.get(m.id))!, 'p1').allow, false, 'the next read is fresh and refuses')
   t.equal(await relay.revocations.isRevoked(m.id, 'p1'), true, 'and the stored revocation says so too')
 })
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { StateRegistry } from '../../state/state-registry.js'
 import { PolicyCache } from '../../state/policy-cache.js'
-import { isRevokedIn } from '../../state/policy.js'
+import { liveness } from '../../geo/policy/liveness.js'
 import type { RegionState, RegionStateOptions } from '../../state/region-state.js'
 import { openRegionState } from '../../state/region-state.js'
 import { startRedisServer, uniquePrefix } from './support/redis-servers.js'
@@ -63,7 +63,7 @@ t.test("a relay of region B serves a jurisdiction meeting of A from A's Redis an
   const revoked = new Promise((r) => cache.once('revoked', r))
   await home.revocations.revoke(m.id, 'p1', { ttlMs: HOUR })
   t.match(await revoked, { meetingId: m.id, participantId: 'p1' }, "B's relay obeys A's revocations")
-  t.equal(isRevokedIn((await cache.get(m.id))!, 'p1'), true)
+  t.equal(liveness((await cache.get(m.id))!, 'p1').allow, false)
   await relayB.forMeeting(m.id).audit.append(m.id, { at: 1, actor: 'relay-b1', region: 'eu-west', kind: 'allocation', allow: false, reason: 'participant_revoked' })
   t.equal((await home.audit.read(m.id))[0]?.actor, 'relay-b1', "the relay's decision lands in the home region's audit")
 

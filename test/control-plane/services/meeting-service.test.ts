@@ -292,3 +292,20 @@ t.test('passcodes shorter than the region\'s minimum are refused at create and u
   await t.rejects(strict!.create(acme, { passcode: 'fifteen-chars!!' }), { code: 'SR_PASSCODE_TOO_WEAK' })
   t.match((await strict!.create(acme, { passcodeRequired: true })).passcode, /^\d{16}$/, 'generated passcodes follow a larger minimum')
 })
+
+t.test('an open attendee policy with a country list is refused at create and update, as the config check refuses it', async (t) => {
+  const [svc] = region()
+  await t.rejects(svc!.create(acme, { attendeePolicy: { mode: 'open', countries: ['CN'] } }), { code: 'SR_INVALID_REQUEST', message: /attendeePolicy\.countries: mode "open" ignores the country list/ })
+  const m = await svc!.create(acme, { attendeePolicy: { mode: 'block', countries: ['CN'] } })
+  await t.rejects(svc!.update(m.id, tenant, { attendeePolicy: { mode: 'open', countries: ['CN'] } }), { code: 'SR_INVALID_REQUEST' })
+  const opened = await svc!.update(m.id, tenant, { attendeePolicy: { mode: 'open' } })
+  t.same(opened.attendeePolicy.countries, [], 'a new mode starts from an empty list, at update as at create')
+})
+
+t.test('a meeting id naming a region the network does not have is not found, never redirected', async (t) => {
+  const [svc] = region()
+  const elsewhere = 'mars-1.0123456789abcdefghjkmnpqrs'
+  await t.rejects(svc!.get(elsewhere), { code: 'SR_MEETING_NOT_FOUND' })
+  await t.rejects(svc!.get('us-east.0123456789abcdefghjkmnpqrs'), { code: 'SR_REDIRECT_HOME_REGION' }, 'a region the network has: redirected')
+  await t.rejects(svc!.get('not a meeting id'), { code: 'SR_MEETING_NOT_FOUND' })
+})
