@@ -26,8 +26,8 @@ t.test('each relay gets its UDP, TCP and TLS URLs in that order and a credential
   ])
   t.match(servers[0]!.username, /:eu-central\.0123456789abcdefghjkmnpqrs:p1$/)
   const secretOf = (region: string) => net.config.regionById(region)!.relaySecrets[0]!.value
-  t.equal(servers[1]!.credential, turnPassword(secretOf('us-east'), servers[1]!.username), 'signed with us-east\'s secret')
-  t.not(servers[1]!.credential, turnPassword(secretOf('eu-central'), servers[1]!.username), 'not with another region\'s')
+  t.equal(servers[1]!.credential, turnPassword(secretOf('us-east'), servers[1]!.username!), 'signed with us-east\'s secret')
+  t.not(servers[1]!.credential, turnPassword(secretOf('eu-central'), servers[1]!.username!), 'not with another region\'s')
 })
 
 t.test('a relay of a region not in the config, or with no address, is left out', async (t) => {
