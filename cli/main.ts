@@ -4,7 +4,6 @@
  * lives in its own file under cli/commands/ and registers itself here.
  */
 import { Command } from 'commander'
-import { readFileSync } from 'node:fs'
 
 import { registerRelay } from './commands/relay.js'
 import { registerStart } from './commands/start.js'
@@ -16,17 +15,7 @@ import { registerControlPlane } from './commands/control-plane.js'
 import { registerState } from './commands/state.js'
 import { registerDemo } from './commands/demo.js'
 import { describeFailure } from './failure.js'
-
-/** Works from source (cli/main.ts) and from the build (dist/cli/main.js). */
-function packageVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string }
-      if (pkg.name === 'sovereign-relay' && pkg.version) return pkg.version
-    } catch { /* try the next candidate */ }
-  }
-  return '0.0.0'
-}
+import { packageVersion } from '../platform/build-info.js'
 
 export function buildProgram(): Command {
   const program = new Command('sovereign')

@@ -6,6 +6,7 @@
  * Messages never contain secret values: rules that look at secrets name the field or the
  * environment variable, not what it holds.
  */
+import { CodedError } from '../geo/coded-error.js'
 
 export type ConfigErrorCode =
   /** The file could not be read. */
@@ -54,15 +55,12 @@ export interface ConfigIssue {
   readonly column?: number
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError'
-  readonly code: ConfigErrorCode
+export class ConfigError extends CodedError<ConfigErrorCode> {
   readonly source: string
   readonly issues: readonly ConfigIssue[]
 
   constructor(code: ConfigErrorCode, source: string, issues: readonly ConfigIssue[]) {
-    super(`${source}: ${summary(code, issues.length)}\n${issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}`)
-    this.code = code
+    super(code, `${source}: ${summary(code, issues.length)}\n${issues.map((issue) => `  ${formatIssue(issue)}`).join('\n')}`)
     this.source = source
     this.issues = Object.freeze([...issues])
   }

@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events'
 
 import { changedSections } from './config-diff.js'
 import { ConfigError } from './config-error.js'
+import { CodedError } from '../geo/coded-error.js'
 import { parseConfig, readConfigText, type LoadOptions } from './load-config.js'
 import type { NetworkConfig } from './network-config.js'
 
@@ -40,6 +41,9 @@ export interface SignalSource {
   on(signal: 'SIGHUP', listener: () => void): unknown
   off(signal: 'SIGHUP', listener: () => void): unknown
 }
+
+/** The store's own failures (the file's problems are ConfigError). */
+export class ConfigStoreError extends CodedError<'CONFIG_STORE_CLOSED' | 'CONFIG_RELOAD_FAILED'> {}
 
 export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   readonly path: string
@@ -80,7 +84,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
    * key order) is a no-op: no 'change', the current object stays.
    */
   reload(): Promise<ReloadOutcome> {
-    if (this.#closed) return Promise.reject(new Error('ConfigStore is closed'))
+    if (this.#closed) return Promise.reject(new ConfigStoreError('CONFIG_STORE_CLOSED', `the config store of ${this.path} is closed`))
     const run = this.#queue.then(() => this.#reloadNow())
     this.#queue = run.catch(() => undefined)
     return run
@@ -113,7 +117,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   /** Reload on SIGHUP. Returns a function that removes the handler. */
   watchSighup(source: SignalSource = process): () => void {
     const onSignal = (): void => {
-      this.reload().catch((error: unknown) => this.emit('error', error instanceof Error ? error : new Error(String(error))))
+      this.reload().catch((error: unknown) => this.emit('error', error instanceof Error ? error : new ConfigStoreError('CONFIG_RELOAD_FAILED', `reloading ${this.path} failed: ${String(error)}`, { cause: error })))
     }
     source.on('SIGHUP', onSignal)
     const unwatch = (): void => {

@@ -2,7 +2,8 @@
  * `host:port` as the config writes addresses: `127.1.0.1:3478`, `[::1]:3478`,
  * `0.0.0.0:8080`, and for Redis nodes also `redis-0.internal:6379`.
  */
-import ipaddr from 'ipaddr.js'
+import { formatIp, parseIp } from '../geo/address/ip-address.js'
+import { isLoopbackIp } from '../geo/address/special-ranges.js'
 
 export interface HostPort {
   readonly host: string
@@ -30,7 +31,7 @@ export function parseHostPort(text: string, rules: HostPortRules = {}): HostPort
     if (close < 0 || text[close + 1] !== ':') return { ok: false, reason: `"${text}" is not host:port; write IPv6 as [::1]:3478` }
     host = text.slice(1, close)
     portText = text.slice(close + 2)
-    if (!ipaddr.IPv6.isValid(host) || host.includes('%')) return { ok: false, reason: `"${text}": "${host}" is not an IPv6 address` }
+    if (parseIp(host, new Uint8Array(16)) !== 6) return { ok: false, reason: `"${text}": "${host}" is not an IPv6 address` }
   } else {
     const colon = text.lastIndexOf(':')
     if (colon < 0) return { ok: false, reason: `"${text}" is not host:port (the port is missing)` }
@@ -43,17 +44,17 @@ export function parseHostPort(text: string, rules: HostPortRules = {}): HostPort
   if (port > 65535) return { ok: false, reason: `"${text}": port ${port} is above 65535` }
   if (port === 0 && rules.allowPortZero !== true) return { ok: false, reason: `"${text}": port 0 is not allowed here` }
 
-  if (text.startsWith('[')) return { ok: true, value: { host: ipaddr.IPv6.parse(host).toString(), port, family: 'ipv6' } }
-  if (ipaddr.IPv4.isValidFourPartDecimal(host)) return { ok: true, value: { host, port, family: 'ipv4' } }
+  const bytes = new Uint8Array(16)
+  const family = parseIp(host, bytes)
+  if (family === 6) return { ok: true, value: { host: formatIp(6, bytes), port, family: 'ipv6' } }
+  if (family === 4) return { ok: true, value: { host, port, family: 'ipv4' } }
   if (/^[0-9.]+$/.test(host)) return { ok: false, reason: `"${text}": "${host}" is not a dotted-quad IPv4 address` }
   if (rules.allowNames === true && DNS_NAME.test(host)) return { ok: true, value: { host: host.toLowerCase(), port, family: 'name' } }
   return { ok: false, reason: `"${text}": "${host}" is not an IP address${rules.allowNames === true ? ' or host name' : ''}` }
 }
 
 /** A plain IP address (no port), IPv4 dotted quad or IPv6. */
-export function isIpAddress(text: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(text) || (ipaddr.IPv6.isValid(text) && !text.includes('%'))
-}
+export { isIpAddress } from '../geo/address/ip-address.js'
 
 export function isDnsName(text: string): boolean {
   return DNS_NAME.test(text) && !/^[0-9.]+$/.test(text)
@@ -65,7 +66,9 @@ export function isWildcard(value: HostPort): boolean {
 
 export function isLoopback(value: HostPort): boolean {
   if (value.family === 'name') return value.host === 'localhost'
-  return ipaddr.parse(value.host).range() === 'loopback'
+  const bytes = new Uint8Array(16)
+  const family = parseIp(value.host, bytes)
+  return family !== 0 && isLoopbackIp(family, bytes)
 }
 
 /** One spelling per endpoint, for duplicate detection. */

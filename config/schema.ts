@@ -117,6 +117,23 @@ export const ControlPlaneLimits = Type.Object({
   }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false, default: {} })
 
+/**
+ * Passcode strength and guessing limits. Wrong passcodes are counted per identity and per
+ * meeting in the region's state; after `freeFailures` wrong ones an identity must wait
+ * `backoffSeconds` (doubling per further failure) before its next try, and at
+ * `maxFailuresPerIdentity` / `maxFailuresPerMeeting` within `windowSeconds` every try is
+ * refused until the window ends (SR_PASSCODE_ATTEMPTS, close 4023, with a retry hint).
+ */
+export const PasscodePolicy = Type.Object({
+  /** Shortest passcode a meeting may have, given by the tenant or generated (generated ones are at least 12 digits). Shorter: 422 SR_PASSCODE_TOO_WEAK. */
+  minLength: Type.Integer({ minimum: 4, maximum: 64, default: 6 }),
+  windowSeconds: Type.Integer({ minimum: 10, maximum: 86400, default: 900 }),
+  freeFailures: Type.Integer({ minimum: 0, maximum: 100, default: 3 }),
+  backoffSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 1 }),
+  maxFailuresPerIdentity: Type.Integer({ minimum: 1, maximum: 10000, default: 10 }),
+  maxFailuresPerMeeting: Type.Integer({ minimum: 1, maximum: 1000000, default: 100 }),
+}, { additionalProperties: false, default: {} })
+
 export const RelayInstance = Type.Object({
   id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'a lower-case relay id of letters, digits and dashes, e.g. eu-central-1' }),
   /** Addresses the TURN server listens on (UDP and TCP on each). */
@@ -158,6 +175,16 @@ export const Region = Type.Object({
      */
     trustedProxies: Type.Array(Cidr, { default: [] }),
     limits: ControlPlaneLimits,
+    /** How far in the future a participant token's `iat` may lie (the minting backend's clock ahead of ours). Beyond it: SR_TOKEN_NOT_YET_VALID. */
+    tokenClockSkewSeconds: Type.Integer({ minimum: 0, maximum: 3600, default: 60 }),
+    /** Meeting passcodes: their minimum strength, and how wrong guesses are slowed down and then refused. */
+    passcodes: PasscodePolicy,
+    /**
+     * Address of this node's Prometheus listener (GET /metrics, /healthz, /readyz), apart
+     * from the public API port, as relays have it; `--metrics` overrides it. Omitted: no
+     * such listener. On the API port /metrics always needs an operator (admin) key.
+     */
+    metricsListen: Type.Optional(HostPort),
   }, { additionalProperties: false }),
   redis: RedisConfig,
   /** TURN REST secrets, newest first: the first signs, all verify (rotation by overlap). */
@@ -260,6 +287,10 @@ export const RelaySettings = Type.Object({
   credentialTtlSeconds: Type.Integer({ minimum: 60, maximum: 86400, default: 3600 }),
   nonceTtlSeconds: Type.Integer({ minimum: 10, maximum: 3600, default: 600 }),
   drainGraceSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 30 }),
+  /** UDP data path: the native engine, the TypeScript (dgram) path, or native when its addon loads. */
+  dataPath: Type.Union([Type.Literal('auto'), Type.Literal('native'), Type.Literal('ts')], { default: 'auto' }),
+  /** Native data threads; default: the number of cores. */
+  dataThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
 }, { additionalProperties: false, default: {} })
 
 export const NetworkConfig = Type.Object({
@@ -285,5 +316,6 @@ export type RedisSettings = Static<typeof RedisConfig>
 export type RelayInstanceConfig = Static<typeof RelayInstance>
 export type JurisdictionConfig = Static<typeof Jurisdiction>
 export type ControlPlaneLimitsConfig = Static<typeof ControlPlaneLimits>
+export type PasscodePolicyConfig = Static<typeof PasscodePolicy>
 export type ResidencyModeName = Static<typeof ResidencyMode>
 export type KeyModeName = Static<typeof KeyMode>

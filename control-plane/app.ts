@@ -9,7 +9,7 @@
  * and before any body is parsed. Request logging never includes bodies or raw URLs (a raw URL may hold
  * another region's meeting id): one line per response with the route pattern.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Registry } from 'prom-client'
 
@@ -26,14 +26,17 @@ import openapi from './plugins/openapi.js'
 import participants from './plugins/participants.js'
 import { createReportSigner } from './plugins/report-signer.js'
 import rateLimit, { type RateLimitOptions } from './plugins/rate-limit.js'
+import securityHeaders from './plugins/security-headers.js'
 import signaling, { type SignalingOptions } from './plugins/signaling.js'
 import residencyReport from './plugins/residency-report.js'
 import tokens from './plugins/tokens.js'
 import dashboard, { type DashboardOptions } from './plugins/dashboard.js'
+import exampleCall, { type ExampleCallOptions } from './plugins/example-call.js'
 import { MediaKeyService } from './services/media-keys.js'
 import { MeetingService, type MeetingServiceOptions } from './services/meeting-service.js'
 import type { RegionKek } from './keys/at-rest.js'
 import { regionKeks } from './keys/region-keks.js'
+import { ControlPlaneError } from './control-plane-error.js'
 
 /**
  * What the app shares with its meeting service (region, node, config getter, state — which
@@ -58,10 +61,14 @@ export interface AppOptions extends Pick<MeetingServiceOptions, 'region' | 'node
   readonly defaultMetrics?: boolean
   /** fastify logger option; default off. */
   readonly logger?: FastifyServerOptions['logger']
+  /** A logger of platform/logger.ts (the processes' one factory); wins over `logger`. */
+  readonly loggerInstance?: FastifyBaseLogger
   /** SRE dashboard refresh interval and socket auth timeout (tests). */
   readonly dashboard?: DashboardOptions
   /** Subscribe the service to the region's bus (events of the region's other nodes); default true. */
   readonly listen?: boolean
+  /** The example call page's SDK bundle (tests); default the built `sovereign-relay/client/browser`. */
+  readonly exampleCall?: ExampleCallOptions
 }
 
 export type ControlPlaneApp = FastifyInstance & { sovereign: ControlPlaneContext }
@@ -70,7 +77,7 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   const config = options.config
   const home = () => {
     const region = config().regionById(options.region)
-    if (!region) throw new Error(`region ${options.region} is not in the config`)
+    if (!region) throw new ControlPlaneError('ERR_CP_REGION_UNKNOWN', `region ${options.region} is not in the config`)
     return region
   }
   home()
@@ -86,7 +93,7 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   const registry = options.registry ?? new Registry()
 
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
     // fastify's own request lines log raw URLs; ours (below) log the route pattern only.
     logController: new Fastify.LogController({ disableRequestLogging: true }),
     // Route ids are checked by the routes; keep fastify from rewriting paths.
@@ -119,6 +126,7 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   })
 
   await app.register(errorBoundary)
+  await app.register(securityHeaders)
   await app.register(metricsPlugin)
   await app.register(homeRegion)
   await app.register(rateLimit, options.rateLimit ?? {})
@@ -132,5 +140,6 @@ export async function buildApp(options: AppOptions): Promise<ControlPlaneApp> {
   await app.register(adminFleet)
   await app.register(signaling, options.signaling ?? {})
   await app.register(dashboard, options.dashboard ?? {})
+  await app.register(exampleCall, options.exampleCall ?? {})
   return app as unknown as ControlPlaneApp
 }

@@ -8,6 +8,8 @@
  */
 import createError, { type FastifyError } from '@fastify/error'
 
+import { StateError } from '../state/errors.js'
+
 import { ERROR_CODES, closeCodeOf, isErrorCode, type CloseCode, type ErrorCode } from './protocol/error-codes.js'
 
 export type SovereignError = FastifyError & { code: ErrorCode; statusCode: number; detail?: string }
@@ -34,8 +36,21 @@ export function isSovereignError(err: unknown): err is SovereignError {
   return typeof code === 'string' && isErrorCode(code)
 }
 
+/**
+ * The state layer could not answer (Redis unreachable, reconnecting, timed out, or closed
+ * under us by shutdown): nothing was decided, so the client may retry. Not an internal
+ * error (issue 9, item 7): 503 SR_STATE_UNAVAILABLE with Retry-After, close 4022.
+ */
+export function isStateUnavailable(err: unknown): boolean {
+  return err instanceof StateError && (err.code === 'ERR_STATE_UNAVAILABLE' || err.code === 'ERR_STATE_CLOSED')
+}
+
+/** Seconds a client should wait before retrying after SR_STATE_UNAVAILABLE: about one reconnect backoff of the Redis connection (at most 2 s). */
+export const STATE_RETRY_AFTER_SECONDS = 2
+
 export function errorCodeOf(err: unknown): ErrorCode {
-  return isSovereignError(err) ? err.code : 'SR_INTERNAL'
+  if (isSovereignError(err)) return err.code
+  return isStateUnavailable(err) ? 'SR_STATE_UNAVAILABLE' : 'SR_INTERNAL'
 }
 
 export interface HttpError {
@@ -43,9 +58,38 @@ export interface HttpError {
   readonly body: { readonly code: ErrorCode; readonly message: string }
   /** For SR_REDIRECT_HOME_REGION: where the client must go instead (307). */
   readonly location?: string
+  /** The Retry-After header, in seconds, when the client should come back later. */
+  readonly retryAfterSeconds?: number
 }
 
-/** The HTTP boundary. Fastify's own validation errors become SR_INVALID_REQUEST (422). */
+/**
+ * What the framework (fastify, @fastify/static) refuses before a route runs — a body that
+ * does not parse, is too large or of an unknown type, a path the file server will not
+ * serve — is the client's fault: its catalogue code by the framework's status. Any other
+ * framework 4xx is SR_BAD_REQUEST.
+ */
+const FRAMEWORK_CLIENT_ERRORS: Readonly<Record<number, ErrorCode>> = {
+  403: 'SR_PATH_FORBIDDEN',
+  413: 'SR_BODY_TOO_LARGE',
+  415: 'SR_UNSUPPORTED_MEDIA_TYPE',
+}
+
+/** Why a body was refused, by fastify's code: our words, since fastify's may change. */
+const FRAMEWORK_DETAILS: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON, or holds __proto__ or constructor.prototype',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the body is empty',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the body does not match its Content-Length',
+}
+
+/** A client error raised by the framework (its codes start with FST_), as a catalogue error; else undefined. */
+export function frameworkClientError(err: unknown): SovereignError | undefined {
+  if (!(err instanceof Error)) return undefined
+  const { code, statusCode } = err as Error & { code?: unknown; statusCode?: unknown }
+  if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number' || statusCode < 400 || statusCode > 499) return undefined
+  return sovereignError(FRAMEWORK_CLIENT_ERRORS[statusCode] ?? 'SR_BAD_REQUEST', FRAMEWORK_DETAILS[code])
+}
+
+/** The HTTP boundary. Fastify's own validation errors become SR_INVALID_REQUEST (422), its other client errors their codes above. */
 export function toHttpError(err: unknown, location?: string): HttpError {
   if (isSovereignError(err)) {
     const out = { statusCode: err.statusCode, body: { code: err.code, message: err.message } }
@@ -53,6 +97,11 @@ export function toHttpError(err: unknown, location?: string): HttpError {
   }
   if (err instanceof Error && (err as { validation?: unknown }).validation !== undefined) {
     return { statusCode: 422, body: { code: 'SR_INVALID_REQUEST', message: err.message } }
+  }
+  const client = frameworkClientError(err)
+  if (client !== undefined) return toHttpError(client)
+  if (isStateUnavailable(err)) {
+    return { statusCode: 503, body: { code: 'SR_STATE_UNAVAILABLE', message: ERROR_CODES.SR_STATE_UNAVAILABLE.message }, retryAfterSeconds: STATE_RETRY_AFTER_SECONDS }
   }
   return { statusCode: 500, body: { code: 'SR_INTERNAL', message: ERROR_CODES.SR_INTERNAL.message } }
 }
@@ -67,7 +116,7 @@ export interface SignalError {
 /** The signaling boundary: what the session sends, and whether it then closes. */
 export function toSignalError(err: unknown): SignalError {
   const code = errorCodeOf(err)
-  const message = isSovereignError(err) ? err.message : ERROR_CODES.SR_INTERNAL.message
+  const message = isSovereignError(err) ? err.message : ERROR_CODES[code].message
   const close = closeCodeOf(code)
   return close === undefined ? { code, message } : { code, message, close }
 }

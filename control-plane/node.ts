@@ -8,6 +8,10 @@
  *
  * Redis that is down at start does not stop the node: it serves /healthz, answers 503
  * on /readyz and fails closed per request until the connection comes back.
+ *
+ * Prometheus scrapes a listener of its own (`controlPlane.metricsListen` or --metrics:
+ * /metrics, /healthz, /readyz, as relays have it), kept off the public API port, where
+ * /metrics answers only to an operator key.
  */
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
@@ -16,18 +20,15 @@ import { ConfigStore } from '../config/config-store.js'
 import { parseHostPort } from '../config/host-port.js'
 import type { NetworkConfig } from '../config/network-config.js'
 import { openGeoLookup, type GeoLocator } from '../geo/lookup.js'
+import { createLogger, type Logger, type LogLevel } from '../platform/logger.js'
 import { StateRegistry } from '../state/state-registry.js'
+import { startMetricsHttp, type MetricsHttp } from '../relay/metrics/http.js'
 import { buildApp, type ControlPlaneApp } from './app.js'
+import { ControlPlaneError } from './control-plane-error.js'
 import { environmentKeks, regionKeks } from './keys/region-keks.js'
 
-export class ControlPlaneNodeError extends Error {
-  readonly code: 'ERR_CP_REGION_UNKNOWN' | 'ERR_CP_LISTEN_MISSING' | 'ERR_CP_LISTEN_INVALID'
-  constructor(code: ControlPlaneNodeError['code'], message: string) {
-    super(message)
-    this.name = 'ControlPlaneNodeError'
-    this.code = code
-  }
-}
+/** A node that cannot start: the CLI prints it as one line. */
+export class ControlPlaneNodeError extends ControlPlaneError<'ERR_CP_REGION_UNKNOWN' | 'ERR_CP_LISTEN_MISSING' | 'ERR_CP_LISTEN_INVALID' | 'ERR_CP_METRICS_LISTEN_INVALID'> {}
 
 export interface ControlPlaneNodeOptions {
   readonly configPath: string
@@ -36,10 +37,12 @@ export interface ControlPlaneNodeOptions {
   readonly nodeId?: string
   /** host:port; default the region's `controlPlane.listen`. Port 0 picks a free port. */
   readonly listen?: string
+  /** host:port of the metrics listener; default the region's `controlPlane.metricsListen`; null: none. Port 0 picks a free port. */
+  readonly metricsListen?: string | null
   /** Where SIGHUP/SIGTERM come from (tests pass an emitter); default process. */
   readonly signals?: NodeJS.EventEmitter
-  /** fastify logger option; default JSON logs at info. */
-  readonly logger?: boolean | { level: string }
+  /** Logs through platform/logger.ts at this level (default info), a logger of it, or none (false). */
+  readonly logger?: boolean | { level: LogLevel } | Logger
   /** Key prefix in the region's Redis (tests). */
   readonly prefix?: string
   /** How long the start waits for the region's Redis before serving anyway; default 5 s. */
@@ -53,6 +56,8 @@ export interface ControlPlaneNode {
   readonly nodeId: string
   /** http://host:port actually bound. */
   readonly url: string
+  /** http://host:port of the metrics listener, when there is one. */
+  readonly metricsUrl: string | undefined
   readonly config: () => NetworkConfig
   /** Resolves when the node hears the region's meeting events from its other nodes. */
   readonly subscribed: Promise<void>
@@ -79,7 +84,16 @@ export async function startControlPlaneNode(options: ControlPlaneNodeOptions): P
     store.close()
     throw new ControlPlaneNodeError('ERR_CP_LISTEN_INVALID', `--listen ${listenText}: ${listen.reason}`)
   }
+  const metricsText = options.metricsListen === undefined ? region.controlPlane.metricsListen : options.metricsListen ?? undefined
+  const metricsAt = metricsText === undefined ? undefined : parseHostPort(metricsText, { allowNames: true, allowPortZero: true })
+  if (metricsAt !== undefined && !metricsAt.ok) {
+    store.close()
+    throw new ControlPlaneNodeError('ERR_CP_METRICS_LISTEN_INVALID', `--metrics ${metricsText}: ${metricsAt.reason}`)
+  }
   const nodeId = options.nodeId ?? `${options.region}-${hostname().replace(/[^A-Za-z0-9-]/g, '').slice(0, 24) || 'node'}-${randomBytes(3).toString('hex')}`
+  const logger = options.logger === false ? undefined
+    : typeof options.logger === 'object' && 'child' in options.logger ? options.logger
+    : createLogger({ name: 'control-plane', level: typeof options.logger === 'object' ? options.logger.level : 'info', base: { region: options.region, node: nodeId } })
 
   const geo: GeoLocator = await openGeoLookup({ ...(first.geo.database === undefined ? {} : { database: first.geo.database }), overrides: first.geo.overrides, watch: first.geo.watch })
   const registry = new StateRegistry({ regions: first.regions, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) })
@@ -105,7 +119,7 @@ export async function startControlPlaneNode(options: ControlPlaneNodeOptions): P
     region: options.region, nodeId, config, state, geo, keks,
     // Reading another region's fleet is operator data, not meeting data (guarantee 4 is about meetings).
     liveRelaysOf: (other) => registry.region(other).fleet.liveRelays(),
-    logger: options.logger ?? { level: 'info' },
+    ...(logger ? { loggerInstance: logger } : {}),
     listen: state.kind === 'memory' || state.subscriberHealth.state === 'connected',
   })
   const log = app.log
@@ -131,8 +145,15 @@ export async function startControlPlaneNode(options: ControlPlaneNodeOptions): P
   store.watchSighup(signals as unknown as Parameters<ConfigStore['watchSighup']>[0])
 
   let bound: string
+  let metricsHttp: MetricsHttp | undefined
   try {
     bound = await app.listen({ host: listen.value.host, port: listen.value.port })
+    if (metricsAt?.ok) {
+      metricsHttp = await startMetricsHttp({
+        host: metricsAt.value.host, port: metricsAt.value.port, registry: app.sovereign.registry,
+        ready: () => state.kind === 'memory' || state.health.state === 'connected',
+      })
+    }
   } catch (err) {
     // Nothing may outlive a failed start: the caller gets the error and no open handles
     // (store.close() also stops watching SIGHUP).
@@ -142,7 +163,7 @@ export async function startControlPlaneNode(options: ControlPlaneNodeOptions): P
     geo.close({ closeDatabase: true })
     throw err
   }
-  log.info({ region: options.region, node: nodeId, url: bound, state: state.kind }, 'control plane listening')
+  log.info({ region: options.region, node: nodeId, url: bound, metrics: metricsHttp?.url, state: state.kind }, 'control plane listening')
 
   let closing: Promise<void> | undefined
   let resolveClosed!: () => void
@@ -152,6 +173,7 @@ export async function startControlPlaneNode(options: ControlPlaneNodeOptions): P
       signals.off('SIGTERM', onTerm)
       store.close()
       try {
+        await metricsHttp?.close()
         await app.close()
       } finally {
         await registry.close()
@@ -167,7 +189,7 @@ export async function startControlPlaneNode(options: ControlPlaneNodeOptions): P
   }
   signals.on('SIGTERM', onTerm)
 
-  return { app, nodeId, url: bound, config, closed, subscribed, close }
+  return { app, nodeId, url: bound, metricsUrl: metricsHttp?.url, config, closed, subscribed, close }
 }
 
 async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {

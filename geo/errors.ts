@@ -3,6 +3,7 @@
  * can tell them apart without reading messages. Lookups themselves never throw: an address
  * geo cannot place is an answer ("unknown"), not an error.
  */
+import { CodedError } from './coded-error.js'
 
 export type GeoErrorCode =
   /** The MMDB file could not be read or is not a usable MaxMind database. */
@@ -18,12 +19,4 @@ export type GeoErrorCode =
   /** A region id appears twice. */
   | 'GEO_REGION_DUPLICATE'
 
-export class GeoError extends Error {
-  override readonly name = 'GeoError'
-  readonly code: GeoErrorCode
-
-  constructor(code: GeoErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
-}
+export class GeoError extends CodedError<GeoErrorCode> {}

@@ -12,11 +12,11 @@
  */
 import { countryCentroid } from './countries.js'
 import { RESERVED, UNKNOWN, type GeoLookup, type GeoResult } from './geo-result.js'
-import { parseIpInto } from './ip.js'
+import { parseHostIp } from './address/ip-address.js'
+import { isSpecialUse } from './address/special-use.js'
 import { LookupCache } from './lookup-cache.js'
 import { GeoDatabase, type GeoDatabaseOptions } from './mmdb-reader.js'
 import { Overrides, type OverrideMatch, type OverrideRule } from './overrides.js'
-import { isReservedBytes } from './reserved.js'
 
 export type { GeoLookup, GeoResult, GeoSource } from './geo-result.js'
 
@@ -67,20 +67,20 @@ export class GeoLocator implements GeoLookup {
   /** The same answer without touching the cache (benchmarks, diagnostics). */
   lookupUncached(ip: string): GeoResult {
     const bytes = this.#scratch
-    const family = parseIpInto(ip, bytes)
+    const family = parseHostIp(ip, bytes)
     if (family === 0) return UNKNOWN
     if (this.#overrides.size > 0) {
       const match = this.#overrides.matchBytes(family, bytes)
       if (match !== undefined) return this.#overrideResult(match)
     }
-    if (isReservedBytes(family, bytes)) return RESERVED
+    if (isSpecialUse(family, bytes)) return RESERVED
     return this.#database?.lookupBytes(family, bytes) ?? UNKNOWN
   }
 
   /** The override rule that places an address, if one does (diagnostics: `sovereign geo lookup`). */
   overrideFor(ip: string): OverrideMatch | undefined {
     const bytes = new Uint8Array(16)
-    const family = parseIpInto(ip, bytes)
+    const family = parseHostIp(ip, bytes)
     return family === 0 ? undefined : this.#overrides.matchBytes(family, bytes)
   }
 

@@ -9,7 +9,7 @@
  * A code that is not an ISO 3166-1 alpha-2 country (`EU`, `AP`, `ZZ`, `XK`) is no country:
  * the record answers "unknown" and policy decides.
  *
- * The search tree is walked here over bytes the caller already parsed (geo/ip.ts), and
+ * The search tree is walked here over bytes the caller already parsed (geo/address/ip-address.ts), and
  * each distinct data record is decoded once (mmdb-lib) and then served from a map keyed by
  * its data pointer, so a lookup allocates nothing. Format: MaxMind DB File Format Spec 2.0,
  * "Binary Search Tree Section".
@@ -29,7 +29,7 @@ import { Reader, type Response } from 'mmdb-lib'
 import { countryCentroid, isCountryCode } from './countries.js'
 import { GeoError } from './errors.js'
 import { UNKNOWN, type GeoResult } from './geo-result.js'
-import { formatIp, parseIpInto, type IpFamily } from './ip.js'
+import { formatIp, parseHostIp, type IpFamily } from './address/ip-address.js'
 
 /**
  * What the database says about one address, already in the shape of a lookup answer:
@@ -153,7 +153,7 @@ class Tree {
     const probes = ['1.1.1.1', '8.8.8.8', '193.0.0.1', '202.12.27.33', ...(this.#ipv6 ? ['2001:4860::1', '2a01:4f8::1'] : [])]
     try {
       for (const ip of probes) {
-        const family = parseIpInto(ip, b) as IpFamily
+        const family = parseHostIp(ip, b) as IpFamily
         this.lookupBytes(family, b)
       }
     } catch (cause) {
@@ -206,7 +206,7 @@ class Tree {
   #decode(pointer: number, family: IpFamily, bytes: Uint8Array): DatabaseRecord {
     let record: DatabaseRecord
     try {
-      if (pointer - this.#nodeCount + this.#searchTreeSize >= this.#db.length) throw new Error('data pointer out of range')
+      if (pointer - this.#nodeCount + this.#searchTreeSize >= this.#db.length) throw new GeoError('GEO_DATABASE_INVALID', 'data pointer out of range')
       // mmdb-lib decodes the record; it walks the tree once more to find it, which only
       // happens the first time a data record is seen.
       record = recordFromResponse(this.#reader.get(formatIp(family, bytes)))
@@ -260,7 +260,7 @@ export class GeoDatabase extends EventEmitter<GeoDatabaseEvents> {
 
   /** Null when the text is not an address or the database has no record for it. */
   lookup(ip: string): DatabaseRecord | null {
-    const family = parseIpInto(ip, this.#scratch)
+    const family = parseHostIp(ip, this.#scratch)
     return family === 0 ? null : this.#tree.lookupBytes(family, this.#scratch)
   }
 

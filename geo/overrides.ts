@@ -8,8 +8,9 @@
  */
 import { isCountryCode } from './countries.js'
 import { GeoError } from './errors.js'
-import { parseCidr, type IpFamily } from './ip.js'
-import { PrefixTrie } from './prefix-trie.js'
+import { parseCidr } from './address/cidr.js'
+import type { IpFamily } from './address/ip-address.js'
+import { PrefixTrie } from './address/prefix-trie.js'
 
 export interface OverrideRule {
   readonly cidr: string
@@ -41,8 +42,9 @@ export class Overrides {
     const v4 = new PrefixTrie<OverrideMatch>(4)
     const v6 = new PrefixTrie<OverrideMatch>(6)
     rules.forEach((rule, i) => {
-      const cidr = parseCidr(rule.cidr)
-      if (!cidr) throw new GeoError('GEO_CIDR_INVALID', `overrides[${i}].cidr: not a CIDR with host bits clear: ${rule.cidr}`)
+      const parsed = parseCidr(rule.cidr)
+      if (!parsed.ok) throw new GeoError('GEO_CIDR_INVALID', `overrides[${i}].cidr: ${parsed.reason}`)
+      const cidr = parsed.cidr
       if (!isCountryCode(rule.country)) {
         throw new GeoError('GEO_COUNTRY_UNKNOWN', `overrides[${i}].country: not an ISO 3166-1 alpha-2 code: ${rule.country}`)
       }
@@ -59,7 +61,7 @@ export class Overrides {
     return this.#v4.size + this.#v6.size
   }
 
-  /** Longest-prefix match over already-parsed bytes (see geo/ip.ts parseIpInto). */
+  /** Longest-prefix match over already-parsed bytes (see geo/address/ip-address.ts parseHostIp). */
   matchBytes(family: IpFamily, bytes: Uint8Array): OverrideMatch | undefined {
     return family === 4 ? this.#v4.match(bytes) : this.#v6.match(bytes)
   }

@@ -27,6 +27,7 @@ export const REASONS = [
   'country_unknown',
   'peer_denied_range',
   'peer_not_in_meeting',
+  'peer_is_relay_service',
   'meeting_not_homed_here',
   'meeting_unknown',
   'meeting_ended',

@@ -14,6 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
 import { allocateOp, closeClients, openClients, releaseOp, runPhase, type PhaseResult } from './alloc-load.js'
 import { startEchoPeer } from './echo-peer.js'
+import { mergeRuns, startLoadHelper, type LoadHelper } from './load-helper.js'
 import { startTurnutilsPeer, type PeerProcess } from './turnutils-peer.js'
 import { closeFlows, runFixedRate, runMaxRate, setupFlows, type Flow, type PacketRunResult } from './packet-load.js'
 import { processRssBytes } from './proc-stats.js'
@@ -44,6 +45,8 @@ interface BenchOptions {
   floorLookup: 'default' | 'sync'
   heapBreakdown: boolean
   serverCpuQuota: number
+  dataThreads: number
+  loadProcesses: number
   oursSyncLookup: boolean
   nice: number
   json?: string
@@ -80,7 +83,8 @@ function startServerPlain(name: ServerName, opts: BenchOptions, where: Placement
     secret: SECRET,
     cpus: where.server,
     nice: opts.nice,
-    ...(name === 'ours' ? { processes: opts.relayProcesses, relayArgs: opts.relayArgs, inspect, entry: opts.oursEntry, nodeArgs: opts.relayNodeArgs, syncLookup: opts.oursSyncLookup } : {}),
+    ...(name === 'native' ? { dataThreads: opts.dataThreads } : {}),
+    ...(name === 'ours' || name === 'native' ? { processes: opts.relayProcesses, relayArgs: opts.relayArgs, inspect, entry: opts.oursEntry, nodeArgs: opts.relayNodeArgs, syncLookup: opts.oursSyncLookup } : {}),
   })
 }
 
@@ -103,10 +107,29 @@ function cpuLine(r: PacketRunResult): string {
 
 type PacketRows = Record<ServerName, PacketRunResult[]>
 
+/** --load-processes − 1 helpers, each with `allocations` flows of its own on the same server. */
+async function loadHelpers(opts: BenchOptions, where: Placement, server: ServerUnderTest, echo: PeerProcess): Promise<LoadHelper[]> {
+  const helpers: LoadHelper[] = []
+  for (let h = 1; h < opts.loadProcesses; h++) {
+    helpers.push(await startLoadHelper({
+      servers: [...endpoints(server)], count: opts.allocations, firstIdentity: h * 100_000,
+      peer: { family: 4, address: echo.host, port: echo.port }, secret: SECRET, bufferBytes: opts.bufferBytes,
+    }, where.generator))
+  }
+  return helpers
+}
+
+/** A max-rate run from this process and every helper at once, added up. */
+async function maxRateAll(flows: Flow[], helpers: readonly LoadHelper[], opts: BenchOptions, cpu: Record<string, number>): Promise<PacketRunResult> {
+  const run = { payloadBytes: opts.payload, window: opts.window, warmupMs: opts.warmup * 1000, durationMs: opts.duration * 1000 }
+  const [main, ...others] = await Promise.all([runMaxRate(flows, { ...run, cpuPids: cpu }), ...helpers.map((h) => h.max(run))])
+  return mergeRuns(main!, others)
+}
+
 async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerProcess): Promise<{ max: PacketRows; fixed: PacketRows; fixedRate: number }> {
-  const running = new Map<ServerName, { server: ServerUnderTest; flows: Flow[] }>()
-  const max = { ours: [], coturn: [], floor: [] } as PacketRows
-  const fixed = { ours: [], coturn: [], floor: [] } as PacketRows
+  const running = new Map<ServerName, { server: ServerUnderTest; flows: Flow[]; helpers: LoadHelper[] }>()
+  const max = { ours: [], native: [], coturn: [], floor: [] } as PacketRows
+  const fixed = { ours: [], native: [], coturn: [], floor: [] } as PacketRows
   let fixedRate = 0
   try {
     for (const name of opts.servers) {
@@ -120,17 +143,14 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
         bufferBytes: opts.bufferBytes,
         allocate: name !== 'floor',
       })
-      running.set(name, { server, flows })
+      running.set(name, { server, flows, helpers: name === 'floor' ? [] : await loadHelpers(opts, where, server, echo) })
     }
     const order = (r: number): ServerName[] => (r % 2 === 0 ? opts.servers : [...opts.servers].reverse())
     if (opts.scenarios.includes('max') || opts.scenarios.includes('fixed')) {
       for (let r = 0; r < opts.repeats; r++) {
         for (const name of order(r)) {
-          const { server, flows } = running.get(name)!
-          const res = await runMaxRate(flows, {
-            payloadBytes: opts.payload, window: opts.window, warmupMs: opts.warmup * 1000, durationMs: opts.duration * 1000,
-            cpuPids: cpuPids(server, echo),
-          })
+          const { server, flows, helpers } = running.get(name)!
+          const res = await maxRateAll(flows, helpers, opts, cpuPids(server, echo))
           max[name].push(res)
           log(`${name} max rate ${r + 1}/${opts.repeats}: ${res.pps.toFixed(0)} rt/s, loss ${(res.lossRatio * 100).toFixed(2)} %, ` +
             `p50 ${res.rttUs.p50.toFixed(0)} µs, ${cpuLine(res)}`)
@@ -153,7 +173,8 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
       }
     }
   } finally {
-    for (const { server, flows } of running.values()) {
+    for (const { server, flows, helpers } of running.values()) {
+      await Promise.all(helpers.map((h) => h.close()))
       await closeFlows(flows)
       await server.stop()
     }
@@ -161,10 +182,41 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
   return { max, fixed, fixedRate }
 }
 
+/**
+ * Native data threads: the same load on 1 and on 2 threads, each thread capped at
+ * --server-cpu-quota (the process at threads × quota), unpinned so the threads can spread
+ * over the cores. Measures how the engine scales, not the machine.
+ */
+async function threadScaling(opts: BenchOptions, echo: PeerProcess): Promise<Record<1 | 2, PacketRunResult[]>> {
+  const out: Record<1 | 2, PacketRunResult[]> = { 1: [], 2: [] }
+  for (let r = 0; r < opts.repeats; r++) {
+    for (const threads of r % 2 === 0 ? [1, 2] as const : [2, 1] as const) {
+      const plain = await startServerPlain('native', { ...opts, dataThreads: threads }, {}, false, echo)
+      const release = opts.serverCpuQuota ? limitCpu(plain.pids, opts.serverCpuQuota * threads, `threads${threads}-${plain.pids[0]}`) : () => {}
+      try {
+        const flows = await setupFlows({
+          servers: endpoints(plain), count: opts.allocations, peer: { family: 4, address: echo.host, port: echo.port },
+          credential: (i) => plain.credential(i), bufferBytes: opts.bufferBytes, allocate: true,
+        })
+        const helpers = await loadHelpers(opts, {}, plain, echo)
+        const res = await maxRateAll(flows, helpers, opts, cpuPids(plain, echo))
+        await Promise.all(helpers.map((h) => h.close()))
+        out[threads].push(res)
+        log(`native ${threads} data thread(s)${opts.serverCpuQuota ? ` capped at ${opts.serverCpuQuota * threads} CPU` : ''} ${r + 1}/${opts.repeats}: ${res.pps.toFixed(0)} rt/s, loss ${(res.lossRatio * 100).toFixed(2)} %, ${cpuLine(res)}`)
+        await closeFlows(flows)
+      } finally {
+        release()
+        await plain.stop()
+      }
+    }
+  }
+  return out
+}
+
 type AllocRows = Record<ServerName, { alloc: PhaseResult; release: PhaseResult }[]>
 
 async function allocationScenario(opts: BenchOptions, where: Placement): Promise<AllocRows> {
-  const rows = { ours: [], coturn: [], floor: [] } as AllocRows
+  const rows = { ours: [], native: [], coturn: [], floor: [] } as AllocRows
   for (let r = 0; r < opts.repeats; r++) {
     const turnServers = opts.servers.filter((n) => n !== 'floor')
     for (const name of r % 2 === 0 ? turnServers : [...turnServers].reverse()) {
@@ -248,27 +300,34 @@ function printHeapBreakdown(before: Map<string, { count: number; bytes: number }
 
 // ---------------------------------------------------------------- report
 
-interface Row { scenario: string; metric: string; ours?: number | undefined; coturn?: number | undefined; floor?: number | undefined; better: 'higher' | 'lower' | 'info'; target?: string; check?: (ours: number) => boolean; unit: (v: number) => string }
+interface Row { scenario: string; metric: string; ours?: number | undefined; native?: number | undefined; coturn?: number | undefined; floor?: number | undefined; better: 'higher' | 'lower' | 'info'; target?: string; check?: (ours: number) => boolean; unit: (v: number) => string }
 
 const num = (d: number) => (v: number): string => v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 const pct = (v: number): string => `${(v * 100).toFixed(2)} %`
 const bytes = (v: number): string => `${v.toFixed(0)} B`
 
 function table(rows: Row[], names: readonly ServerName[]): string {
-  const label: Record<ServerName, string> = { ours: 'ours', coturn: 'coturn', floor: 'node dgram floor' }
+  const label: Record<ServerName, string> = { ours: 'ours (ts path)', native: 'ours (native)', coturn: 'coturn', floor: 'node dgram floor' }
   const both = names.includes('ours') && names.includes('coturn')
-  const header = ['scenario', 'metric', ...names.map((n) => label[n]), ...(both ? ['ours/coturn'] : []), 'target']
+  const nativeBoth = names.includes('native') && names.includes('coturn')
+  const header = ['scenario', 'metric', ...names.map((n) => label[n]), ...(both ? ['ts/coturn'] : []), ...(nativeBoth ? ['native/coturn'] : []), 'target']
   const lines = rows.map((r) => {
     const cell = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '—' : r.unit(v))
-    const ratio = both && r.ours !== undefined && r.coturn !== undefined && r.coturn !== 0 ? r.ours / r.coturn : undefined
+    const ratioOf = (v: number | undefined): number | undefined => (v !== undefined && r.coturn !== undefined && r.coturn !== 0 ? v / r.coturn : undefined)
+    const tsRatio = both ? ratioOf(r.ours) : undefined
+    const nativeRatio = nativeBoth ? ratioOf(r.native) : undefined
+    // The verdict is the native path's where it ran (the default data path), else the TypeScript one.
+    const ratio = nativeBoth ? nativeRatio : tsRatio
     let verdict = r.target ?? ''
     if (r.target && ratio !== undefined && r.better !== 'info') {
-      const met = r.better === 'higher' ? ratio >= 1 : ratio <= 1
+      const threshold = Number(/(\d+(?:\.\d+)?)/.exec(r.target)?.[1] ?? 1)
+      const met = r.better === 'higher' ? ratio >= threshold : ratio <= threshold
       verdict = `${r.target} ${met ? 'met' : 'NOT met'}`
-    } else if (r.target && r.check && r.ours !== undefined) {
-      verdict = `${r.target} ${r.check(r.ours) ? 'met' : 'NOT met'}`
+    } else if (r.target && r.check && (r.native ?? r.ours) !== undefined) {
+      verdict = `${r.target} ${r.check((r.native ?? r.ours)!) ? 'met' : 'NOT met'}`
     }
-    return [r.scenario, r.metric, ...names.map((n) => cell(r[n])), ...(both ? [ratio === undefined ? '—' : ratio.toFixed(2)] : []), verdict]
+    const fmtRatio = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(2))
+    return [r.scenario, r.metric, ...names.map((n) => cell(r[n])), ...(both ? [fmtRatio(tsRatio)] : []), ...(nativeBoth ? [fmtRatio(nativeRatio)] : []), verdict]
   })
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
   const fmt = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`
@@ -294,8 +353,8 @@ function raisePriority(nice: number): () => void {
 async function main(): Promise<void> {
   const program = new Command('bench-relay')
     .description('Benchmark our TURN relay against coturn (one relay thread) on this machine, loopback only')
-    .addOption(new Option('--servers <list>', 'servers to run, comma separated').default('ours,coturn'))
-    .addOption(new Option('--scenarios <list>', 'max,fixed,allocs,memory').default('max,fixed,allocs,memory'))
+    .addOption(new Option('--servers <list>', 'servers to run, comma separated: native (our relay on the native engine), ours (our relay on the TypeScript path), coturn, floor').default('native,ours,coturn'))
+    .addOption(new Option('--scenarios <list>', 'max,fixed,allocs,memory,threads (threads: native on 1 vs 2 data threads)').default('max,fixed,allocs,memory,threads'))
     .addOption(new Option('--allocations <n>', 'allocations (channels) carrying packets').default(50).argParser(Number))
     .addOption(new Option('--payload <bytes>', 'ChannelData payload size (audio RTP ~ 100-200, video ~ 1000-1200)').default(200).argParser(Number))
     .addOption(new Option('--window <n>', 'packets in flight per allocation in the max-rate scenario').default(4).argParser(Number))
@@ -318,6 +377,8 @@ async function main(): Promise<void> {
     .addOption(new Option('--server-cpu-quota <fraction>', 'cap each server process at this fraction of a CPU (cgroup v1 CFS quota, root) so the load side can saturate it; 0 = no cap').default(0).argParser(Number))
     .addOption(new Option('--ours-sync-lookup', 'lever experiment: our relay\'s sockets get a synchronous address lookup (api entry only)').default(false))
     .addOption(new Option('--nice <n>', 'nice value for every benchmark process (e.g. -10 on a machine busy with other work; needs root)').default(0).argParser(Number))
+    .addOption(new Option('--load-processes <n>', 'max-rate runs: generator processes at once, each with --allocations flows of its own (rates add up; the CPU printed for the generator is all of them)').default(2).argParser(Number))
+    .addOption(new Option('--data-threads <n>', 'native: data threads of the relay under test (1 = coturn\'s one relay thread)').default(1).argParser(Number))
     .addOption(new Option('--json <file>', 'also write every raw result to this file'))
     .parse()
   const o = program.opts<Omit<BenchOptions, 'servers' | 'scenarios' | 'relayArgs' | 'relayNodeArgs'> & { servers: string; scenarios: string; relayArg: string[]; relayNodeArg: string[] }>()
@@ -352,25 +413,37 @@ async function main(): Promise<void> {
         from[n].length ? median(from[n].map(f)) : undefined
       const perRt = (r: PacketRunResult): number => (serverCpu(r.cpu) / ((r.pps * r.measuredMs) / 1000)) * 1e6
       if (opts.scenarios.includes('max')) {
-        const s = `1 max rate (${opts.allocations}×${opts.payload} B, window ${opts.window})`
+        const s = `1 max rate (${opts.loadProcesses}×${opts.allocations}×${opts.payload} B, window ${opts.window})`
         rows.push(
-          { scenario: s, metric: 'round trips/s', ours: m('ours', (r) => r.pps, max), coturn: m('coturn', (r) => r.pps, max), floor: m('floor', (r) => r.pps, max), better: 'higher', target: '≥ 1.0', unit: num(0) },
-          { scenario: '', metric: 'Mbps (payload, each way)', ours: m('ours', (r) => r.mbps, max), coturn: m('coturn', (r) => r.mbps, max), floor: m('floor', (r) => r.mbps, max), better: 'info', unit: num(1) },
-          { scenario: '', metric: 'loss', ours: m('ours', (r) => r.lossRatio, max), coturn: m('coturn', (r) => r.lossRatio, max), floor: m('floor', (r) => r.lossRatio, max), better: 'info', unit: pct },
-          { scenario: '', metric: 'server CPU µs per round trip', ours: m('ours', perRt, max), coturn: m('coturn', perRt, max), floor: m('floor', perRt, max), better: 'info', unit: num(1) },
-          { scenario: '', metric: 'projected round trips/s at 100 % of a core', ours: m('ours', (r) => 1e6 / perRt(r), max), coturn: m('coturn', (r) => 1e6 / perRt(r), max), floor: m('floor', (r) => 1e6 / perRt(r), max), better: 'info', unit: num(0) },
-          { scenario: '', metric: 'server CPU (% of a core)', ours: m('ours', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), coturn: m('coturn', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), floor: m('floor', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), better: 'info', unit: num(0) },
+          { scenario: s, metric: 'round trips/s', ours: m('ours', (r) => r.pps, max), native: m('native', (r) => r.pps, max), coturn: m('coturn', (r) => r.pps, max), floor: m('floor', (r) => r.pps, max), better: 'higher', target: '≥ 1.0', unit: num(0) },
+          { scenario: '', metric: 'Mbps (payload, each way)', ours: m('ours', (r) => r.mbps, max), native: m('native', (r) => r.mbps, max), coturn: m('coturn', (r) => r.mbps, max), floor: m('floor', (r) => r.mbps, max), better: 'info', unit: num(1) },
+          { scenario: '', metric: 'loss', ours: m('ours', (r) => r.lossRatio, max), native: m('native', (r) => r.lossRatio, max), coturn: m('coturn', (r) => r.lossRatio, max), floor: m('floor', (r) => r.lossRatio, max), better: 'info', unit: pct },
+          { scenario: '', metric: 'server CPU µs per round trip', ours: m('ours', perRt, max), native: m('native', perRt, max), coturn: m('coturn', perRt, max), floor: m('floor', perRt, max), better: 'info', unit: num(1) },
+          { scenario: '', metric: 'round trips per core (projected to 100 % of a core)', ours: m('ours', (r) => 1e6 / perRt(r), max), native: m('native', (r) => 1e6 / perRt(r), max), coturn: m('coturn', (r) => 1e6 / perRt(r), max), floor: m('floor', (r) => 1e6 / perRt(r), max), better: 'higher', target: '≥ 1.5', unit: num(0) },
+          { scenario: '', metric: 'server CPU (% of a core)', ours: m('ours', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), native: m('native', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), coturn: m('coturn', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), floor: m('floor', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), better: 'info', unit: num(0) },
         )
       }
       if (opts.scenarios.includes('fixed')) {
         const s = `2 fixed ${fixedRate.toLocaleString('en-US')} pkt/s (½ slower max)`
         rows.push(
-          { scenario: s, metric: 'round trip p50 (µs)', ours: m('ours', (r) => r.rttUs.p50, fixed), coturn: m('coturn', (r) => r.rttUs.p50, fixed), floor: m('floor', (r) => r.rttUs.p50, fixed), better: 'info', unit: num(0) },
-          { scenario: '', metric: 'round trip p99 (µs)', ours: m('ours', (r) => r.rttUs.p99, fixed), coturn: m('coturn', (r) => r.rttUs.p99, fixed), floor: m('floor', (r) => r.rttUs.p99, fixed), better: 'lower', target: '≤ 1.0', unit: num(0) },
-          { scenario: '', metric: 'achieved round trips/s', ours: m('ours', (r) => r.pps, fixed), coturn: m('coturn', (r) => r.pps, fixed), floor: m('floor', (r) => r.pps, fixed), better: 'info', unit: num(0) },
-          { scenario: '', metric: 'loss', ours: m('ours', (r) => r.lossRatio, fixed), coturn: m('coturn', (r) => r.lossRatio, fixed), floor: m('floor', (r) => r.lossRatio, fixed), better: 'info', unit: pct },
+          { scenario: s, metric: 'round trip p50 (µs)', ours: m('ours', (r) => r.rttUs.p50, fixed), native: m('native', (r) => r.rttUs.p50, fixed), coturn: m('coturn', (r) => r.rttUs.p50, fixed), floor: m('floor', (r) => r.rttUs.p50, fixed), better: 'info', unit: num(0) },
+          { scenario: '', metric: 'round trip p99 (µs)', ours: m('ours', (r) => r.rttUs.p99, fixed), native: m('native', (r) => r.rttUs.p99, fixed), coturn: m('coturn', (r) => r.rttUs.p99, fixed), floor: m('floor', (r) => r.rttUs.p99, fixed), better: 'lower', target: '≤ 1.0', unit: num(0) },
+          { scenario: '', metric: 'achieved round trips/s', ours: m('ours', (r) => r.pps, fixed), native: m('native', (r) => r.pps, fixed), coturn: m('coturn', (r) => r.pps, fixed), floor: m('floor', (r) => r.pps, fixed), better: 'info', unit: num(0) },
+          { scenario: '', metric: 'loss', ours: m('ours', (r) => r.lossRatio, fixed), native: m('native', (r) => r.lossRatio, fixed), coturn: m('coturn', (r) => r.lossRatio, fixed), floor: m('floor', (r) => r.lossRatio, fixed), better: 'info', unit: pct },
         )
       }
+    }
+    if (opts.scenarios.includes('threads') && opts.servers.includes('native')) {
+      const scaling = await threadScaling(opts, echo)
+      results.threads = scaling
+      const one = median(scaling[1].map((r) => r.pps))
+      const two = median(scaling[2].map((r) => r.pps))
+      const cap = opts.serverCpuQuota ? `, each thread capped at ${opts.serverCpuQuota} CPU` : ', uncapped'
+      rows.push(
+        { scenario: `5 native data threads${cap}`, metric: 'round trips/s on 1 thread', native: one, better: 'info', unit: num(0) },
+        { scenario: '', metric: 'round trips/s on 2 threads', native: two, better: 'info', unit: num(0) },
+        { scenario: '', metric: '2 threads ÷ 1 thread', native: two / one, better: 'info', target: '≥ 1.8', check: (v) => v >= 1.8, unit: num(2) },
+      )
     }
     if (opts.scenarios.includes('allocs')) {
       const allocs = await allocationScenario(opts, where)
@@ -378,18 +451,18 @@ async function main(): Promise<void> {
       const m = (n: ServerName, f: (r: { alloc: PhaseResult; release: PhaseResult }) => number): number | undefined =>
         allocs[n].length ? median(allocs[n].map(f)) : undefined
       rows.push(
-        { scenario: `3 ${opts.allocTotal} allocations, ${opts.allocConcurrency} in flight`, metric: 'allocations/s (401 + auth Allocate)', ours: m('ours', (r) => r.alloc.perSecond), coturn: m('coturn', (r) => r.alloc.perSecond), better: 'higher', target: '≥ 1.0', unit: num(0) },
-        { scenario: '', metric: 'server CPU µs per allocation', ours: m('ours', (r) => serverCpu(r.alloc.cpu) / r.alloc.ok * 1e6), coturn: m('coturn', (r) => serverCpu(r.alloc.cpu) / r.alloc.ok * 1e6), better: 'info', unit: num(0) },
-        { scenario: '', metric: 'releases/s (Refresh 0)', ours: m('ours', (r) => r.release.perSecond), coturn: m('coturn', (r) => r.release.perSecond), better: 'info', unit: num(0) },
-        { scenario: '', metric: 'failed allocations', ours: m('ours', (r) => r.alloc.failed), coturn: m('coturn', (r) => r.alloc.failed), better: 'info', unit: num(0) },
+        { scenario: `3 ${opts.allocTotal} allocations, ${opts.allocConcurrency} in flight`, metric: 'allocations/s (401 + auth Allocate)', ours: m('ours', (r) => r.alloc.perSecond), native: m('native', (r) => r.alloc.perSecond), coturn: m('coturn', (r) => r.alloc.perSecond), better: 'higher', target: '≥ 1.0', unit: num(0) },
+        { scenario: '', metric: 'server CPU µs per allocation', ours: m('ours', (r) => serverCpu(r.alloc.cpu) / r.alloc.ok * 1e6), native: m('native', (r) => serverCpu(r.alloc.cpu) / r.alloc.ok * 1e6), coturn: m('coturn', (r) => serverCpu(r.alloc.cpu) / r.alloc.ok * 1e6), better: 'info', unit: num(0) },
+        { scenario: '', metric: 'releases/s (Refresh 0)', ours: m('ours', (r) => r.release.perSecond), native: m('native', (r) => r.release.perSecond), coturn: m('coturn', (r) => r.release.perSecond), better: 'info', unit: num(0) },
+        { scenario: '', metric: 'failed allocations', ours: m('ours', (r) => r.alloc.failed), native: m('native', (r) => r.alloc.failed), coturn: m('coturn', (r) => r.alloc.failed), better: 'info', unit: num(0) },
       )
     }
     if (opts.scenarios.includes('memory')) {
       const mem = await memoryScenario(opts, where)
       results.memory = mem
       rows.push(
-        { scenario: `4 ${opts.idleAllocations} idle allocations`, metric: 'heap per allocation (after GC)', ours: mem.ours?.heapPerAllocation, better: 'info', target: '< 4096 B', check: (v) => v < 4096, unit: bytes },
-        { scenario: '', metric: 'RSS per allocation', ours: mem.ours?.rssPerAllocation, coturn: mem.coturn?.rssPerAllocation, better: 'info', unit: bytes },
+        { scenario: `4 ${opts.idleAllocations} idle allocations`, metric: 'heap per allocation (after GC)', ours: mem.ours?.heapPerAllocation, native: mem.native?.heapPerAllocation, better: 'info', target: '< 4096 B', check: (v) => v < 4096, unit: bytes },
+        { scenario: '', metric: 'RSS per allocation', ours: mem.ours?.rssPerAllocation, native: mem.native?.rssPerAllocation, coturn: mem.coturn?.rssPerAllocation, better: 'info', unit: bytes },
       )
     }
   } finally {

@@ -13,8 +13,12 @@ import { HeapProbe, freeTcpPort } from './heap-probe.js'
 import { turnRestCredential, type RestCredential } from './rest-credential.js'
 import { siblingModule, spawnNode, stopChild } from './spawn-node.js'
 
-/** `floor` is loadtest/floor-relay: no TURN, only Node's dgram cost (packet scenarios only). */
-export type ServerName = 'ours' | 'coturn' | 'floor'
+/**
+ * `ours` is our relay on the TypeScript data path, `native` the same relay on the native
+ * engine (relay/native); `floor` is loadtest/floor-relay: no TURN, only Node's dgram cost
+ * (packet scenarios only).
+ */
+export type ServerName = 'ours' | 'native' | 'coturn' | 'floor'
 
 export interface ServerUnderTest {
   readonly name: ServerName
@@ -46,6 +50,8 @@ export interface StartServerOptions {
   syncLookup?: boolean
   /** Ours only: start through the CLI (`sovereign relay`) or through startRelayNode in loadtest/relay-process. */
   entry?: 'cli' | 'api'
+  /** Native only: data threads (default 1, as coturn's one relay thread). */
+  dataThreads?: number
 }
 
 /** The CLI entry: dist/cli/main.js next to a built benchmark, cli/main.ts next to the source. */
@@ -56,8 +62,9 @@ export function cliEntry(): string {
   return entry
 }
 
-export async function startOurs(opts: StartServerOptions): Promise<ServerUnderTest> {
+export async function startOurs(opts: StartServerOptions, dataPath: 'ts' | 'native' = 'ts'): Promise<ServerUnderTest> {
   const host = opts.host ?? '127.0.0.1'
+  const dataThreads = opts.dataThreads ?? 1
   const children: ChildProcess[] = []
   const ports: number[] = []
   let heapProbe: HeapProbe | undefined
@@ -69,6 +76,7 @@ export async function startOurs(opts: StartServerOptions): Promise<ServerUnderTe
       const [entry, args] = opts.entry === 'api'
         ? [siblingModule(import.meta.url, './relay-process'), [JSON.stringify({
             listen: [`${host}:${port}`], secrets: [opts.secret], realm: 'sovereign', allowPeers: ['127.0.0.0/8'], metrics: `${host}:${metricsPort}`,
+            dataPath, ...(dataPath === 'native' ? { dataThreads } : {}),
           })]]
         : [cliEntry(), [
             'relay',
@@ -77,6 +85,8 @@ export async function startOurs(opts: StartServerOptions): Promise<ServerUnderTe
             '--allow-peers', '127.0.0.0/8',
             '--metrics', `${host}:${metricsPort}`,
             '--grace', '1', // stop() sends SIGTERM; no allocation needs the default grace here
+            '--data-path', dataPath,
+            ...(dataPath === 'native' ? ['--data-threads', String(dataThreads)] : []),
             ...(opts.relayArgs ?? []),
           ]]
       const child = spawnNode(
@@ -105,7 +115,7 @@ export async function startOurs(opts: StartServerOptions): Promise<ServerUnderTe
     throw err
   }
   return {
-    name: 'ours',
+    name: dataPath === 'native' ? 'native' : 'ours',
     host,
     ports,
     pids: children.map((c) => c.pid ?? -1),
@@ -169,5 +179,6 @@ export function startServer(
     if (!opts.peer) throw new Error('the floor relay needs the echo peer address')
     return startFloor({ ...opts, peer: opts.peer, ...(opts.floorLookup ? { lookup: opts.floorLookup } : {}) })
   }
-  return name === 'ours' ? startOurs(opts) : startCoturnServer(opts)
+  if (name === 'ours' || name === 'native') return startOurs(opts, name === 'native' ? 'native' : 'ts')
+  return startCoturnServer(opts)
 }

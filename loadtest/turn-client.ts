@@ -16,6 +16,7 @@
 import dgram from 'node:dgram'
 import { randomBytes } from 'node:crypto'
 
+import { CodedError } from '../geo/coded-error.js'
 import { Attr, Method, MessageClass, StunErrorCode, TRANSPORT_UDP } from '../relay/proto/constants.js'
 import { decodeMessage, encodeMessage, getAttribute, isStunMessage, type AttributeInput, type StunMessage } from '../relay/proto/message.js'
 import { decodeErrorCode } from '../relay/proto/error-code.js'
@@ -36,14 +37,11 @@ export type TurnClientErrorCode =
   | 'ERR_TURN_CLOSED' // the client was closed with the request outstanding
   | 'ERR_TURN_STATE' // e.g. channelBind before allocate
 
-export class TurnClientError extends Error {
-  readonly code: TurnClientErrorCode
+export class TurnClientError extends CodedError<TurnClientErrorCode> {
   /** The STUN error code when the server answered with an error response. */
   readonly stunCode: number | undefined
   constructor(code: TurnClientErrorCode, message: string, stunCode?: number) {
-    super(message)
-    this.name = 'TurnClientError'
-    this.code = code
+    super(code, message)
     this.stunCode = stunCode
   }
 }
@@ -180,7 +178,7 @@ export class TurnClient {
     )
   }
 
-  /** RFC 8656 §11: bind `channel` (0x4000–0x4FFF) to `peer`; also installs its permission. */
+  /** RFC 8656 §11: bind `channel` (0x4000–0x7FFF, the RFC 5766 range) to `peer`; also installs its permission. */
   async channelBind(channel: number, peer: TransportAddress): Promise<void> {
     this.#requireAllocation('ChannelBind')
     const transactionId = randomBytes(12)

@@ -3,6 +3,7 @@
  * server maps codes to STUN error responses (or to "drop silently") at one boundary,
  * so nothing here knows about sockets or responses.
  */
+import { CodedError } from '../geo/coded-error.js'
 
 /** Codes raised while decoding bytes from the wire (RFC 8489 §5, §14; RFC 8656 §12). */
 export const DECODE_ERROR_CODES = [
@@ -50,35 +51,18 @@ export type PeerPolicyErrorCode = (typeof PEER_POLICY_ERROR_CODES)[number]
 export const NODE_ERROR_CODES = [
   'ERR_TLS_FILE', // a TLS certificate or key file cannot be read
   'ERR_TLS_CERTIFICATE', // the certificate and key are not a usable PEM pair (garbage, mismatch)
+  'ERR_NATIVE_UNAVAILABLE', // --data-path native, but the native engine cannot be loaded
+  'ERR_DATA_PATH', // a data path or data thread count that is not one
 ] as const
 
 export type NodeErrorCode = (typeof NODE_ERROR_CODES)[number]
 
-/** Other parts of the relay (server, node) may add their own codes. */
-export type RelayErrorCode = DecodeErrorCode | AuthErrorCode | PeerPolicyErrorCode | NodeErrorCode | (string & {})
+/** Every code the relay raises; a new code is added to one of the lists above. */
+export type RelayErrorCode = DecodeErrorCode | AuthErrorCode | PeerPolicyErrorCode | NodeErrorCode
 
-export class RelayError extends Error {
-  readonly code: RelayErrorCode
-  constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'RelayError'
-    this.code = code
-  }
-}
+export class RelayError<Code extends RelayErrorCode = RelayErrorCode> extends CodedError<Code> {}
 
 /** Thrown by every decoder in relay/proto — and nothing else is thrown by them. */
-export class StunDecodeError extends RelayError {
-  declare readonly code: DecodeErrorCode
-  constructor(code: DecodeErrorCode, message: string) {
-    super(code, message)
-    this.name = 'StunDecodeError'
-  }
-}
+export class StunDecodeError extends RelayError<DecodeErrorCode> {}
 
-export class CredentialError extends RelayError {
-  declare readonly code: AuthErrorCode
-  constructor(code: AuthErrorCode, message: string) {
-    super(code, message)
-    this.name = 'CredentialError'
-  }
-}
+export class CredentialError extends RelayError<AuthErrorCode> {}

@@ -26,12 +26,18 @@ export interface AllocationContext {
 export interface PeerContext extends AllocationContext {
   readonly peerAddress: string
   readonly peerPort: number
-  readonly via: 'create-permission' | 'channel-bind'
+  /** `send`: a Send indication, refused by the server's own checks (the hook is not asked per packet). */
+  readonly via: 'create-permission' | 'channel-bind' | 'send'
 }
 
 export interface RelayPolicy {
   allocation(ctx: AllocationContext): Verdict | Promise<Verdict>
   peer(ctx: PeerContext): Verdict | Promise<Verdict>
+  /**
+   * The server refused a peer before asking `peer` (peer safety, the TURN hairpin guard):
+   * the hook records the decision (guarantee 7: refusals are audited too).
+   */
+  peerRefused?(ctx: PeerContext, verdict: Verdict): void
 }
 
 /** A relay without a region: no residency policy applies (peer safety still does). */

@@ -4,14 +4,16 @@
  * network and tests start relays through this and nothing else.
  */
 import { randomBytes } from 'node:crypto'
-import { isIP } from 'node:net'
 
+import { parseIp } from '../geo/address/ip-address.js'
 import type { TurnSecret } from './auth/index.js'
+import { RelayError } from './errors.js'
 import { startMetricsHttp, type MetricsHttp } from './metrics/http.js'
 import { relayMetrics, type RelayMetrics } from './metrics/relay-metrics.js'
 import { parseHostPort, type HostPort } from './node/host-port.js'
 import { SocketLayer, type ListenAddress } from './node/socket-layer.js'
-import { compilePeerPolicy, peerSafety } from './peer-safety/index.js'
+import { compilePeerPolicy, peerSafety, RelayServices } from './peer-safety/index.js'
+import { ownRelayEndpoints } from './node/own-endpoints.js'
 import { openPolicy, type RelayPolicy } from './policy.js'
 import { TurnServer, restAuth, type Lifetimes, type Quotas } from './server/index.js'
 
@@ -45,11 +47,24 @@ export interface RelayNodeOptions {
   lifetimes?: Partial<Lifetimes>
   /** `host:port` of /metrics, /healthz, /readyz; omitted: no HTTP. */
   metrics?: string
+  /** A further readiness condition for /readyz (a region relay: its Redis answers, so new allocations can be verified). */
+  ready?: () => boolean
   policy?: RelayPolicy
   software?: string
   tcp?: boolean
+  /** SO_REUSEPORT on the listeners: several relay processes on one port (socket-layer.ts). */
+  reusePort?: boolean
   now?: () => number
   onError?: (err: unknown, where: string) => void
+  /** The relay's id in its region (named in hairpin refusals). Default: `self`. */
+  id?: string
+  /**
+   * UDP data path: 'native' (the C++ engine of relay/native), 'ts' (Node dgram) or 'auto'
+   * (native when the addon loads). Default: SOVEREIGN_DATA_PATH if set, else 'auto'.
+   */
+  dataPath?: 'native' | 'ts' | 'auto'
+  /** Native data threads; default: the number of cores. */
+  dataThreads?: number
 }
 
 export interface RelayNode {
@@ -61,6 +76,8 @@ export interface RelayNode {
   readonly server: TurnServer
   readonly sockets: SocketLayer
   readonly metrics: RelayMetrics
+  /** The TURN hairpin guard: knows this relay's endpoints; a region relay adds the fleet's. */
+  readonly relayServices: RelayServices
   /** Refuse new allocations (508), keep relaying existing ones; /readyz turns 503. */
   drain(): void
   /** Take new allocations again (an operator cancelled a drain; not during shutdown). */
@@ -97,11 +114,13 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     ...(o.maxCredentialTtlSeconds !== undefined ? { maxCredentialTtlSeconds: o.maxCredentialTtlSeconds } : {}),
     now,
   })
+  const relayServices = new RelayServices()
   const server = new TurnServer({
     realm,
     software: o.software ?? DEFAULT_SOFTWARE,
     auth,
     peerSafety: peerSafety(compilePeerPolicy({ allow: o.allowPeers ?? [], deny: o.denyPeers ?? [] })),
+    relayServices,
     policy: o.policy ?? openPolicy,
     relayAddresses,
     advertisedAddresses,
@@ -116,18 +135,29 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     ...(o.tcp !== undefined ? { tcp: o.tcp } : {}),
     ...(o.tls ? { tls: { listen: o.tls.listen.map((l) => parseHostPort(l)), cert: o.tls.cert, key: o.tls.key } } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
+    ...(o.reusePort ? { reusePort: true } : {}),
+    dataPath: o.dataPath !== undefined && o.dataPath !== 'auto' ? o.dataPath : dataPathFromEnv(),
+    ...(o.dataThreads !== undefined ? { dataThreads: o.dataThreads } : {}),
   })
-  const metrics = relayMetrics({ server, sockets: () => sockets.stats })
+  const metrics = relayMetrics({ server, sockets: () => sockets.stats, dataPath: sockets.dataPath, dataThreads: () => sockets.dataThreadStats() })
   let http: MetricsHttp | undefined
   try {
     if (o.metrics) {
       const hp = parseHostPort(o.metrics)
-      http = await startMetricsHttp({ host: hp.host, port: hp.port, registry: metrics.registry, beforeScrape: () => server.flush(), ready: () => !server.draining && !sockets.closed })
+      http = await startMetricsHttp({ host: hp.host, port: hp.port, registry: metrics.registry, beforeScrape: () => server.flush(), ready: () => !server.draining && !sockets.closed && (o.ready?.() ?? true) })
     }
   } catch (err) {
     await sockets.close()
     throw err
   }
+  // Known once bound: never relay to our own listeners or metrics (the TURN hairpin).
+  const pool = server.portPool(4) ?? server.portPool(6)
+  relayServices.setOwn(ownRelayEndpoints({
+    id: o.id ?? 'self',
+    services: [...sockets.addresses, ...(http ? [metricsListener(http.url)] : [])],
+    addresses: [relayAddresses[4], relayAddresses[6], advertisedAddresses[4], advertisedAddresses[6]],
+    relayPorts: pool ? { min: pool.min, max: pool.max } : undefined,
+  }))
   let closing: Promise<void> | undefined
   const close = (): Promise<void> =>
     (closing ??= (async () => {
@@ -142,6 +172,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     server,
     sockets,
     metrics,
+    relayServices,
     drain: () => server.drain(),
     undrain: () => server.undrain(),
     setTlsCertificate: (cert, key) => sockets.setTlsCertificate(cert, key),
@@ -170,12 +201,27 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
   }
 }
 
+/** The metrics listener's bound host and port, from its URL (`http://[::1]:9090`). */
+function metricsListener(url: string): HostPort {
+  const u = new URL(url)
+  const host = u.hostname.replace(/^\[|\]$/g, '')
+  return { host, port: Number(u.port) || 80, family: host.includes(':') ? 6 : 4 }
+}
+
+/** SOVEREIGN_DATA_PATH=native|ts|auto picks the data path of relays that do not say (the relay tests run both). */
+function dataPathFromEnv(): 'native' | 'ts' | 'auto' {
+  const v = process.env.SOVEREIGN_DATA_PATH
+  if (v === undefined || v === '') return 'auto'
+  if (v === 'native' || v === 'ts' || v === 'auto') return v
+  throw new RelayError('ERR_DATA_PATH', `SOVEREIGN_DATA_PATH must be native, ts or auto, got "${v}"`)
+}
+
 /** At most one public address per family, IP literals only (a host name is resolved by the caller). */
 function pickPublicAddresses(given: readonly string[]): { 4?: string; 6?: string } {
   const out: { 4?: string; 6?: string } = {}
   for (const a of given) {
     const host = a.replace(/^\[|\]$/g, '')
-    const family = isIP(host)
+    const family = parseIp(host, new Uint8Array(16))
     if (family !== 4 && family !== 6) throw new RangeError(`public address "${a}" is not an IP address`)
     if (out[family] !== undefined && out[family] !== host) throw new RangeError(`two public IPv${family} addresses given (${out[family]}, ${host}): one per family`)
     out[family] = host

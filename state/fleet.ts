@@ -24,6 +24,10 @@ export interface RelayRegistration {
   readonly tcp: readonly string[]
   /** TURN over TLS: `name:port`, the name being the one on the relay's certificate. Absent: no TLS listener (or a relay older than TLS support). */
   readonly tls?: readonly string[]
+  /** Relayed transport port range: of its addresses, the only ports other relays may send to (TURN hairpin guard). Absent: an older relay. */
+  readonly relayPorts?: { readonly min: number; readonly max: number }
+  /** `host:port` of its metrics listener, a service port never to relay to. Absent: none (or an older relay). */
+  readonly metrics?: string
   /** Allocations it accepts at most. */
   readonly capacity: number
   /** Software version, so a rollout is visible in the fleet. */

@@ -105,6 +105,17 @@ export class KeyBuilder {
     }
   }
 
+  /**
+   * Wrong-passcode counters of a meeting (state/passcode-attempts.ts): one per participant
+   * id (derived from the identity, so a safe key part) and one for the whole meeting, in
+   * the meeting's hash slot. Hashes `n`, `last`, `exp`, each with a TTL of their own.
+   */
+  passcodeAttempts(meetingId: string, participantId: string): { readonly identity: string; readonly meeting: string } {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(participantId)) throw new TypeError(`invalid participant id for keys: ${participantId}`)
+    const base = this.meeting(meetingId).meeting.replace(/:meeting$/, '')
+    return { identity: `${base}:pcfail:${participantId}`, meeting: `${base}:pcfail` }
+  }
+
   fleet(): FleetKeys {
     const base = `${this.prefix}:{${this.region}:fleet}`
     return { live: `${base}:live`, relays: `${base}:relays`, drains: `${base}:drains` }
@@ -146,6 +157,14 @@ export class KeyBuilder {
    */
   rateLimit(): string {
     return `${this.prefix}:{${this.region}:rl}:`
+  }
+
+  /**
+   * The region's state epoch: written once when the region's Redis is first used and
+   * never expired, so a Redis that comes back without it lost its data (state-epoch.ts).
+   */
+  stateEpoch(): string {
+    return `${this.prefix}:{${this.region}:epoch}`
   }
 
   /** Pattern matching every key of this region under this prefix (tests clean up with it). */

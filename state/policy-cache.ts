@@ -7,15 +7,20 @@
  *   - the subscriber reconnected (messages may have been missed: everything of that
  *     region turns stale and 'resync' tells the relay to re-check its allocations), or
  *   - `ttlMs` passed (fallback should an invalidation be lost some other way).
+ * Memory is bounded three ways (issue 9 item 15): at most `maxEntries` meetings (oldest
+ * read dropped first); a meeting-wide revocation (meeting ended, everyone revoked) forgets
+ * the meeting's snapshot at once; and a snapshot nobody read for `idleMs` is dropped by
+ * the next successful read (at most one sweep per `idleMs / 4`).
  * While the region's subscriber is not connected nothing cached is trusted: every get
  * reads fresh (and fails if the command connection is down too).
  * `get` fails (StateUnavailableError) when it cannot verify: callers fail closed for
  * new work; `lastKnown` keeps existing allocations running on last-known policy.
  */
 import { EventEmitter } from 'node:events'
+import { StateError } from './errors.js'
 import type { PolicyInvalidation, PolicySnapshot } from './policy.js'
 import type { RevocationMessage } from './revocation.js'
-import { decodeRevocation } from './revocation.js'
+import { ALL_PARTICIPANTS, decodeRevocation } from './revocation.js'
 import type { RegionState } from './region-state.js'
 import type { Subscription } from './pubsub.js'
 import { homeRegionOf } from './meeting-id.js'
@@ -24,6 +29,8 @@ interface Entry {
   snapshot: PolicySnapshot
   region: string
   fetchedAt: number
+  /** Last time `get` asked for it (the idle sweep goes by this). */
+  usedAt: number
   stale: boolean
 }
 
@@ -38,6 +45,8 @@ export interface PolicyCacheOptions {
   readonly ttlMs?: number
   readonly now?: () => number
   readonly maxEntries?: number
+  /** A snapshot not read for this long is dropped (default 5 minutes). */
+  readonly idleMs?: number
 }
 
 export class PolicyCache extends EventEmitter<{
@@ -50,6 +59,8 @@ export class PolicyCache extends EventEmitter<{
   readonly #ttlMs: number
   readonly #now: () => number
   readonly #max: number
+  readonly #idleMs: number
+  #sweptAt: number
   readonly #entries = new Map<string, Entry>()
   readonly #minVersion = new Map<string, number>()
   /** Bumped by every message about a meeting (and every resync), so a read that raced one is stale. */
@@ -67,6 +78,8 @@ export class PolicyCache extends EventEmitter<{
     this.#ttlMs = options.ttlMs ?? 30_000
     this.#now = options.now ?? Date.now
     this.#max = options.maxEntries ?? 10_000
+    this.#idleMs = options.idleMs ?? 300_000
+    this.#sweptAt = this.#now()
   }
 
   /** Fresh policy of a meeting, or undefined when it does not exist. */
@@ -76,6 +89,7 @@ export class PolicyCache extends EventEmitter<{
     const e = this.#entries.get(meetingId)
     // While the subscriber is disconnected invalidations may be passing us by: read fresh.
     const listening = state.subscriberHealth.state === 'connected'
+    if (e) e.usedAt = this.#now()
     if (e && !e.stale && listening && this.#now() - e.fetchedAt < this.#ttlMs) return e.snapshot
     let p = this.#inflight.get(meetingId)
     if (!p) {
@@ -98,6 +112,18 @@ export class PolicyCache extends EventEmitter<{
   /** Meetings with a cached snapshot (the relay re-checks them on 'resync'). */
   cachedMeetings(region?: string): string[] {
     return [...this.#entries].filter(([, e]) => region === undefined || e.region === region).map(([id]) => id)
+  }
+
+  /**
+   * The region's Redis lost its data (state-epoch.ts): the snapshots cached from it
+   * describe meetings that no longer exist. They are forgotten (a read in flight turns
+   * stale) and 'resync' tells the relay to re-check its allocations of that region, which
+   * drops those of the vanished meetings.
+   */
+  stateLost(region: string): void {
+    for (const [id, e] of [...this.#entries]) if (e.region === region) this.#forget(id)
+    this.#resyncs += 1
+    this.emit('resync', region)
   }
 
   /** Subscribe to a region's invalidations and revocations (done lazily by get). */
@@ -136,9 +162,15 @@ export class PolicyCache extends EventEmitter<{
     try {
       revocations = await state.pubsub.subscribe(channels.revocations, (raw) => {
         const m = decodeRevocation(raw)
-        if (!m) throw new Error(`undecodable revocation on ${channels.revocations}`)
+        if (!m) throw new StateError('ERR_STATE_CORRUPT', `undecodable revocation on ${channels.revocations}`)
         if (this.#tracked(m.meetingId)) this.#touch(m.meetingId)
         this.invalidate(m.meetingId)
+        // Ended (or everyone revoked): nothing of it is served any more; a later ask reads afresh.
+        // A read in flight keeps its race bookkeeping, so its result is still marked stale.
+        if (m.participantId === undefined || m.participantId === ALL_PARTICIPANTS) {
+          if (this.#inflight.has(m.meetingId)) this.#entries.delete(m.meetingId)
+          else this.#forget(m.meetingId)
+        }
         this.emit('revoked', { ...m, receivedAt: this.#now() })
       })
     } catch (err) {
@@ -162,6 +194,12 @@ export class PolicyCache extends EventEmitter<{
     this.#epoch.set(meetingId, (this.#epoch.get(meetingId) ?? 0) + 1)
   }
 
+  /** Drops snapshots nobody asked for within `idleMs` (done after a successful read: never while the store is unreachable). */
+  #sweep(now: number): void {
+    this.#sweptAt = now
+    for (const [id, e] of [...this.#entries]) if (now - e.usedAt >= this.#idleMs) this.#forget(id)
+  }
+
   #forget(meetingId: string): void {
     this.#entries.delete(meetingId)
     this.#minVersion.delete(meetingId)
@@ -178,11 +216,13 @@ export class PolicyCache extends EventEmitter<{
     }
     const stale = snapshot.version < (this.#minVersion.get(meetingId) ?? 0) || this.#epoch.get(meetingId) !== epoch || this.#resyncs !== resyncs
     this.#entries.delete(meetingId)
-    this.#entries.set(meetingId, { snapshot, region: homeRegionOf(meetingId) ?? state.region, fetchedAt: this.#now(), stale })
+    const now = this.#now()
+    this.#entries.set(meetingId, { snapshot, region: homeRegionOf(meetingId) ?? state.region, fetchedAt: now, usedAt: now, stale })
     if (this.#entries.size > this.#max) {
       const oldest = this.#entries.keys().next().value
       if (oldest !== undefined) this.#forget(oldest)
     }
+    if (now - this.#sweptAt >= this.#idleMs / 4) this.#sweep(now)
     return snapshot
   }
 }

@@ -21,6 +21,7 @@
  */
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis'
 import type { RedisSettings } from '../config/schema.js'
+import { StateError } from './errors.js'
 import { ConnectionHealth, type HealthState } from './health.js'
 import { defineScripts, type RedisClient } from './scripts.js'
 
@@ -59,7 +60,7 @@ function secret(ref: SecretRef | undefined, env: Readonly<Record<string, string 
   if (ref === undefined) return undefined
   if (typeof ref === 'string') return ref
   const v = env[ref.env]
-  if (v === undefined) throw new Error(`environment variable ${ref.env} (a Redis password) is not set`)
+  if (v === undefined) throw new StateError('ERR_STATE_SECRET_MISSING', `environment variable ${ref.env} (a Redis password) is not set`)
   return v
 }
 

@@ -18,6 +18,9 @@ import { createMemoryMeetingIndex } from './memory/meeting-index.js'
 import type { MediaKeyStore } from './media-keys.js'
 import { createRedisMediaKeyStore } from './redis/media-key-store.js'
 import { createMemoryMediaKeyStore } from './memory/media-key-store.js'
+import type { PasscodeAttemptStore } from './passcode-attempts.js'
+import { createRedisPasscodeAttemptStore } from './redis/passcode-attempt-store.js'
+import { createMemoryPasscodeAttemptStore } from './memory/passcode-attempt-store.js'
 import { createBus, type Bus } from './bus.js'
 import type { FleetStore } from './fleet.js'
 import { ConnectionHealth } from './health.js'
@@ -27,8 +30,9 @@ import type { PolicySource } from './policy.js'
 import type { PubSub, Subscription } from './pubsub.js'
 import { openRedisConnection, type RedisConnection, type RedisConnectionOptions } from './redis-connection.js'
 import type { RevocationStore } from './revocation.js'
+import { StateEpochWatch, type StateLoss } from './state-epoch.js'
 import { StateUnavailableError } from './errors.js'
-import type { Guard } from './redis/guard.js'
+import { guarded, type Guard } from './redis/guard.js'
 import { createRedisPubSub } from './redis/pubsub.js'
 import { createRedisFleetStore } from './redis/fleet-store.js'
 import { createRedisMeetingStore } from './redis/meeting-store.js'
@@ -61,12 +65,21 @@ export interface RegionState {
   readonly mediaKeys: MediaKeyStore
   /** Participants' presence leases, renewed by the node holding each socket. */
   readonly presence: PresenceStore
+  /** Wrong-passcode counters per identity and per meeting (issue 9, item 4). */
+  readonly passcodeAttempts: PasscodeAttemptStore
   readonly bus: Bus
   /** Pub/sub under bus, revocations and invalidations (policy cache uses it directly). */
   readonly pubsub: PubSub
   /** Command connection health (memory: always connected). */
   readonly health: ConnectionHealth
   readonly subscriberHealth: ConnectionHealth
+  /**
+   * Redis came back without the region's data (state-epoch.ts): fires once per loss, after
+   * a read that proved it, so the listener can act on the state at once. Memory: never.
+   */
+  onStateLost(listener: (loss: StateLoss) => void): () => void
+  /** Reads the state epoch now (as the reconnect and backstop checks do); the loss if this read found one. */
+  checkStateEpoch(): Promise<StateLoss | undefined>
   /** Only for redis: the raw connection (tests, diagnostics). */
   readonly connection?: RedisConnection
   /**
@@ -102,6 +115,8 @@ export interface RegionStateOptions {
   readonly feedMaxLength?: number
   readonly meetingIndex?: MeetingIndexOptions
   readonly connection?: Omit<RedisConnectionOptions, 'region' | 'now'>
+  /** Backstop period of the state-epoch check (it also runs on every reconnect); default 10 s, 0: off. */
+  readonly stateEpochCheckMs?: number
   /** Share one memory backend per region across RegionStates of this process. */
   readonly memoryBackends?: Map<string, MemoryRegion>
   readonly warn?: (message: string) => void
@@ -165,10 +180,14 @@ export function openRegionState(options: RegionStateOptions): RegionState {
       decisions: createMemoryDecisionFeed(mem, guard),
       mediaKeys: createMemoryMediaKeyStore(mem, keys, guard),
       presence: createMemoryPresenceStore(mem, guard),
+      passcodeAttempts: createMemoryPasscodeAttemptStore(mem, keys, guard),
       bus: createBus(keys, pubsub),
       pubsub,
       health,
       subscriberHealth,
+      // One process owns the memory backend: its data cannot vanish behind its back.
+      onStateLost: () => () => {},
+      checkStateEpoch: async () => undefined,
       ready: async () => {},
       async close() {
         if (guard.closed) return
@@ -182,6 +201,14 @@ export function openRegionState(options: RegionStateOptions): RegionState {
 
   const conn = openRedisConnection(options.redis, { ...options.connection, region, now })
   const pubsub = tracked(createRedisPubSub(conn, guard, options.onHandlerError ? { onHandlerError: options.onHandlerError } : {}))
+  const epoch = new StateEpochWatch({
+    region,
+    command: conn.command,
+    key: keys.stateEpoch(),
+    health: conn.health,
+    now,
+    ...(options.stateEpochCheckMs !== undefined ? { checkIntervalMs: options.stateEpochCheckMs } : {}),
+  })
   let closing: Promise<void> | undefined
   return {
     region,
@@ -196,14 +223,21 @@ export function openRegionState(options: RegionStateOptions): RegionState {
     decisions: createRedisDecisionFeed(conn, keys, guard),
     mediaKeys: createRedisMediaKeyStore(conn, keys, guard, now),
     presence: createRedisPresenceStore(conn, keys, guard, now),
+    passcodeAttempts: createRedisPasscodeAttemptStore(conn, keys, guard, now),
     bus: createBus(keys, pubsub),
     pubsub,
     health: conn.health,
     subscriberHealth: conn.subscriberHealth,
     connection: conn,
+    onStateLost(listener) {
+      epoch.on('lost', listener)
+      return () => epoch.off('lost', listener)
+    },
+    checkStateEpoch: () => guarded(guard, () => epoch.check()),
     ready: (timeoutMs = 5000) => whenReady(region, [conn.health, conn.subscriberHealth], timeoutMs),
     close() {
       closing ??= (async () => {
+        epoch.close()
         await pubsub.dispose()
         guard.closed = true
         await pubsub.close()

@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Cluster, Redis } from 'ioredis'
+import { StateError } from './errors.js'
 
 /** Negative script results, one meaning each across all scripts. */
 export enum ScriptCode {
@@ -27,6 +28,8 @@ export const SCRIPT_NAMES = [
   'participant-set', 'participant-view', 'participant-admitted', 'participant-grant',
   'revoke', 'policy-snapshot', 'media-key-rotate',
   'presence-expired',
+  'passcode-attempt', 'passcode-succeeded',
+  'state-epoch',
 ] as const
 export type ScriptName = (typeof SCRIPT_NAMES)[number]
 
@@ -44,7 +47,7 @@ function scriptsDir(): string {
     const dir = fileURLToPath(new URL(rel, import.meta.url))
     if (existsSync(dir)) return dir
   }
-  throw new Error('state/scripts directory not found')
+  throw new StateError('ERR_STATE_SCRIPTS', 'state/scripts directory not found')
 }
 
 function load(): ReadonlyMap<ScriptName, ScriptDefinition> {
@@ -54,11 +57,11 @@ function load(): ReadonlyMap<ScriptName, ScriptDefinition> {
     const m = /^([a-z-]+)-(\d+)\.lua$/.exec(file)
     if (!m) continue
     const name = m[1] as ScriptName
-    if (!(SCRIPT_NAMES as readonly string[]).includes(name)) throw new Error(`unexpected script ${file}`)
+    if (!(SCRIPT_NAMES as readonly string[]).includes(name)) throw new StateError('ERR_STATE_SCRIPTS', `unexpected script ${file}`)
     const command = 'sr' + name.replace(/(^|-)([a-z])/g, (_s, _d: string, c: string) => c.toUpperCase())
     out.set(name, { name, numberOfKeys: Number(m[2]), lua: readFileSync(`${dir}/${file}`, 'utf8'), command })
   }
-  for (const name of SCRIPT_NAMES) if (!out.has(name)) throw new Error(`missing script state/scripts/${name}-<keys>.lua`)
+  for (const name of SCRIPT_NAMES) if (!out.has(name)) throw new StateError('ERR_STATE_SCRIPTS', `missing script state/scripts/${name}-<keys>.lua`)
   return out
 }
 

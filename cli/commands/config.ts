@@ -6,6 +6,7 @@ import { ConfigError } from '../../config/config-error.js'
 import { loadConfig } from '../../config/load-config.js'
 import { redactConfig } from '../../config/redact.js'
 import type { NetworkConfig } from '../../config/network-config.js'
+import { CliError } from '../cli-error.js'
 
 /**
  * `sovereign config check <file>`: validate a network config without starting anything.
@@ -39,7 +40,7 @@ export function registerConfig(program: Command): void {
     .argument('<key>', 'the API key, or - for stdin')
     .action((key: string) => {
       const value = key === '-' ? readFileSync(0, 'utf8').trim() : key
-      if (value === '') throw new Error('empty API key')
+      if (value === '') throw new CliError('ERR_CLI_OPTION', 'empty API key')
       process.stdout.write(`${hashApiKey(value)}\n`)
     })
 
@@ -48,7 +49,7 @@ export function registerConfig(program: Command): void {
     .description('generate an API key; prints the key (give it to its owner) and its sha256 (put it in the config)')
     .option('--kind <kind>', 'live, test or admin', 'live')
     .action((options: { kind: string }) => {
-      if (!['live', 'test', 'admin'].includes(options.kind)) throw new Error(`--kind must be live, test or admin, not ${options.kind}`)
+      if (!['live', 'test', 'admin'].includes(options.kind)) throw new CliError('ERR_CLI_OPTION', `--kind must be live, test or admin, not ${options.kind}`)
       const key = generateApiKey(options.kind as ApiKeyKind)
       process.stdout.write(`key:    ${key}\nsha256: ${hashApiKey(key)}\n`)
     })

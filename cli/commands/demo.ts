@@ -46,7 +46,7 @@ const processIo: DemoIo = {
  * `sovereign demo`: a scripted meeting against a running local network (deploy/demo/),
  * narrated step by step with ✔/✘ and reason codes; exit code 1 if any expected outcome
  * did not happen. `--start` brings up the local network in this process first and keeps
- * it (and the demo's participants) running until Ctrl-C, so `npx sovereign demo --start`
+ * it (and the demo's participants) running until Ctrl-C, so `npm run sovereign -- demo --start`
  * alone is enough to fill the dashboard.
  */
 export function registerDemo(program: Command, io: DemoIo = processIo): void {

@@ -5,6 +5,9 @@ import { startRegionRelay } from '../../relay/region/region-relay.js'
 import { startRelayNode, type RelayNode, type RelayNodeOptions } from '../../relay/relay-node.js'
 import { formatHostPort } from '../../relay/node/host-port.js'
 import { readTlsFiles, renewTlsCertificate, type TlsFiles } from '../../relay/node/tls-files.js'
+import { CliError } from '../cli-error.js'
+import { buildInfo } from '../../platform/build-info.js'
+import { createLogger, logLevelOption, type Logger, type LogLevel } from '../../platform/logger.js'
 import { registerRelayDrain, type DrainIo } from './relay-drain.js'
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
@@ -12,7 +15,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value)
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${value}`)
+    if (!Number.isInteger(n) || n < 0) throw new CliError('ERR_CLI_OPTION', `--${name} must be a non-negative integer, got ${value}`)
     return n
   }
 }
@@ -21,7 +24,7 @@ function portRange(value: string): { min: number; max: number } {
   const m = /^(\d+)-(\d+)$/.exec(value)
   const min = Number(m?.[1])
   const max = Number(m?.[2])
-  if (!m || min < 1024 || max > 65535 || min > max) throw new Error(`--ports must be MIN-MAX within 1024-65535, got ${value}`)
+  if (!m || min < 1024 || max > 65535 || min > max) throw new CliError('ERR_CLI_OPTION', `--ports must be MIN-MAX within 1024-65535, got ${value}`)
   return { min, max }
 }
 
@@ -50,6 +53,21 @@ interface RelayFlags {
   region?: string
   id?: string
   statePrefix?: string
+  logLevel: LogLevel
+  reusePort?: boolean
+  dataPath?: 'native' | 'ts' | 'auto'
+  dataThreads?: number
+}
+
+function dataPathFlag(value: string): 'native' | 'ts' | 'auto' {
+  if (value !== 'native' && value !== 'ts' && value !== 'auto') throw new CliError('ERR_CLI_OPTION', `--data-path must be native, ts or auto, got ${value}`)
+  return value
+}
+
+function dataThreadsFlag(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new CliError('ERR_CLI_OPTION', `--data-threads must be an integer 1..256, got ${value}`)
+  return n
 }
 
 /**
@@ -85,6 +103,10 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
     .option('--region <id>', 'region to join (with --config)')
     .option('--id <relayId>', 'this relay\'s id in the region (with --config)')
     .option('--state-prefix <prefix>', 'key prefix in the region\'s Redis, to share one Redis between networks (default: sr)')
+    .option('--reuse-port', 'SO_REUSEPORT on the UDP, TCP and TLS listeners: run several relay processes on the same port to use more cores (the kernel keeps each client on one process)')
+    .addOption(logLevelOption())
+    .option('--data-path <native|ts>', 'UDP data path: the native engine (batched I/O, one thread per core on one port) or the TypeScript path; default: native when its addon is built', dataPathFlag)
+    .option('--data-threads <n>', 'native data threads (default: the number of cores)', dataThreadsFlag)
     .action(async (flags: RelayFlags) => {
       if (flags.config !== undefined || flags.region !== undefined || flags.id !== undefined) {
         if (flags.config === undefined || flags.region === undefined || flags.id === undefined) {
@@ -95,8 +117,9 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
         await runRegionRelay(flags as RelayFlags & { config: string; region: string; id: string })
         return
       }
+      const log = createLogger({ name: 'relay', level: flags.logLevel })
       const secrets = flags.secret.length > 0 ? flags.secret : (process.env.SOVEREIGN_RELAY_SECRETS ?? '').split(',').filter(Boolean)
-      if (secrets.length === 0) throw new Error('give at least one --secret (or SOVEREIGN_RELAY_SECRETS)')
+      if (secrets.length === 0) throw new CliError('ERR_CLI_OPTION', 'give at least one --secret (or SOVEREIGN_RELAY_SECRETS)')
       const tls = tlsFiles(flags)
       const options: RelayNodeOptions = {
         listen: flags.listen.length > 0 ? flags.listen : ['127.0.0.1:3478'],
@@ -116,15 +139,18 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
         ...(flags.metrics ? { metrics: flags.metrics } : {}),
         ...(flags.ports ? { ports: flags.ports } : {}),
         ...(flags.software ? { software: flags.software } : {}),
+        ...(flags.reusePort ? { reusePort: true } : {}),
+        ...(flags.dataPath ? { dataPath: flags.dataPath } : {}),
+        ...(flags.dataThreads !== undefined ? { dataThreads: flags.dataThreads } : {}),
         ...(tls ? { tls: { listen: tls.listen, ...(await readTlsFiles(tls)) } } : {}),
       }
-      const node = await startRelayNode(options)
-      announce(node, options)
+      const node = await startRelayNode({ ...options, onError: (err, where) => log.error({ err, where }, `unexpected error in ${where}`) })
+      announce(node, options, log)
       process.on('SIGHUP', () => {
-        if (tls) void renewTlsCertificate(tls, (cert, key) => node.setTlsCertificate(cert, key), (m) => console.log(`sovereign relay: SIGHUP: ${m}`))
-        else console.log('sovereign relay: SIGHUP ignored — a standalone relay has no config file to reload (restart with new --secret flags, old one listed second)')
+        if (tls) void renewTlsCertificate(tls, (cert, key) => node.setTlsCertificate(cert, key), (m) => log.info({ event: 'sighup' }, `SIGHUP: ${m}`))
+        else log.warn({ event: 'sighup' }, 'SIGHUP ignored — a standalone relay has no config file to reload (restart with new --secret flags, old one listed second)')
       })
-      await runUntilSignalled(node, { termGraceSeconds: flags.grace ?? 30, interruptGraceSeconds: flags.interruptGrace })
+      await runUntilSignalled(node, { termGraceSeconds: flags.grace ?? 30, interruptGraceSeconds: flags.interruptGrace }, log)
     })
   registerRelayDrain(relay, drainIo)
 }
@@ -137,17 +163,29 @@ interface TlsFlags extends TlsFiles {
 export function tlsFiles(flags: { tlsListen: string[]; tlsCert?: string; tlsKey?: string }): TlsFlags | undefined {
   const given = [flags.tlsListen.length > 0, flags.tlsCert !== undefined, flags.tlsKey !== undefined]
   if (given.every((g) => !g)) return undefined
-  if (!given.every(Boolean)) throw new Error('TURN over TLS needs all of --tls-listen <host:port>, --tls-cert <file> and --tls-key <file>')
+  if (!given.every(Boolean)) throw new CliError('ERR_CLI_OPTION', 'TURN over TLS needs all of --tls-listen <host:port>, --tls-cert <file> and --tls-key <file>')
   return { listen: flags.tlsListen, cert: flags.tlsCert!, key: flags.tlsKey! }
 }
 
-export function announce(node: RelayNode, o: RelayNodeOptions): void {
-  const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`).join(' ')
-  console.log(`sovereign relay: listening on ${listening}`)
-  if ((o.publicAddresses ?? []).length > 0) console.log(`sovereign relay: behind 1:1 NAT: advertising ${(o.publicAddresses ?? []).join(', ')} in XOR-RELAYED-ADDRESS`)
-  console.log('sovereign relay: standalone — no residency policy (peer safety still applies)')
-  console.log(`sovereign relay: realm ${o.realm ?? 'sovereign'}, ${o.secrets.length} secret(s), allowed peer ranges: ${(o.allowPeers ?? []).join(', ') || 'none beyond public addresses'}`)
-  if (node.metricsUrl) console.log(`sovereign relay: metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
+/** The standalone relay's start-up lines, as structured records (the secrets only counted). */
+export function announce(node: RelayNode, o: RelayNodeOptions, log: Logger): void {
+  const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`)
+  log.info({ event: 'listening', listening, ...buildInfo() }, `listening on ${listening.join(' ')}`)
+  const publicAddresses = o.publicAddresses ?? []
+  if (publicAddresses.length > 0) log.info({ event: 'public-address', publicAddresses }, `behind 1:1 NAT: advertising ${publicAddresses.join(', ')} in XOR-RELAYED-ADDRESS`)
+  log.info({ event: 'mode', mode: 'standalone' }, 'standalone — no residency policy (peer safety still applies)')
+  const allowPeers = o.allowPeers ?? []
+  log.info({ event: 'auth', realm: o.realm ?? 'sovereign', secretCount: o.secrets.length, allowPeers }, `realm ${o.realm ?? 'sovereign'}, ${o.secrets.length} secret(s), allowed peer ranges: ${allowPeers.join(', ') || 'none beyond public addresses'}`)
+  if (node.metricsUrl) log.info({ event: 'metrics', metricsUrl: `${node.metricsUrl}/metrics`, healthUrl: `${node.metricsUrl}/healthz` }, `metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
+  log.info({ event: 'data-path', dataPath: node.sockets.dataPath.kind, dataThreads: node.sockets.dataPath.threads }, dataPathLine(node))
+}
+
+/** Which UDP data path runs, said once at start-up. */
+export function dataPathLine(node: RelayNode): string {
+  const { kind, threads } = node.sockets.dataPath
+  return kind === 'native'
+    ? `data path native (C++ engine, ${threads} data thread${threads === 1 ? '' : 's'} on each UDP port)`
+    : `data path ts (Node dgram, one thread)${node.sockets.dataPathNote ? `: ${node.sockets.dataPathNote}` : ''}`
 }
 
 /**
@@ -161,21 +199,21 @@ export interface Stoppable {
   close(): Promise<void>
 }
 
-export function runUntilSignalled(node: Stoppable, o: { termGraceSeconds: number; interruptGraceSeconds: number }): Promise<void> {
+export function runUntilSignalled(node: Stoppable, o: { termGraceSeconds: number; interruptGraceSeconds: number }, log: Logger): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false
     const stop = (signal: string, graceSeconds: number): void => {
       if (stopping) {
         if (signal === 'SIGINT') {
-          console.log('sovereign relay: closing now')
+          log.info({ event: 'closing', signal }, 'closing now')
           void node.close().then(resolve)
         }
         return
       }
       stopping = true
-      console.log(`sovereign relay: ${signal}: draining — no new allocations, ${node.server.table.size} existing keep relaying for up to ${graceSeconds} s`)
+      log.info({ event: 'draining', signal, allocations: node.server.table.size, graceSeconds }, `${signal}: draining — no new allocations, ${node.server.table.size} existing keep relaying for up to ${graceSeconds} s`)
       void node.shutdown(graceSeconds * 1000).then(() => {
-        console.log('sovereign relay: closed')
+        log.info({ event: 'closed' }, 'closed')
         process.off('SIGTERM', onTerm)
         process.off('SIGINT', onInt)
         resolve()
@@ -190,6 +228,7 @@ export function runUntilSignalled(node: Stoppable, o: { termGraceSeconds: number
 
 /** Region mode: residency policy from the region's Redis, fleet registration, revocations, audit. */
 async function runRegionRelay(flags: RelayFlags & { config: string; region: string; id: string }): Promise<void> {
+  const log = createLogger({ name: 'relay', level: flags.logLevel, base: { region: flags.region, relayId: flags.id } })
   const store = await ConfigStore.open(flags.config)
   const config = store.current
   const relay = await startRegionRelay({
@@ -199,23 +238,28 @@ async function runRegionRelay(flags: RelayFlags & { config: string; region: stri
     ...(flags.listen.length > 0 ? { listen: flags.listen } : {}),
     ...(flags.metrics ? { metrics: flags.metrics } : {}),
     ...(flags.statePrefix ? { statePrefix: flags.statePrefix } : {}),
+    ...(flags.reusePort ? { reusePort: true } : {}),
     ...(flags.relayAddress.length > 0 ? { relayAddresses: flags.relayAddress } : {}),
     ...(flags.publicAddress.length > 0 ? { publicAddresses: flags.publicAddress } : {}),
-    log: (m) => console.error(`sovereign relay: ${m}`),
+    ...(flags.dataPath ? { dataPath: flags.dataPath } : {}),
+    ...(flags.dataThreads !== undefined ? { dataThreads: flags.dataThreads } : {}),
+    // region-relay.ts logs plain sentences; its warnings start with "warning: ".
+    log: (m) => m.startsWith('warning: ') ? log.warn(m.slice('warning: '.length)) : log.info(m),
   })
   const { node } = relay
-  const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`).join(' ')
-  console.log(`sovereign relay: ${flags.id} joined region ${flags.region} (${config.source}); listening on ${listening}`)
-  console.log('sovereign relay: residency policy from the home region of each meeting; registered in the region fleet')
-  if (node.metricsUrl) console.log(`sovereign relay: metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
+  const listening = node.addresses.map((a) => `${a.transport}://${formatHostPort(a)}`)
+  log.info({ event: 'listening', config: config.source, listening, ...buildInfo() }, `${flags.id} joined region ${flags.region} (${config.source}); listening on ${listening.join(' ')}`)
+  log.info({ event: 'mode', mode: 'region' }, 'residency policy from the home region of each meeting; registered in the region fleet')
+  log.info({ event: 'data-path', dataPath: node.sockets.dataPath.kind, dataThreads: node.sockets.dataPath.threads }, dataPathLine(node))
+  if (node.metricsUrl) log.info({ event: 'metrics', metricsUrl: `${node.metricsUrl}/metrics`, healthUrl: `${node.metricsUrl}/healthz` }, `metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
   // SIGHUP: re-read the config; new relay secrets apply at once (rotation by overlap), an
   // invalid file is refused and the running config stays.
   store.on('change', ({ config: next }) => {
     const r = relay.reload(next)
-    console.log(`sovereign relay: SIGHUP: config reloaded, ${r.secrets} relay secret(s) in force${r.needsRestart.length ? `; needs a draining restart to apply: ${r.needsRestart.join(', ')}` : ''}`)
+    log.info({ event: 'config-reloaded', secretCount: r.secrets, needsRestart: r.needsRestart }, `SIGHUP: config reloaded, ${r.secrets} relay secret(s) in force${r.needsRestart.length ? `; needs a draining restart to apply: ${r.needsRestart.join(', ')}` : ''}`)
   })
-  store.on('rejected', (err) => console.error(`sovereign relay: SIGHUP: reload refused, the running config stays: ${err.message}`))
-  store.on('error', (err) => console.error(`sovereign relay: SIGHUP: reload failed: ${err.message}`))
+  store.on('rejected', (err) => log.error({ event: 'config-rejected', err }, `SIGHUP: reload refused, the running config stays: ${err.message}`))
+  store.on('error', (err) => log.error({ event: 'config-reload-failed', err }, `SIGHUP: reload failed: ${err.message}`))
   store.watchSighup(process)
-  await runUntilSignalled({ server: node.server, shutdown: (ms) => relay.shutdown(ms), close: () => relay.close() }, { termGraceSeconds: flags.grace ?? config.relay.drainGraceSeconds, interruptGraceSeconds: flags.interruptGrace })
+  await runUntilSignalled({ server: node.server, shutdown: (ms) => relay.shutdown(ms), close: () => relay.close() }, { termGraceSeconds: flags.grace ?? config.relay.drainGraceSeconds, interruptGraceSeconds: flags.interruptGrace }, log)
 }

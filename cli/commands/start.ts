@@ -9,15 +9,18 @@ import { startLocalNetwork } from '../../deploy/local/local-network.js'
 import { mintTurnCredential } from '../../relay/auth/index.js'
 import { startRelayNode, type RelayNodeOptions } from '../../relay/relay-node.js'
 import { newMeetingId, newParticipantId } from '../../state/meeting-id.js'
+import { createLogger, logLevelOption, type LogLevel } from '../../platform/logger.js'
 import { announce, runUntilSignalled } from './relay.js'
 
 interface StartFlags {
   readonly config?: string
   readonly prefix?: string
+  readonly keepState?: boolean
   readonly memory?: boolean
   readonly standaloneRelay?: boolean
   readonly listen: string
   readonly metrics: string
+  readonly logLevel?: LogLevel
 }
 
 /**
@@ -30,11 +33,13 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run the local network on loopback: every region\'s control plane and relays of deploy/examples/local-network.yaml, in one process')
     .option('--config <path>', 'network config (default: deploy/examples/local-network.yaml)')
-    .option('--prefix <prefix>', 'Redis key prefix (default: a fresh random one per run, deleted at exit)')
+    .option('--prefix <prefix>', 'Redis key prefix (default: a fresh random one per run); its keys are deleted at exit unless --keep-state')
+    .option('--keep-state', 'leave the run\'s Redis keys at exit (and accept a --prefix that already holds keys)')
     .option('--memory', 'use the in-process memory store even if Redis answers')
     .option('--standalone-relay', 'instead: one standalone relay with a generated secret (no regions, no residency policy)')
     .option('--listen <host:port>', 'with --standalone-relay: listen address', '127.0.0.1:3478')
     .option('--metrics <host:port>', 'with --standalone-relay: metrics address', '127.0.0.1:9641')
+    .addOption(logLevelOption(undefined, 'log records at this level and above (default: info for the relays and this command, warn for the control planes, whose request records would bury the banner)'))
     .action(async (flags: StartFlags) => {
       if (flags.standaloneRelay === true) return startStandaloneRelay(flags)
       await startNetwork(flags)
@@ -42,13 +47,17 @@ export function registerStart(program: Command): void {
 }
 
 async function startNetwork(flags: StartFlags): Promise<void> {
+  const log = createLogger({ name: 'start', level: flags.logLevel ?? 'info' })
   let network
   try {
     network = await startLocalNetwork({
       ...(flags.config !== undefined ? { configPath: flags.config } : {}),
       ...(flags.prefix !== undefined ? { prefix: flags.prefix } : {}),
+      ...(flags.keepState === true ? { keepState: true } : {}),
       ...(flags.memory === true ? { memory: true } : {}),
-      log: (line) => console.error(`sovereign start: ${line}`),
+      controlPlaneLogLevel: flags.logLevel ?? 'warn',
+      // Relays' and the network's sentences; warnings start with "warning: ".
+      log: (line) => line.includes('warning: ') ? log.warn(line.replace('warning: ', '')) : log.info(line),
     })
   } catch (err) {
     if (err instanceof LocalNetworkError || (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('CONFIG_'))) {
@@ -69,14 +78,14 @@ async function startNetwork(flags: StartFlags): Promise<void> {
         return
       }
       stopping = true
-      console.log(`sovereign start: ${signal}: closing the local network`)
+      log.info({ event: 'closing', signal }, `${signal}: closing the local network`)
       net.close().then(() => {
         process.off('SIGINT', onInt)
         process.off('SIGTERM', onTerm)
-        console.log('sovereign start: closed')
+        log.info({ event: 'closed' }, 'closed')
         resolve()
       }, (err: unknown) => {
-        console.error(`sovereign start: close failed: ${String(err)}`)
+        log.error({ event: 'close-failed', err }, `close failed: ${String(err)}`)
         process.exitCode = 1
         resolve()
       })
@@ -91,8 +100,9 @@ async function startNetwork(flags: StartFlags): Promise<void> {
 async function startStandaloneRelay(flags: StartFlags): Promise<void> {
   const secret = randomBytes(24).toString('base64url')
   const options: RelayNodeOptions = { listen: [flags.listen], secrets: [secret], allowPeers: ['127.0.0.0/8'], metrics: flags.metrics }
+  const log = createLogger({ name: 'relay', level: flags.logLevel ?? 'info' })
   const node = await startRelayNode(options)
-  announce(node, options)
+  announce(node, options, log)
   const udp = node.addresses.find((a) => a.transport === 'udp')!
   const cred = mintTurnCredential({ secret, meetingId: newMeetingId('local'), participantId: newParticipantId(), ttlSeconds: 3600, now: Date.now })
   console.log(`
@@ -105,5 +115,5 @@ As an RTCPeerConnection / node-datachannel ICE server:
   ${JSON.stringify({ hostname: udp.host, port: udp.port, username: cred.username, password: cred.password, relayType: 'TurnUdp' })}
 Mint more: password = base64(HMAC-SHA1(secret, "<unix-expiry>:<meetingId>:<participantId>")).
 Peers on 127.0.0.0/8 are allowed for local testing. Ctrl-C stops.`)
-  await runUntilSignalled(node, { termGraceSeconds: 30, interruptGraceSeconds: 2 })
+  await runUntilSignalled(node, { termGraceSeconds: 30, interruptGraceSeconds: 2 }, log)
 }

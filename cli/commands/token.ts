@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load-config.js'
 import { CAPABILITIES, ROLES, type CapabilityName, type RoleName } from '../../control-plane/protocol/common.js'
 import { DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS, mintParticipantToken } from '../../control-plane/tokens/participant-token.js'
 import { isMeetingId } from '../../state/meeting-id.js'
+import { CliError } from '../cli-error.js'
 
 interface MintFlags {
   tenant: string
@@ -31,13 +32,13 @@ function meetingId(value: string): string {
 async function tenantSecret(flags: MintFlags): Promise<string> {
   if (flags.secretEnv !== undefined) {
     const secret = process.env[flags.secretEnv]
-    if (!secret) throw new Error(`environment variable ${flags.secretEnv} is not set`)
+    if (!secret) throw new CliError('ERR_CLI_ENV_MISSING', `environment variable ${flags.secretEnv} is not set`)
     return secret
   }
-  if (flags.config === undefined) throw new Error('give --secret-env VAR or --config FILE')
+  if (flags.config === undefined) throw new CliError('ERR_CLI_OPTION', 'give --secret-env VAR or --config FILE')
   const config = await loadConfig(flags.config)
   const tenant = config.tenantById(flags.tenant)
-  if (!tenant) throw new Error(`tenant ${flags.tenant} is not in ${flags.config}`)
+  if (!tenant) throw new CliError('ERR_CLI_TENANT_UNKNOWN', `tenant ${flags.tenant} is not in ${flags.config}`)
   return tenant.tokenSecret
 }
 

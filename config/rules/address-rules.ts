@@ -14,15 +14,15 @@
  *   environment is never echoed, and a literal one only with its password masked.
  */
 import type { RawIssue } from '../check-schema.js'
-import { overlappingPairs, parseCidr, rangesOverlap, type CidrRange } from '../cidr.js'
+import { cidrsOverlap, overlappingPairs, parseCidr, type Cidr } from '../../geo/address/cidr.js'
 import type { FieldPath } from '../field-path.js'
 import { endpointKey, isDnsName, isIpAddress, isLoopback, isWildcard, parseHostPort, type HostPort } from '../host-port.js'
 import { formatPath, type Located, type Rule } from './rule-context.js'
 
-function parseAll(cidrs: readonly string[], path: FieldPath, issues: RawIssue[]): (CidrRange | undefined)[] {
+function parseAll(cidrs: readonly string[], path: FieldPath, issues: RawIssue[]): (Cidr | undefined)[] {
   return cidrs.map((cidr, i) => {
     const parsed = parseCidr(cidr)
-    if (parsed.ok) return parsed.range
+    if (parsed.ok) return parsed.cidr
     issues.push({ path: [...path, i], rule: 'cidr_invalid', message: parsed.reason })
     return undefined
   })
@@ -33,7 +33,7 @@ function cidrRules(config: Parameters<Rule>[0]['config'], issues: RawIssue[]): v
   const overridePath = (i: number): FieldPath => ['geo', 'overrides', i, 'cidr']
   const overrideRanges = overrides.map((override, i) => {
     const parsed = parseCidr(override.cidr)
-    if (parsed.ok) return parsed.range
+    if (parsed.ok) return parsed.cidr
     issues.push({ path: overridePath(i), rule: 'cidr_invalid', message: parsed.reason })
     return undefined
   })
@@ -55,7 +55,7 @@ function cidrRules(config: Parameters<Rule>[0]['config'], issues: RawIssue[]): v
   deny.forEach((denied, d) => {
     if (denied === undefined) return
     allow.forEach((allowed, a) => {
-      if (allowed !== undefined && rangesOverlap(allowed, denied)) {
+      if (allowed !== undefined && cidrsOverlap(allowed, denied)) {
         issues.push({
           path: ['relay', 'denyPeers', d],
           rule: 'cidr_overlap',
@@ -81,6 +81,7 @@ function listenRules(config: Parameters<Rule>[0]['config'], issues: RawIssue[]):
   }
   config.regions.forEach((region, r) => {
     listen(region.controlPlane.listen, ['regions', r, 'controlPlane', 'listen'], r)
+    listen(region.controlPlane.metricsListen, ['regions', r, 'controlPlane', 'metricsListen'], r)
     region.relays.forEach((relay, i) => {
       const at = ['regions', r, 'relays', i] as const
       relay.listen.forEach((text, l) => listen(text, [...at, 'listen', l], r))

@@ -3,7 +3,7 @@
  * `join`, and open the sealed media key from `welcome.key` / `key-delivery`. Isomorphic
  * (WebCrypto through @hpke/core); the private key never leaves the participant.
  */
-import { fromBase64Url, toBase64Url } from '../keys/base64url.js'
+import { base64url } from 'jose'
 import { HPKE_SUITE_NAME, MEDIA_KEY_BYTES, hpkeSuite, keyInfo } from '../keys/hpke-suite.js'
 import type { SealedKeyMessage } from '../protocol/common.js'
 
@@ -16,7 +16,7 @@ export interface ParticipantKeyPair {
 export async function generateParticipantKeyPair(): Promise<ParticipantKeyPair> {
   const keyPair = await hpkeSuite.kem.generateKeyPair()
   const raw = new Uint8Array(await hpkeSuite.kem.serializePublicKey(keyPair.publicKey))
-  return { keyPair, publicKey: toBase64Url(raw) }
+  return { keyPair, publicKey: base64url.encode(raw) }
 }
 
 export class KeyOpenError extends Error {
@@ -34,8 +34,8 @@ export async function openMediaKey(
   let plain: ArrayBuffer
   try {
     plain = await hpkeSuite.open(
-      { recipientKey: context.keyPair, enc: buf(fromBase64Url(sealed.enc)), info: keyInfo(context.meetingId, context.version, context.participantId) },
-      buf(fromBase64Url(sealed.ct)),
+      { recipientKey: context.keyPair, enc: buf(base64url.decode(sealed.enc)), info: keyInfo(context.meetingId, context.version, context.participantId) },
+      buf(base64url.decode(sealed.ct)),
     )
   } catch (err) {
     throw new KeyOpenError(`sealed key does not open: ${(err as Error).name}`)

@@ -2,7 +2,14 @@
  * A typed client for sovereign.signal.v1, for Node and browsers: the WebSocket
  * constructor is injected (`ws` in Node 20, `globalThis.WebSocket` in a browser), so this
  * file imports nothing platform-specific. Every frame is validated on the way out and on
- * the way in with the protocol's compiled schemas.
+ * the way in with the protocol's schemas (interpreted, no eval: fine under a strict CSP).
+ *
+ * When the connection or its control-plane node goes away after a welcome, the client
+ * reconnects to the home region (the URL that welcomed it; a `redirect` is followed again)
+ * with jittered, capped exponential backoff and joins again with the same identity, which
+ * the server maps to the same participant id: the seat is kept and the session resumes
+ * (`reconnecting`, then `reconnected` with the new welcome). Final closes (removed, ended,
+ * replaced, denied, ...) are never retried: see reconnect-policy.ts.
  *
  *   const client = SignalClient.connect(url, { WebSocket, token, passcode })
  *   const result = await client.joined          // welcome | waiting | denied | redirect | closed
@@ -15,11 +22,12 @@ import type { CapabilityName, ParticipantSummaryShape, SealedKeyMessage } from '
 import { decodeServerMessage, encodeClientMessage } from '../protocol/codec.js'
 import { CLOSE_CODES, type ErrorCode } from '../protocol/error-codes.js'
 import type {
-  DeniedMessage, ErrorMessageShape, RedirectMessage, ServerMessageOf, ServerMessageShape, SignalFromMessage, WaitReason,
-  WaitingMessage, WelcomeMessage,
+  DeniedMessage, ErrorMessageShape, IceRestartMessage, IceServerShape, RedirectMessage, ServerMessageOf, ServerMessageShape,
+  SignalFromMessage, WaitReason, WaitingMessage, WelcomeMessage,
 } from '../protocol/server-messages.js'
-import { SUBPROTOCOL } from '../protocol/version.js'
+import { PROTOCOL_MINOR, SUBPROTOCOL } from '../protocol/version.js'
 import { openMediaKey, type ParticipantKeyPair } from './open-key.js'
+import { reconnectDelay, shouldReconnect, type ReconnectOptions } from './reconnect-policy.js'
 import { TypedEmitter } from './typed-emitter.js'
 
 /** The part of the WHATWG WebSocket interface we use; `ws` and browsers both provide it. */
@@ -35,6 +43,7 @@ export interface WebSocketLike {
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike
 
 const OPEN = 1
+const CLOSED = 3
 
 export interface ConnectOptions {
   readonly WebSocket: WebSocketConstructor
@@ -46,6 +55,10 @@ export interface ConnectOptions {
   /** Follow one `redirect` to the meeting's home region automatically (default true). Never more than one. */
   readonly followRedirect?: boolean
   readonly clientInfo?: { readonly name: string; readonly version: string }
+  /** Reconnect after the connection or the node went away, once welcomed (default on, see reconnect-policy.ts); `false`: never. */
+  readonly reconnect?: ReconnectOptions | false
+  /** A fresh participant token before each reconnect attempt (the first one may have expired by then). */
+  readonly refreshToken?: () => Promise<string>
 }
 
 export type JoinResult =
@@ -56,6 +69,15 @@ export type JoinResult =
   | { readonly kind: 'closed'; readonly code: number; readonly reason: string }
 
 export interface CloseInfo {
+  readonly code: number
+  readonly reason: string
+}
+
+export interface ReconnectingEvent {
+  /** 1 for the first attempt after a drop, growing until one is welcomed again. */
+  readonly attempt: number
+  readonly delayMs: number
+  /** How the previous socket closed. */
   readonly code: number
   readonly reason: string
 }
@@ -86,6 +108,12 @@ export type SignalClientEvents = {
   'meeting-ended': [by: string | undefined]
   'capability-changed': [participantId: string, capabilities: CapabilityName[], by: string]
   'request-result': [ServerMessageOf<'request-result'>]
+  /** v1.1: use these ICE servers from now on and restart ICE (a relay was lost or drains, or we asked). */
+  'ice-restart': [IceRestartMessage]
+  /** The socket dropped after a welcome; attempt `attempt` follows in `delayMs`. Sends throw ERR_CLIENT_RECONNECTING meanwhile. */
+  reconnecting: [ReconnectingEvent]
+  /** Welcomed again after a drop (same participant id when the seat was kept); its ICE servers are fresh. */
+  reconnected: [WelcomeMessage]
   /** The server refused one of our messages; the session continues unless a close follows. */
   error: [ErrorMessageShape]
   /** The server sent something that is not sovereign.signal.v1; the client closes with 4000. */
@@ -99,6 +127,26 @@ export class ClientClosedError extends Error {
   readonly code = 'ERR_CLIENT_CLOSED'
   override readonly name = 'ClientClosedError'
   constructor() { super('the signaling client is closed') }
+}
+
+/** A send while the client is between sockets; the session resumes at `reconnected`. */
+export class ClientReconnectingError extends Error {
+  readonly code = 'ERR_CLIENT_RECONNECTING'
+  override readonly name = 'ClientReconnectingError'
+  constructor() { super('the signaling client is reconnecting') }
+}
+
+/** A request whose answer was lost with its socket (the client reconnects; ask again after `reconnected`). */
+export class ConnectionLostError extends Error {
+  readonly code = 'ERR_CONNECTION_LOST'
+  override readonly name = 'ConnectionLostError'
+  constructor() { super('the signaling connection was lost before the answer came') }
+}
+
+/** The server refused a request with an `error` (its `re` named the request); `code` is the SR_* code. */
+export class SignalRefusedError extends Error {
+  override readonly name = 'SignalRefusedError'
+  constructor(readonly code: ErrorCode, message: string) { super(message) }
 }
 
 interface Pending<T> { resolve: (value: T) => void; reject: (err: Error) => void }
@@ -121,6 +169,14 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   #mediaKey: MediaKeyEvent | undefined
   readonly #pendingRequests = new Map<string, Pending<ServerMessageOf<'request-result'>>>()
   readonly #pendingPings = new Map<string, Pending<void>>()
+  readonly #pendingIce = new Map<string, Pending<IceRestartMessage>>()
+  #iceServers: readonly IceServerShape[] = []
+  /** The URL the current socket was opened to, and the one that welcomed us (where a reconnect goes). */
+  #url = ''
+  #homeUrl = ''
+  #attempt = 0
+  #resuming = false
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined
   readonly #welcomeWaiters: Array<Pending<WelcomeMessage>> = []
   #closedWaiters: Array<() => void> = []
 
@@ -140,6 +196,10 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   get capabilities(): readonly CapabilityName[] { return this.#capabilities }
   get mediaKey(): MediaKeyEvent | undefined { return this.#mediaKey }
   get closed(): boolean { return this.#closed }
+  /** Between a dropped socket and the next welcome. */
+  get reconnecting(): boolean { return this.#resuming || this.#reconnectTimer !== undefined }
+  /** The ICE servers in force: the welcome's, or the latest `ice-restart`'s. */
+  get iceServers(): readonly IceServerShape[] { return this.#iceServers }
 
   /** Resolves at `welcome` (at once if already welcomed, or later when a host admits); rejects once the session has ended. */
   waitForWelcome(): Promise<WelcomeMessage> {
@@ -187,6 +247,18 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     return new Promise((resolve, reject) => this.#pendingRequests.set(id, { resolve, reject }))
   }
 
+  /**
+   * v1.1: asks for fresh ICE servers (our own ICE failed). Resolves with the answering
+   * `ice-restart` (also emitted as the `ice-restart` event, which is what a peer-connection
+   * helper acts on); rejects with SignalRefusedError `SR_NO_RELAY_AVAILABLE` when no relay
+   * of the meeting's allowed set is live.
+   */
+  requestIceServers(): Promise<IceRestartMessage> {
+    const id = this.#nextId('ice')
+    this.#send({ type: 'ice-servers-request', id })
+    return new Promise((resolve, reject) => this.#pendingIce.set(id, { resolve, reject }))
+  }
+
   /** Round trip to the control plane; resolves at the matching pong. */
   ping(): Promise<void> {
     const nonce = this.#nextId('ping')
@@ -197,7 +269,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   /** Says goodbye, then closes. */
   async leave(): Promise<void> {
     if (this.#closed) return
-    if (this.#socket.readyState === OPEN) this.#send({ type: 'leave' })
+    if (this.#socket.readyState === OPEN && !this.reconnecting) this.#send({ type: 'leave' })
     await this.close(1000, 'leave')
   }
 
@@ -207,7 +279,11 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     const done = new Promise<void>((resolve) => this.#closedWaiters.push(resolve))
     if (!this.#closed) {
       this.#closed = true
-      this.#socket.close(code, reason)
+      if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer)
+      this.#reconnectTimer = undefined
+      // Between sockets (waiting out a backoff or a token refresh) there is no socket left to close.
+      if (this.#socket.readyState === CLOSED) this.#finish({ code, reason })
+      else this.#socket.close(code, reason)
     }
     return done
   }
@@ -222,12 +298,14 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   #send(message: ClientMessageShape): void {
     if (this.#closed) throw new ClientClosedError()
     const frame = encodeClientMessage(message) // throws TypeError on an invalid message: never put garbage on the wire
+    if (this.reconnecting) throw new ClientReconnectingError()
     if (this.#socket.readyState !== OPEN) throw new Error('the signaling socket is not open yet: await client.joined first')
     this.#socket.send(frame)
   }
 
-  #open(url: string): void {
+  #open(url: string, token = this.#options.token): void {
     const generation = ++this.#generation
+    this.#url = url
     const socket = new this.#options.WebSocket(url, SUBPROTOCOL)
     this.#socket = socket
     const current = () => generation === this.#generation
@@ -242,11 +320,12 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
       this.emit('open')
       socket.send(encodeClientMessage({
         type: 'join',
-        token: this.#options.token,
+        token,
         ...(this.#options.passcode !== undefined ? { passcode: this.#options.passcode } : {}),
         ...(this.#options.keyPair ? { publicKey: this.#options.keyPair.publicKey } : {}),
         ...(this.#options.displayName !== undefined ? { displayName: this.#options.displayName } : {}),
         ...(this.#options.clientInfo ? { client: { ...this.#options.clientInfo } } : {}),
+        minor: PROTOCOL_MINOR,
       }))
     })
     socket.addEventListener('message', (event) => {
@@ -262,10 +341,46 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     })
     socket.addEventListener('close', (event) => {
       if (!current()) return
-      this.#finish({ code: event.code, reason: event.reason })
+      const info = { code: event.code, reason: event.reason }
+      const options = this.#options.reconnect ?? {}
+      const resumable = !this.#closed && options !== false && this.#welcome !== undefined && shouldReconnect(event.code)
+      if (resumable && this.#attempt < (options.maxAttempts ?? Infinity)) this.#scheduleReconnect(info, options)
+      else this.#finish(info)
     })
     // 'error' is always followed by 'close', where the session ends.
     socket.addEventListener('error', () => undefined)
+  }
+
+  #scheduleReconnect(info: CloseInfo, options: ReconnectOptions): void {
+    this.#attempt += 1
+    this.#resuming = true
+    this.#failPending(new ConnectionLostError())
+    const attempt = this.#attempt
+    const delayMs = reconnectDelay(attempt, options)
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined
+      const refresh = this.#options.refreshToken
+      if (!refresh) return this.#reopen(this.#options.token)
+      refresh().then((token) => this.#reopen(token), (err: Error) => {
+        if (!this.#closed) this.#finish({ code: info.code, reason: `token refresh failed: ${err.message}`.slice(0, 120) })
+      })
+    }, delayMs)
+    this.emit('reconnecting', { attempt, delayMs, code: info.code, reason: info.reason })
+  }
+
+  #reopen(token: string): void {
+    if (this.#closed) return
+    this.#redirects = 0 // each attempt may follow one redirect to the home region, as the first join did
+    this.#open(this.#homeUrl, token)
+  }
+
+  #failPending(err: Error): void {
+    for (const p of this.#pendingRequests.values()) p.reject(err)
+    for (const p of this.#pendingPings.values()) p.reject(err)
+    for (const p of this.#pendingIce.values()) p.reject(err)
+    this.#pendingRequests.clear()
+    this.#pendingPings.clear()
+    this.#pendingIce.clear()
   }
 
   #settleJoin(result: JoinResult): void {
@@ -277,14 +392,20 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   #dispatch(m: ServerMessageShape): void {
     this.emit('message', m)
     switch (m.type) {
-      case 'welcome':
+      case 'welcome': {
+        const resumed = this.#resuming
         this.#welcome = m
+        this.#homeUrl = this.#url
+        this.#iceServers = m.iceServers
+        this.#resuming = false
+        this.#attempt = 0
         this.#capabilities = [...m.capabilities]
         this.#settleJoin({ kind: 'welcome', welcome: m })
         for (const w of this.#welcomeWaiters.splice(0)) w.resolve(m)
-        this.emit('welcome', m)
+        this.emit(resumed ? 'reconnected' : 'welcome', m)
         if (m.key) this.#openKey(m.key.version, m.key.sealed)
         return
+      }
       case 'waiting':
         this.#settleJoin({ kind: 'waiting', participantId: m.participantId, reason: m.reason })
         this.emit('waiting', m)
@@ -296,7 +417,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
         return
       case 'redirect':
         this.emit('redirect', m)
-        if ((this.#options.followRedirect ?? true) && this.#redirects === 0 && !this.#welcome && !this.#closed) {
+        if ((this.#options.followRedirect ?? true) && this.#redirects === 0 && (!this.#welcome || this.#resuming) && !this.#closed) {
           this.#redirects += 1
           const old = this.#socket
           this.#open(m.url) // bumps the generation: the old socket's close is ignored
@@ -329,7 +450,25 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
         this.emit('request-result', m)
         return
       }
-      case 'error': this.emit('error', m); return
+      case 'error': {
+        const pending = m.re === undefined ? undefined : this.#pendingIce.get(m.re)
+        if (pending && m.re !== undefined) {
+          this.#pendingIce.delete(m.re)
+          pending.reject(new SignalRefusedError(m.code, m.message))
+        }
+        this.emit('error', m)
+        return
+      }
+      case 'ice-restart': {
+        this.#iceServers = m.iceServers
+        const pending = m.re === undefined ? undefined : this.#pendingIce.get(m.re)
+        if (pending && m.re !== undefined) {
+          this.#pendingIce.delete(m.re)
+          pending.resolve(m)
+        }
+        this.emit('ice-restart', m)
+        return
+      }
       case 'pong': {
         const pending = m.nonce === undefined ? undefined : this.#pendingPings.get(m.nonce)
         if (pending && m.nonce !== undefined) {
@@ -360,13 +499,11 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 
   #finish(info: CloseInfo): void {
     this.#closed = true
+    this.#resuming = false
     this.#settleJoin({ kind: 'closed', code: info.code, reason: info.reason })
     const err = new ClientClosedError()
     for (const w of this.#welcomeWaiters.splice(0)) w.reject(err)
-    for (const p of this.#pendingRequests.values()) p.reject(err)
-    for (const p of this.#pendingPings.values()) p.reject(err)
-    this.#pendingRequests.clear()
-    this.#pendingPings.clear()
+    this.#failPending(err)
     if (!this.#closeEmitted) {
       this.#closeEmitted = true
       this.emit('close', info)

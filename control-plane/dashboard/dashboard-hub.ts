@@ -8,6 +8,7 @@
 import type { LiveRelay } from '../../state/fleet.js'
 import type { RegionState } from '../../state/region-state.js'
 import type { Region } from '../../geo/regions.js'
+import { ControlPlaneError } from '../control-plane-error.js'
 import { errorMessage, type ServerMessage } from './protocol.js'
 import { emptyActivity, foldAudit, type MeetingActivity } from './meeting-activity.js'
 import { buildView, decisionView, type DashboardView, type DecisionView, type FleetRead, type MeetingRead } from './view-model.js'
@@ -64,6 +65,16 @@ export class DashboardHub {
     return this.#listeners.size
   }
 
+  /** Whether a refresh is waiting on its timer (tests, diagnostics). */
+  get scheduled(): boolean {
+    return this.#timer !== undefined
+  }
+
+  /** Resolves once no refresh is running (tests, diagnostics). */
+  async settled(): Promise<void> {
+    while (this.#running) await this.#running.catch(() => undefined)
+  }
+
   /** The last view built (tests, diagnostics). */
   get view(): DashboardView | undefined {
     return this.#view
@@ -71,7 +82,7 @@ export class DashboardHub {
 
   /** Adds a page: it gets the current state at once (if any), then every refresh. */
   subscribe(listener: HubListener): () => void {
-    if (this.#closed) throw new Error('dashboard hub is closed')
+    if (this.#closed) throw new ControlPlaneError('ERR_CP_CLOSED', 'dashboard hub is closed')
     this.#listeners.add(listener)
     if (this.#view) {
       listener({ type: 'snapshot', view: this.#view })

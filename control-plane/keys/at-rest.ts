@@ -12,7 +12,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 
 import { sovereignError } from '../errors.js'
-import { fromBase64Url, toBase64Url } from './base64url.js'
+import { base64url } from 'jose'
 import type { MediaKey } from './media-key.js'
 
 export interface RegionKek {
@@ -47,7 +47,7 @@ export function sealAtRest(mediaKey: MediaKey, kek: RegionKek): StoredMediaKey {
   const cipher = createCipheriv('aes-256-gcm', kek.key, iv)
   cipher.setAAD(aad(mediaKey.meetingId, mediaKey.version))
   const ct = Buffer.concat([cipher.update(mediaKey.key), cipher.final()])
-  return { v: 1, alg: 'A256GCM', kekId: kek.id, version: mediaKey.version, iv: toBase64Url(iv), ct: toBase64Url(ct), tag: toBase64Url(cipher.getAuthTag()) }
+  return { v: 1, alg: 'A256GCM', kekId: kek.id, version: mediaKey.version, iv: base64url.encode(iv), ct: base64url.encode(ct), tag: base64url.encode(cipher.getAuthTag()) }
 }
 
 /** Opens a stored key expected to belong to `meetingId`; throws SR_KEY_UNAVAILABLE on any mismatch. */
@@ -55,10 +55,10 @@ export function openAtRest(stored: StoredMediaKey, meetingId: string, keks: read
   const kek = keks.find((k) => k.id === stored.kekId)
   if (!kek) throw sovereignError('SR_KEY_UNAVAILABLE', `no KEK ${stored.kekId}`)
   try {
-    const decipher = createDecipheriv('aes-256-gcm', kek.key, fromBase64Url(stored.iv))
+    const decipher = createDecipheriv('aes-256-gcm', kek.key, base64url.decode(stored.iv))
     decipher.setAAD(aad(meetingId, stored.version))
-    decipher.setAuthTag(fromBase64Url(stored.tag))
-    const key = Buffer.concat([decipher.update(fromBase64Url(stored.ct)), decipher.final()])
+    decipher.setAuthTag(base64url.decode(stored.tag))
+    const key = Buffer.concat([decipher.update(base64url.decode(stored.ct)), decipher.final()])
     return { meetingId, version: stored.version, key: new Uint8Array(key) }
   } catch {
     // GCM tag failure: wrong KEK, tampered blob, or a blob of another meeting/version.

@@ -5,14 +5,14 @@
  */
 import { sovereignError } from '../errors.js'
 import type { SealedKeyMessage } from '../protocol/common.js'
-import { fromBase64Url, toBase64Url } from './base64url.js'
+import { base64url } from 'jose'
 import { HPKE_SUITE_NAME, hpkeSuite, keyInfo } from './hpke-suite.js'
 import type { MediaKey } from './media-key.js'
 
 export async function sealMediaKey(mediaKey: MediaKey, participant: { readonly participantId: string; readonly publicKey: string }): Promise<SealedKeyMessage> {
   let recipientPublicKey: CryptoKey
   try {
-    const raw = fromBase64Url(participant.publicKey)
+    const raw = base64url.decode(participant.publicKey)
     if (raw.length !== 32) throw new RangeError('X25519 public keys are 32 bytes')
     recipientPublicKey = await hpkeSuite.kem.deserializePublicKey(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length) as ArrayBuffer)
   } catch {
@@ -22,5 +22,5 @@ export async function sealMediaKey(mediaKey: MediaKey, participant: { readonly p
     { recipientPublicKey, info: keyInfo(mediaKey.meetingId, mediaKey.version, participant.participantId) },
     mediaKey.key,
   )
-  return { suite: HPKE_SUITE_NAME, enc: toBase64Url(new Uint8Array(enc)), ct: toBase64Url(new Uint8Array(ct)) }
+  return { suite: HPKE_SUITE_NAME, enc: base64url.encode(new Uint8Array(enc)), ct: base64url.encode(new Uint8Array(ct)) }
 }

@@ -40,7 +40,7 @@ const ResidencyModeSchema = Type.Union([Type.Literal('region'), Type.Literal('ju
 
 /** Security settings a tenant may set; each absent field falls back to the tenant's defaults, then the built-ins. */
 const securityInput = {
-  passcode: Type.Optional(Type.String({ minLength: 4, maxLength: 64, description: 'generated (12 digits) when the meeting requires one and none is given' })),
+  passcode: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'generated (12 digits) when the meeting requires one and none is given; at least the region\'s passcodes.minLength characters (default 6), else 422 SR_PASSCODE_TOO_WEAK' })),
   passcodeRequired: Type.Optional(Type.Boolean()),
   waitingRoom: Type.Optional(Type.Boolean()),
   joinBeforeHost: Type.Optional(Type.Boolean({ description: 'default off' })),

@@ -1,6 +1,8 @@
 /**
- * Prometheus metrics of this control-plane node at GET /metrics, in a registry of its
- * own (several apps in one process never collide). Names start with `sovereign_cp_`;
+ * Prometheus metrics of this control-plane node, in a registry of its own (several apps
+ * in one process never collide): served without a key on the node's metrics listener
+ * (`controlPlane.metricsListen`, node.ts), and at GET /metrics of the API only with an
+ * operator key. Names start with `sovereign_cp_`;
  * labels are bounded: route patterns (never raw URLs), status codes, reason codes from
  * geo/verdict.ts, region ids from the config, event types. No meeting or participant id
  * ever becomes a label.
@@ -20,6 +22,7 @@ import fp from 'fastify-plugin'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
+import { registerBuildInfo } from '../../platform/build-info.js'
 import { fleetReadChannel, type FleetReadTiming, type LiveRelay } from '../../state/fleet.js'
 
 import type { HealthState } from '../../state/health.js'
@@ -46,7 +49,9 @@ export interface ControlPlaneMetrics {
 const HEALTH_STATES: readonly HealthState[] = ['connecting', 'connected', 'reconnecting', 'down', 'closed']
 
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}): ControlPlaneMetrics {
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'sovereign_cp_' })
+  // Unprefixed: the standard Node.js dashboards query process_* and nodejs_* by name.
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry })
+  registerBuildInfo(registry)
   const registers = [registry]
   return {
     requests: new Counter({ name: 'sovereign_cp_http_requests_total', help: 'HTTP requests by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers }),
@@ -108,7 +113,11 @@ export function observe(metrics: ControlPlaneMetrics, service: MeetingService, s
       }
     },
   })
+  // Redis came back without its data (state/state-epoch.ts); the alert SovereignStateLost fires on it.
+  const stateLost = new Counter({ name: 'sovereign_cp_state_lost_total', help: 'times the region state (Redis) came back without its data, as this node detected it', registers: [registry] })
+  detach.push(state.onStateLost(() => stateLost.inc()))
   detach.push(() => {
+    registry.removeSingleMetric('sovereign_cp_state_lost_total')
     registry.removeSingleMetric('sovereign_cp_state_health')
     registry.removeSingleMetric('sovereign_cp_state_up')
   })
@@ -211,7 +220,9 @@ const metricsPlugin: FastifyPluginAsync = async (app) => {
     metrics.requestSeconds.observe({ route, method: request.method }, reply.elapsedTime / 1000)
   })
 
-  app.get('/metrics', { schema: { hide: true }, config: { auth: 'none' } }, async (_request, reply) => {
+  // On the public API port the scrape needs an operator key (it names relays, load and
+  // refusal reasons); Prometheus scrapes the node's metrics listener instead (node.ts).
+  app.get('/metrics', { schema: { hide: true }, config: { auth: 'admin' } }, async (_request, reply) => {
     const body = await registry.metrics()
     return reply.type(registry.contentType).send(body)
   })

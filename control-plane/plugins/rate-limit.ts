@@ -13,8 +13,9 @@
  *
  * It runs as an onRequest hook after the home-region redirect and before auth, so a
  * flood of wrong keys is limited by address; the key is looked up once per request
- * (auth.ts principalOf) for both. Liveness,
- * readiness and metrics are exempt (probes and scrapers must always get through), and so
+ * (auth.ts principalOf) for both. Liveness and
+ * readiness are exempt (probes must always get through; Prometheus scrapes the node's
+ * metrics listener, and /metrics here needs an operator key, so it is limited), and so
  * is the signaling upgrade, which has its own per-address join limit (plugins/signaling.ts).
  */
 import rateLimit, { normalizeIP } from '@fastify/rate-limit'
@@ -54,7 +55,7 @@ export function rateLimitedCounter(registry: Registry): Counter<'scope'> {
   return counter
 }
 
-const EXEMPT = new Set(['/healthz', '/readyz', '/metrics', SIGNAL_PATH])
+const EXEMPT = new Set(['/healthz', '/readyz', SIGNAL_PATH])
 const DEFAULT_WINDOW: Window = { max: 600, windowSeconds: 60 }
 
 const rateLimitPlugin: FastifyPluginAsync<RateLimitOptions> = async (app, options) => {

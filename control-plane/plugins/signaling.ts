@@ -20,6 +20,7 @@ import { PresenceKeeper } from '../signaling/presence-keeper.js'
 import { SignalSession, summaryOf } from '../signaling/session.js'
 import { isSignalBusMessage, SIGNAL_BUS_CHANNEL, type SignalBusMessage } from '../signaling/signal-bus.js'
 import { createSignalingMetrics } from '../signaling/signaling-metrics.js'
+import { endSessionsOfLostMeetings } from '../signaling/state-loss.js'
 import { TokenBuckets, type TokenBucketOptions } from '../signaling/token-bucket.js'
 import { rateLimitedCounter } from './rate-limit.js'
 
@@ -114,6 +115,11 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
     }
   }
   const subscription = await ctx.state.bus.subscribe(SIGNAL_BUS_CHANNEL, onBus, (err) => log(err, 'signaling bus'))
+  // The region's Redis came back without its data: participants of meetings that vanished are told (4024).
+  const offStateLost = ctx.state.onStateLost((loss) => {
+    void endSessionsOfLostMeetings(byMeeting, (id) => ctx.meetings.get(id).then(() => true)).then((sessions) =>
+      app.log.error({ region: loss.region, previousEpoch: loss.previous, epoch: loss.current, sessionsEnded: sessions }, 'region state lost: Redis came back without its data; sessions of vanished meetings ended with SR_STATE_LOST (production Redis needs persistence or replicas: deploy/README.md)'))
+  })
 
   // Presence (issue 9, item 13): the leases of every participant whose socket this node holds.
   const presenceConfig = ctx.config().regionById(ctx.region)?.controlPlane.limits.signaling.presence
@@ -235,6 +241,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
   app.addHook('onClose', async () => {
     await keeper.close()
     for (const type of EVENTS) ctx.meetings.off(type, onEvent)
+    offStateLost()
     await subscription.unsubscribe()
   })
 

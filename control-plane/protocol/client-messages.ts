@@ -23,6 +23,12 @@ export const Join = Type.Object({
     version: Type.String({ maxLength: 32 }),
     userAgent: Type.Optional(Type.String({ maxLength: 256 })),
   }, { additionalProperties: false })),
+  /**
+   * v1.1: the highest minor revision of sovereign.signal.v1 the client understands
+   * (PROTOCOL_MINOR). A server sends messages of a later revision (e.g. an unprompted
+   * `ice-restart`) only to clients that declared it, since clients refuse unknown messages.
+   */
+  minor: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
 }, { additionalProperties: false })
 
 const SignalBase = {
@@ -85,7 +91,14 @@ export const Ping = Type.Object({
   nonce: Type.Optional(Type.String({ maxLength: 64 })),
 }, { additionalProperties: false })
 
-export const ClientMessage = Type.Union([Join, SignalSdp, SignalIce, SignalKey, HostAdmit, HostDeny, HostRemove, HostLock, HostUnlock, HostEnd, HostGrant, HostRevoke, Request, Leave, Ping])
+/**
+ * v1.1: the participant's own ICE failed (RFC 8445 §8.1: checks of every pair failed), so
+ * it asks for fresh ICE servers; the server answers with `ice-restart` (reason `requested`,
+ * `re` = this `id`) or an `error` when no relay of the allowed set is live.
+ */
+export const IceServersRequest = Type.Object({ type: Type.Literal('ice-servers-request'), id: RequestId }, { additionalProperties: false })
+
+export const ClientMessage = Type.Union([Join, SignalSdp, SignalIce, SignalKey, HostAdmit, HostDeny, HostRemove, HostLock, HostUnlock, HostEnd, HostGrant, HostRevoke, Request, Leave, Ping, IceServersRequest])
 
 export type JoinMessage = Static<typeof Join>
 export type SignalMessage = Static<typeof Signal>

@@ -1,17 +1,31 @@
 /**
- * Decoding and encoding of sovereign.signal.v1 frames, for both ends. Validators are
- * compiled once at module load. Decoding never throws: it returns a result with a stable
- * error code so the caller decides (the server closes with 4000/4016, the client reports).
+ * Decoding and encoding of sovereign.signal.v1 frames, for both ends. Validation walks the
+ * schemas with TypeBox's `Value` (no code generation): `TypeCompiler.Compile` builds its
+ * checker with `new Function`, which a page under a strict Content-Security-Policy (no
+ * 'unsafe-eval') refuses, and the client SDK runs in such pages. Decoding never throws: it
+ * returns a result with a stable error code so the caller decides (the server closes with
+ * 4000/4016, the client reports).
  */
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+import type { TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
 
 import { ClientMessage, type ClientMessageShape } from './client-messages.js'
 import type { ErrorCode } from './error-codes.js'
 import { ServerMessage, type ServerMessageShape } from './server-messages.js'
 import { LIMITS } from './version.js'
 
-const clientCheck = TypeCompiler.Compile(ClientMessage)
-const serverCheck = TypeCompiler.Compile(ServerMessage)
+/** The two calls of a compiled checker, over `Value` (interpreted, eval-free). */
+interface Checker {
+  Check(value: unknown): boolean
+  Errors(value: unknown): { First(): { path: string; message: string } | undefined }
+}
+
+function checkerOf(schema: TSchema): Checker {
+  return { Check: (value) => Value.Check(schema, value), Errors: (value) => Value.Errors(schema, value) }
+}
+
+const clientCheck = checkerOf(ClientMessage)
+const serverCheck = checkerOf(ServerMessage)
 
 export type Decoded<T> =
   | { readonly ok: true; readonly message: T }
@@ -29,8 +43,6 @@ export function utf8Length(text: string): number {
   }
   return bytes
 }
-
-type Checker = ReturnType<typeof TypeCompiler.Compile>
 
 function decode<T>(frame: string, check: Checker): Decoded<T> {
   if (utf8Length(frame) > LIMITS.maxFrameBytes) {

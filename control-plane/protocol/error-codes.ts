@@ -29,6 +29,10 @@ export const CLOSE_CODES = {
   slowConsumer: 4019,
   sessionReplaced: 4020,
   tooManyUnjoined: 4021,
+  stateUnavailable: 4022,
+  passcodeAttempts: 4023,
+  stateLost: 4024,
+  presenceLost: 4025,
   internal: 4500,
 } as const
 
@@ -56,6 +60,11 @@ export const ERROR_CODES = {
   SR_SLOW_CONSUMER: { status: 503, close: C.slowConsumer, message: 'the socket reads too slowly: too much is queued for it' },
   SR_SESSION_REPLACED: { status: 409, close: C.sessionReplaced, message: 'a newer socket of the same participant took over' },
   SR_TOO_MANY_UNJOINED: { status: 429, close: C.tooManyUnjoined, message: 'too many sockets that have not joined' },
+  SR_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
+  SR_BODY_TOO_LARGE: { status: 413, message: 'the request body exceeds the size limit' },
+  SR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'the request body has an unsupported content type' },
+  SR_PATH_FORBIDDEN: { status: 403, message: 'this path may not be served' },
+  SR_STATE_UNAVAILABLE: { status: 503, close: C.stateUnavailable, message: 'the region state is unavailable, retry shortly' },
   // tenants, meetings, regions
   SR_UNAUTHENTICATED: { status: 401, message: 'missing or unknown API key' },
   SR_FORBIDDEN: { status: 403, message: 'this key may not do that' },
@@ -68,6 +77,10 @@ export const ERROR_CODES = {
   SR_KEY_UNAVAILABLE: { status: 503, close: C.keyUnavailable, message: 'the meeting key cannot be opened' },
   SR_KEY_MODE_UNAVAILABLE: { status: 422, message: 'managed key mode is not available in this region (no key-encryption key is configured)' },
   SR_RELAY_NOT_FOUND: { status: 404, message: 'no such relay in this region' },
+  SR_PASSCODE_TOO_WEAK: { status: 422, message: 'the passcode is shorter than this region allows' },
+  SR_PRESENCE_LOST: { status: 503, close: C.presenceLost, message: 'the region let this session go: its node could not renew its presence lease; reconnect' },
+  SR_STATE_LOST: { status: 410, close: C.stateLost, message: 'the region lost its meeting state (its Redis came back empty); this meeting no longer exists' },
+  SR_NO_RELAY_AVAILABLE: { status: 503, message: "no relay of the meeting's allowed regions is live" },
   // participant tokens
   SR_TOKEN_MISSING: { status: 401, close: C.badToken, message: 'participant token missing' },
   SR_TOKEN_MALFORMED: { status: 401, close: C.badToken, message: 'participant token malformed' },
@@ -90,6 +103,7 @@ export const ERROR_CODES = {
   SR_DENIED_BY_HOST: { status: 403, close: C.deniedByHost, message: 'a host denied entry' },
   SR_REMOVED: { status: 403, close: C.removed, message: 'a host removed you from the meeting' },
   SR_PUBLIC_KEY_REQUIRED: { status: 422, close: C.publicKeyRequired, message: 'managed key mode needs an X25519 public key in join' },
+  SR_PASSCODE_ATTEMPTS: { status: 429, close: C.passcodeAttempts, message: 'too many wrong passcodes, retry later' },
   // in-meeting rights (the session continues)
   SR_NOT_HOST: { status: 403, message: 'only a host or co-host may do that' },
   SR_HOST_ONLY: { status: 403, message: 'only the host may do that' },

@@ -69,7 +69,11 @@ export const Admitted = obj({ type: Type.Literal('admitted'), participantId: Par
 const ErrorCodeSchema = Type.Union(ERROR_CODE_NAMES.map((c) => Type.Literal(c)))
 
 /** Admission refused; the server closes with the error's close code right after. */
-export const Denied = obj({ type: Type.Literal('denied'), code: ErrorCodeSchema, message: Type.String({ maxLength: 512 }) })
+export const Denied = obj({
+  type: Type.Literal('denied'), code: ErrorCodeSchema, message: Type.String({ maxLength: 512 }),
+  /** SR_PASSCODE_ATTEMPTS: when another try may be made. */
+  retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+})
 
 export const ParticipantJoined = obj({ type: Type.Literal('participant-joined'), participant: ParticipantSummary })
 export const ParticipantLeft = obj({ type: Type.Literal('participant-left'), participantId: ParticipantId })
@@ -133,12 +137,29 @@ export const Redirect = obj({
   region: RegionId,
 })
 
+export const ICE_RESTART_REASONS = ['relay-lost', 'relay-draining', 'requested'] as const
+/**
+ * v1.1: new ICE servers from the meeting's allowed set (fresh meeting-scoped credentials);
+ * the client applies them and restarts ICE (RFC 8445 §9, `setConfiguration` + `restartIce()`,
+ * or a new peer connection where the stack has no ICE restart). Sent when a relay the
+ * participant was handed left the fleet (`relay-lost`, `relayId`) or is draining
+ * (`relay-draining`, `relayId`), unprompted and only to clients that declared `minor` ≥ 1
+ * in `join`; or in answer to `ice-servers-request` (`requested`, `re`).
+ */
+export const IceRestart = obj({
+  type: Type.Literal('ice-restart'),
+  re: Re,
+  iceServers: Type.Array(IceServer, { minItems: 1, maxItems: 16 }),
+  reason: Type.Union(ICE_RESTART_REASONS.map((r) => Type.Literal(r))),
+  relayId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+})
+
 export const Pong = obj({ type: Type.Literal('pong'), re: Re, nonce: Type.Optional(Type.String({ maxLength: 64 })) })
 
 export const ServerMessage = Type.Union([
   Welcome, Waiting, Admitted, Denied, ParticipantJoined, ParticipantLeft, ParticipantRemoved, ParticipantWaiting,
   ParticipantAdmitted, SignalFrom, KeyDelivery, KeyRotated, MeetingLocked, MeetingUnlocked, MeetingEnded,
-  CapabilityChanged, RequestResult, ErrorMessage, Redirect, Pong,
+  CapabilityChanged, RequestResult, ErrorMessage, Redirect, Pong, IceRestart,
 ])
 
 export type WelcomeMessage = Static<typeof Welcome>
@@ -149,6 +170,8 @@ export type RedirectMessage = Static<typeof Redirect>
 export type ErrorMessageShape = Static<typeof ErrorMessage>
 export type SignalFromMessage = Static<typeof SignalFrom>
 export type KeyDeliveryMessage = Static<typeof KeyDelivery>
+export type IceRestartMessage = Static<typeof IceRestart>
+export type IceRestartReason = (typeof ICE_RESTART_REASONS)[number]
 export type ServerMessageShape = Static<typeof ServerMessage>
 export type ServerMessageType = ServerMessageShape['type']
 /** The message of a given type, e.g. `ServerMessageOf<'welcome'>`. */

@@ -7,6 +7,12 @@
 /** WebSocket subprotocol (RFC 6455 §1.9). A new incompatible version gets a new name. */
 export const SUBPROTOCOL = 'sovereign.signal.v1'
 export const PROTOCOL_VERSION = 1
+/**
+ * Compatible revisions of v1 (PROTOCOL.md, "Revisions"). 1: `ice-restart` and
+ * `ice-servers-request` (failover). A client declares the revision it understands in
+ * `join.minor`; a server never sends it a message of a later revision unprompted.
+ */
+export const PROTOCOL_MINOR = 1
 
 export const LIMITS = {
   /** Largest text frame either side accepts; anything bigger closes with 4016. */

@@ -5,6 +5,12 @@
  * refusals still listed, it just proves nothing about media, signaling or keys.
  */
 export const RELAY_KINDS = ['allocation', 'peer', 'permission', 'channel-bind', 'refresh', 'relay-revocation'] as const
+/**
+ * Relay kinds whose *allowed* decision means the relay took on the meeting's media (an
+ * allocation, a permission or channel towards a peer, a refresh). A relay with none of
+ * these only refused or revoked: it carried nothing, and shows only under refusals.
+ */
+export const CARRIER_KINDS = ['allocation', 'peer', 'permission', 'channel-bind', 'refresh'] as const
 export const MEDIA_ISSUANCE_KINDS = ['relay-issued'] as const
 export const KEY_KINDS = ['key-generated', 'key-delivery', 'key-rotation'] as const
 export const SIGNALING_KINDS = [
@@ -25,6 +31,11 @@ export function evidenceOf(kind: string): Evidence {
   if (kind === REDIRECT_KIND) return 'redirect'
   if (has(SIGNALING_KINDS, kind)) return 'signaling'
   return 'other'
+}
+
+/** An allowed decision that makes its relay a carrier of the meeting's media. */
+export function carriesMedia(e: { readonly kind: string; readonly allow: boolean }): boolean {
+  return e.allow && has(CARRIER_KINDS, e.kind)
 }
 
 /** Relays write relay kinds; everything else comes from a control-plane node. */

@@ -13,7 +13,7 @@
  * addresses were seen); participant ids are the control plane's pseudonyms, not identities.
  */
 import type { AuditEvent } from '../../state/audit.js'
-import { actorKindOf, evidenceOf } from './audit-kinds.js'
+import { actorKindOf, carriesMedia, evidenceOf } from './audit-kinds.js'
 
 export const REPORT_FORMAT = 'sovereign.residency-report.v1'
 
@@ -130,24 +130,35 @@ const iso = (ms: number) => new Date(ms).toISOString()
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 const sorted = (values: Iterable<string>) => [...new Set(values)].sort(byString)
 
+/**
+ * Decisions per actor. `listed` says which decisions earn an actor its place in the
+ * section (media: only a relay that carried something, not one that only refused);
+ * a listed actor's summary still counts all its decisions, refusals included.
+ */
 class ActorTally {
-  readonly #actors = new Map<string, { id: string; region: string | null; decisions: number; refused: number; first: number; last: number }>()
+  readonly #actors = new Map<string, { id: string; region: string | null; decisions: number; refused: number; first: number; last: number; listed: boolean }>()
+  readonly #listed: (e: AuditEvent) => boolean
+  constructor(listed: (e: AuditEvent) => boolean = () => true) {
+    this.#listed = listed
+  }
   add(e: AuditEvent): void {
     const key = `${e.actor}\u0000${e.region ?? ''}`
-    const a = this.#actors.get(key) ?? { id: e.actor, region: e.region ?? null, decisions: 0, refused: 0, first: e.at, last: e.at }
+    const a = this.#actors.get(key) ?? { id: e.actor, region: e.region ?? null, decisions: 0, refused: 0, first: e.at, last: e.at, listed: false }
     a.decisions++
     if (!e.allow) a.refused++
+    if (this.#listed(e)) a.listed = true
     a.first = Math.min(a.first, e.at)
     a.last = Math.max(a.last, e.at)
     this.#actors.set(key, a)
   }
   list(): ActorSummary[] {
     return [...this.#actors.values()]
+      .filter((a) => a.listed)
       .sort((x, y) => byString(x.id, y.id) || byString(x.region ?? '', y.region ?? ''))
       .map((a) => ({ id: a.id, region: a.region, decisions: a.decisions, refused: a.refused, firstAt: iso(a.first), lastAt: iso(a.last) }))
   }
   regions(): string[] {
-    return sorted([...this.#actors.values()].flatMap((a) => (a.region === null ? [] : [a.region])))
+    return sorted([...this.#actors.values()].flatMap((a) => (a.region === null || !a.listed ? [] : [a.region])))
   }
 }
 
@@ -159,7 +170,8 @@ export function buildResidencyReport(input: BuildReportInput): ResidencyReport {
   const allowed = new Set(meeting.allowedRegions)
   const entries = [...input.entries].sort((a, b) => a.at - b.at)
 
-  const relays = new ActorTally()
+  // Media lists carriers only: a relay that only refused the meeting carried nothing.
+  const relays = new ActorTally(carriesMedia)
   const nodes = new ActorTally()
   const keyNodes = new ActorTally()
   const relayRegions = new Map(Object.entries(input.relayRegions ?? {}))

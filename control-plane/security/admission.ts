@@ -6,7 +6,7 @@
  *   2. meeting not ended               SR_MEETING_ENDED
  *   3. not removed before              SR_REMOVED_CANNOT_REJOIN   (unless allowRejoinAfterRemoval)
  *   4. attendee country (geo verdict)  SR_COUNTRY_FORBIDDEN       (every role: residency is not a courtesy)
- *   5. passcode                        SR_PASSCODE_REQUIRED / SR_PASSCODE_WRONG   (hosts bypass)
+ *   5. passcode                        SR_PASSCODE_REQUIRED / SR_PASSCODE_ATTEMPTS / SR_PASSCODE_WRONG   (hosts bypass)
  *   6. not locked                      SR_MEETING_LOCKED          (hosts bypass)
  *   7. capacity                        SR_MEETING_FULL            (every role; the waiting room does not count)
  *   8. host present or joinBeforeHost  wait: host_not_present     (hosts bypass: they make the host present)
@@ -41,6 +41,12 @@ export interface AdmissionMeeting {
   readonly removedIdentities: ReadonlySet<string>
   /** Identities a host admitted from the waiting room before (a reconnect does not wait again). */
   readonly admittedIdentities: ReadonlySet<string>
+  /**
+   * The passcode may not be compared now: the identity or the meeting has used up its
+   * wrong passcodes, or must back off (the caller asked the region's counters, see
+   * `comparesPasscode`). Absent: allowed.
+   */
+  readonly passcodeAttemptRefused?: boolean
 }
 
 export interface AdmissionRequest {
@@ -72,6 +78,8 @@ export function decideAdmission(meeting: AdmissionMeeting, request: AdmissionReq
   if (!host && meeting.passcodeRequired) {
     if (meeting.passcode === undefined) return deny('SR_MEETING_STATE_CONFLICT')
     if (request.passcode === undefined || request.passcode === '') return deny('SR_PASSCODE_REQUIRED')
+    // Refused before the comparison: a try that may not be made tells nothing about the passcode.
+    if (meeting.passcodeAttemptRefused === true) return deny('SR_PASSCODE_ATTEMPTS')
     if (!passcodeMatches(meeting.passcode, request.passcode)) return deny('SR_PASSCODE_WRONG')
   }
   if (!host && meeting.locked) return deny('SR_MEETING_LOCKED')
@@ -79,4 +87,17 @@ export function decideAdmission(meeting: AdmissionMeeting, request: AdmissionReq
   if (!host && !meeting.hostPresent && !meeting.joinBeforeHost) return { outcome: 'wait', reason: 'host_not_present' }
   if (!host && meeting.waitingRoom && !meeting.admittedIdentities.has(request.identity)) return { outcome: 'wait', reason: 'waiting_room' }
   return { outcome: 'admit' }
+}
+
+/**
+ * Whether `decideAdmission` would compare the presented passcode (rules 1-4 pass, the
+ * meeting requires one, the participant is no host and presented one): only such a join
+ * takes a passcode attempt from the region's counters, so refusals for other reasons,
+ * hosts and empty passcodes are not counted as guesses.
+ */
+export function comparesPasscode(meeting: AdmissionMeeting, request: AdmissionRequest): boolean {
+  if (request.meetingId !== meeting.id || meeting.ended) return false
+  if (meeting.removedIdentities.has(request.identity) && !meeting.allowRejoinAfterRemoval) return false
+  if (!request.attendee.allow || isHostRole(request.role) || !meeting.passcodeRequired) return false
+  return meeting.passcode !== undefined && request.passcode !== undefined && request.passcode !== ''
 }

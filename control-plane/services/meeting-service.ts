@@ -27,13 +27,16 @@ import type { MeetingRecord, MeetingRefusal, Participant, ParticipantRole } from
 import type { Subscription } from '../../state/pubsub.js'
 import type { PresenceLease } from '../../state/presence.js'
 import type { RegionState } from '../../state/region-state.js'
+import type { PasscodeAttemptLimits } from '../../state/passcode-attempts.js'
+import { ControlPlaneError } from '../control-plane-error.js'
 import { isSovereignError, sovereignError, type SovereignError } from '../errors.js'
 import type { CapabilityName, RoleName } from '../protocol/common.js'
 import type { ErrorCode } from '../protocol/error-codes.js'
 import type { IceServerShape, WaitReason } from '../protocol/server-messages.js'
-import { decideAdmission } from '../security/admission.js'
+import { comparesPasscode, decideAdmission, type AdmissionMeeting, type AdmissionRequest } from '../security/admission.js'
+import { DEFAULT_MIN_PASSCODE_LENGTH, PASSCODE_DIGITS, generatePasscode, passcodeWeakness } from '../security/passcode.js'
 import { auditReasonOf } from '../security/audit-reason.js'
-import { mintParticipantToken, verifyParticipantToken, type ParticipantClaims } from '../tokens/participant-token.js'
+import { DEFAULT_MAX_ISSUED_AT_SKEW_SECONDS, mintParticipantToken, verifyParticipantToken, type ParticipantClaims } from '../tokens/participant-token.js'
 import { isMeetingEvent, MEETING_EVENTS_CHANNEL, type MeetingEvent, type MeetingEventMap } from './meeting-events.js'
 import { resolveAttendeePolicy, resolveResidencyMode, resolveSettings, updateSettings, type SettingsInput } from './meeting-settings.js'
 import { participantIdFor } from './participant-id.js'
@@ -107,7 +110,7 @@ export interface Admission {
 export type JoinResult =
   | ({ readonly outcome: 'admitted'; readonly claims: ParticipantClaims } & Admission)
   | { readonly outcome: 'waiting'; readonly claims: ParticipantClaims; readonly participant: Participant; readonly meeting: Meeting; readonly reason: WaitReason }
-  | { readonly outcome: 'denied'; readonly code: ErrorCode; readonly verdict?: Verdict; readonly claims?: ParticipantClaims }
+  | { readonly outcome: 'denied'; readonly code: ErrorCode; readonly verdict?: Verdict; readonly claims?: ParticipantClaims; readonly retryAfterSeconds?: number }
 
 export interface MeetingServiceOptions {
   readonly region: string
@@ -123,6 +126,9 @@ export interface MeetingServiceOptions {
   /** Relays handed to one participant. */
   readonly relaysPerParticipant?: number
 }
+
+/** Passcode guessing limits when the region's config says nothing (the schema's defaults). */
+const DEFAULT_PASSCODE_LIMITS: PasscodeAttemptLimits = { windowMs: 900_000, freeFailures: 3, backoffMs: 1000, maxPerIdentity: 10, maxPerMeeting: 100 }
 
 /** Meeting records remembered per node (most recently read first out when full). */
 const RECORDS_KEPT = 4096
@@ -199,7 +205,8 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     if (!allowed.verdict.allow) throw residencyRefusal('SR_REGION_NOT_ALLOWED', allowed.verdict)
     const attendeePolicy = resolveAttendeePolicy(tenant, input.attendeePolicy)
     checkAttendeePolicy(attendeePolicy)
-    const { settings, passcode } = resolveSettings(tenant, input)
+    this.#checkPasscode(input.passcode)
+    const { settings, passcode } = resolveSettings(tenant, input, this.#generatePasscode)
     const id = newMeetingId(this.region)
     const data: Record<string, unknown> = {}
     if (passcode !== undefined) data.passcode = passcode
@@ -245,8 +252,9 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   }
 
   async update(meetingId: string, actor: Actor, input: UpdateMeetingInput): Promise<Meeting> {
+    this.#checkPasscode(input.passcode)
     const updated = await this.#change(meetingId, actor, (current) => {
-      const { settings, passcode } = updateSettings(current.settings, current.passcode, input)
+      const { settings, passcode } = updateSettings(current.settings, current.passcode, input, this.#generatePasscode)
       const data: Record<string, unknown> = { ...(current.data ?? {}) }
       delete data.passcode
       if (passcode !== undefined) data.passcode = passcode
@@ -354,6 +362,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       claims = await verifyParticipantToken(request.token, {
         secretFor: (tenantId) => this.config.tenantById(tenantId)?.tokenSecret,
         now: this.#now,
+        maxIssuedAtSkewSeconds: this.#home()?.controlPlane.tokenClockSkewSeconds ?? DEFAULT_MAX_ISSUED_AT_SKEW_SECONDS,
         ...(request.meetingId === undefined ? {} : { meetingId: request.meetingId }),
       })
     } catch (err) {
@@ -376,7 +385,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     const wasHosting = wasAdmitted && (previous.role === 'host' || previous.role === 'co-host')
     const where = this.#options.geo?.lookup(request.address) ?? UNKNOWN_PLACE
     const attendee = this.#policy.attendee(record.attendeePolicy, where)
-    const decision = decideAdmission({
+    const admissionMeeting: AdmissionMeeting = {
       id: meetingId,
       ended: record.status === 'ended',
       locked: record.status === 'locked',
@@ -392,14 +401,25 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       // Participant ids derive from the identity, so this identity's earlier entry is the only one that can say removed or admitted.
       removedIdentities: new Set(previous?.status === 'removed' ? [claims.identity] : []),
       admittedIdentities: new Set(wasAdmitted ? [claims.identity] : []),
-    }, {
+    }
+    const admissionRequest: AdmissionRequest = {
       meetingId, identity: claims.identity, role: claims.role, attendee,
       ...(request.passcode === undefined ? {} : { passcode: request.passcode }),
-    })
+    }
+    // A passcode is compared only after an attempt was taken from the region's counters
+    // (issue 9, item 4): every node of the region counts the same guesses.
+    const attempt = comparesPasscode(admissionMeeting, admissionRequest)
+      ? await this.#state.passcodeAttempts.attempt(meetingId, participantId, this.#passcodeLimits())
+      : undefined
+    const decision = decideAdmission({ ...admissionMeeting, passcodeAttemptRefused: attempt?.ok === false }, admissionRequest)
+    if (attempt?.ok === true && !(decision.outcome === 'deny' && decision.code === 'SR_PASSCODE_WRONG')) {
+      await this.#state.passcodeAttempts.succeeded(meetingId, participantId)
+    }
     const place = { addresses: [request.address], ...(where.country ? { countries: [where.country] } : {}) }
     if (decision.outcome === 'deny') {
       await this.#audit(meetingId, { kind: 'admission', allow: false, reason: auditReasonOf(decision.code, decision.verdict), detail: decision.code, participantId, ...place })
       if (decision.verdict) await this.#publish({ type: 'refused', meetingId, reason: decision.verdict.reason, kind: 'admission' })
+      if (attempt?.ok === false) return { outcome: 'denied', code: decision.code, claims, retryAfterSeconds: Math.ceil(attempt.retryAfterMs / 1000) }
       return decision.verdict ? { outcome: 'denied', code: decision.code, verdict: decision.verdict, claims } : { outcome: 'denied', code: decision.code, claims }
     }
     const participant: Participant = {
@@ -557,7 +577,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     this.#assertOpen()
     if (this.#subscription) return
     this.#subscription = await this.#state.bus.subscribe(MEETING_EVENTS_CHANNEL, (payload) => {
-      if (!isMeetingEvent(payload)) return onError(new Error('undecodable meeting event on the bus'))
+      if (!isMeetingEvent(payload)) return onError(new ControlPlaneError('ERR_CP_BUS_UNDECODABLE', 'undecodable meeting event on the bus'))
       if (payload.origin === this.nodeId) return
       this.#emit(payload)
     }, onError)
@@ -635,6 +655,27 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     throw sovereignError('SR_MEETING_STATE_CONFLICT', 'too many concurrent changes')
   }
 
+  /** This region's entry in the running config. */
+  #home(): Region | undefined {
+    return this.config.regionById(this.region)
+  }
+
+  /** Generated passcodes: 12 digits, or the region's minimum length when that is more. */
+  readonly #generatePasscode = (): string => generatePasscode(Math.max(PASSCODE_DIGITS, this.#home()?.controlPlane.passcodes.minLength ?? DEFAULT_MIN_PASSCODE_LENGTH))
+
+  /** A passcode the tenant gives must be as strong as the region asks (SR_PASSCODE_TOO_WEAK, 422). */
+  #checkPasscode(passcode: string | undefined): void {
+    if (passcode === undefined) return
+    const weakness = passcodeWeakness(passcode, this.#home()?.controlPlane.passcodes.minLength ?? DEFAULT_MIN_PASSCODE_LENGTH)
+    if (weakness !== undefined) throw sovereignError('SR_PASSCODE_TOO_WEAK', weakness)
+  }
+
+  #passcodeLimits(): PasscodeAttemptLimits {
+    const p = this.#home()?.controlPlane.passcodes
+    if (p === undefined) return DEFAULT_PASSCODE_LIMITS
+    return { windowMs: p.windowSeconds * 1000, freeFailures: p.freeFailures, backoffMs: p.backoffSeconds * 1000, maxPerIdentity: p.maxFailuresPerIdentity, maxPerMeeting: p.maxFailuresPerMeeting }
+  }
+
   #revokeTtlMs(): number {
     return this.config.relay.credentialTtlSeconds * 1000
   }
@@ -671,7 +712,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new Error('MeetingService is closed')
+    if (this.#closed) throw new ControlPlaneError('ERR_CP_CLOSED', 'MeetingService is closed')
   }
 }
 

@@ -11,20 +11,12 @@
  * client wrote further left (a spoofed chain) is never reached. An entry that is not an
  * IP address stops the walk at the trusted hop that passed it on.
  */
-import { isIP } from 'node:net'
+import { firstContaining, parseCidr, type Cidr } from '../../geo/address/cidr.js'
+import { canonicalIp, formatIp, parseIp, unmapIpv4 } from '../../geo/address/ip-address.js'
 
-import ipaddr from 'ipaddr.js'
-
-import { inAnyRange, parseCidr, type CidrRange } from '../../config/cidr.js'
-
+/** The socket's peer address in canonical spelling (IPv4-mapped unwrapped); text that is not an address is kept as it is. */
 export function normalizeAddress(address: string): string {
-  try {
-    const parsed = ipaddr.parse(address)
-    if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) return (parsed as ipaddr.IPv6).toIPv4Address().toString()
-    return parsed.toString()
-  } catch {
-    return address
-  }
+  return canonicalIp(address) ?? address
 }
 
 /** Whether a (normalized) peer address is a trusted proxy. */
@@ -40,8 +32,12 @@ export function trustedProxies(cidrs: readonly string[]): TrustedProxy | undefin
   if (cidrs.length === 0) return undefined
   let matcher = matchers.get(cidrs)
   if (!matcher) {
-    const ranges = cidrs.map(parseCidr).flatMap((parsed): CidrRange[] => (parsed.ok ? [parsed.range] : []))
-    matcher = (peer) => inAnyRange(ranges, peer)
+    const ranges = cidrs.map(parseCidr).flatMap((parsed): Cidr[] => (parsed.ok ? [parsed.cidr] : []))
+    const bytes = new Uint8Array(16)
+    matcher = (peer) => {
+      const family = unmapIpv4(parseIp(peer, bytes), bytes)
+      return family !== 0 && firstContaining(ranges, family, bytes) !== undefined
+    }
     matchers.set(cidrs, matcher)
   }
   return matcher
@@ -53,7 +49,10 @@ function hopAddress(entry: string): string | undefined {
   const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(text)
   if (bracketed) text = bracketed[1]!
   else if (/^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/.test(text)) text = text.slice(0, text.lastIndexOf(':'))
-  return isIP(text) === 0 ? undefined : normalizeAddress(text)
+  // A bare literal only: a zone id or any other decoration in a forwarded header is not an address.
+  const bytes = new Uint8Array(16)
+  const family = unmapIpv4(parseIp(text, bytes), bytes)
+  return family === 0 ? undefined : formatIp(family, bytes)
 }
 
 export function observedAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted?: TrustedProxy): string {

@@ -12,7 +12,7 @@ import { decodeJwt } from 'jose'
 
 import type { Participant } from '../../state/meetings.js'
 import { homeRegionOf, isMeetingId } from '../../state/meeting-id.js'
-import { isSovereignError } from '../errors.js'
+import { errorCodeOf, isSovereignError } from '../errors.js'
 import type { ClientMessageShape, HostCommandMessage, JoinMessage, RequestMessage, SignalMessage } from '../protocol/client-messages.js'
 import { decodeClientMessage, encodeServerMessage } from '../protocol/codec.js'
 import { CAPABILITIES, type CapabilityName, type ParticipantSummaryShape, type RoleName, type SealedKeyMessage } from '../protocol/common.js'
@@ -110,7 +110,8 @@ export class SignalSession {
     this.#deps.metrics.messages.inc({ kind: message.type === 'signal' ? `signal:${message.kind}` : message.type === 'host' ? `host:${message.command}` : message.type })
     this.#queue = this.#queue.then(() => this.#handle(message)).catch((err: unknown) => {
       this.#deps.log(err, 'signaling message failed')
-      this.fail(isSovereignError(err) && closeCodeOf(err.code) !== undefined ? err.code : 'SR_INTERNAL')
+      const code = errorCodeOf(err) // SR_STATE_UNAVAILABLE (close 4022) while Redis is down, so the client retries
+      this.fail(closeCodeOf(code) !== undefined ? code : 'SR_INTERNAL')
     })
   }
 
@@ -186,13 +187,13 @@ export class SignalSession {
 
   /**
    * The region let this session's seat go (another node settled its presence lease while
-   * this node could not renew it): nobody is left to speak for, so it ends (4500) and its
+   * this node could not renew it): nobody is left to speak for, so it ends (4025) and its
    * client reconnects as a new arrival.
    */
   lost(): void {
     if (this.ending) return
-    this.send({ type: 'error', code: 'SR_INTERNAL', message: `${ERROR_CODES.SR_INTERNAL.message}: the session's presence lease ran out` })
-    this.end(CLOSE_CODES.internal, 'SR_INTERNAL', true)
+    this.send({ type: 'error', code: 'SR_PRESENCE_LOST', message: ERROR_CODES.SR_PRESENCE_LOST.message })
+    this.end(CLOSE_CODES.presenceLost, 'SR_PRESENCE_LOST', true)
   }
 
   /** A host admitted this waiting participant (on any node). */
@@ -247,7 +248,23 @@ export class SignalSession {
       case 'signal': return this.#signal(message)
       case 'host': return this.#host(message)
       case 'request': return this.#request(message)
+      case 'ice-servers-request': return this.#iceServers(message.id)
     }
+  }
+
+  /** v1.1: fresh ICE servers, built as at join (allowed set only, meeting-scoped credentials, audited). */
+  async #iceServers(re: string | undefined): Promise<void> {
+    if (this.#state !== 'admitted' || this.#meetingId === undefined || this.#participantId === undefined) return this.#error('SR_NOT_JOINED', re)
+    let admission: Admission
+    try {
+      admission = await this.#deps.meetings.welcome(this.#meetingId, this.#participantId)
+    } catch (err) {
+      if (isSovereignError(err)) return this.#error(err.code, re)
+      throw err
+    }
+    // Fail closed: no relay of the allowed set is live, so no server at all rather than one outside it.
+    if (admission.iceServers.length === 0) return this.#error('SR_NO_RELAY_AVAILABLE', re)
+    this.send({ type: 'ice-restart', iceServers: [...admission.iceServers].slice(0, 16), reason: 'requested', ...(re === undefined ? {} : { re }) })
   }
 
   async #join(join: JoinMessage): Promise<void> {
@@ -279,7 +296,7 @@ export class SignalSession {
       if (isSovereignError(err) && (err.code === 'SR_REDIRECT_HOME_REGION' || err.code === 'SR_MEETING_NOT_FOUND')) return this.#deny('SR_MEETING_NOT_FOUND', started)
       throw err
     }
-    if (result.outcome === 'denied') return this.#deny(result.code, started)
+    if (result.outcome === 'denied') return this.#deny(result.code, started, result.retryAfterSeconds)
     // The socket closed while the join was stored: nobody holds the seat, so it is given back at once.
     if ((this.#state as SessionState) === 'closed') return this.#deps.meetings.leave(result.claims.meetingId, result.participant.id, this.id)
     const claims = result.claims
@@ -307,11 +324,11 @@ export class SignalSession {
     this.send(await this.#welcome(result))
   }
 
-  #deny(code: ErrorCode, started: number): void {
+  #deny(code: ErrorCode, started: number, retryAfterSeconds?: number): void {
     this.#deps.metrics.joins.inc({ outcome: 'denied' })
     this.#deps.metrics.refusals.inc({ code })
     this.#deps.metrics.joinSeconds.observe((this.#deps.now() - started) / 1000)
-    this.send({ type: 'denied', code, message: ERROR_CODES[code].message })
+    this.send({ type: 'denied', code, message: ERROR_CODES[code].message, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) })
     this.end(closeCodeOf(code) ?? CLOSE_CODES.internal, code, true)
   }
 

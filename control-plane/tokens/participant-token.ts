@@ -56,9 +56,16 @@ export interface VerifyOptions {
   readonly now: () => number
   /** When given, a token for any other meeting is refused with SR_TOKEN_WRONG_MEETING. */
   readonly meetingId?: string
-  /** Accepted clock skew between the minting backend and us. */
+  /** Accepted clock skew between the minting backend and us, for `exp` and `nbf`. */
   readonly clockToleranceSeconds?: number
+  /**
+   * How far in our future `iat` may lie (the minting backend's clock runs ahead of ours);
+   * beyond it the token is refused with SR_TOKEN_NOT_YET_VALID. Default 60 s.
+   */
+  readonly maxIssuedAtSkewSeconds?: number
 }
+
+export const DEFAULT_MAX_ISSUED_AT_SKEW_SECONDS = 60
 
 /** Our private claims, checked after the signature (the signature proves who wrote them, not that they are sane). */
 const PrivateClaims = Type.Object({
@@ -149,6 +156,11 @@ export async function verifyParticipantToken(token: string, opts: VerifyOptions)
   if (!checkClaims.Check(payload)) throw sovereignError('SR_TOKEN_CLAIMS_INVALID', firstError(payload))
   const claims: PrivateClaimsShape = payload
   if (claims.exp - claims.iat > MAX_TOKEN_TTL_SECONDS) throw sovereignError('SR_TOKEN_CLAIMS_INVALID', 'lifetime over 24 h')
+  // jose checks `iat` only against a maxTokenAge, so a token "issued" ten years ahead with
+  // exp = iat + 1 h would pass and stay valid for ten years: refuse `iat` beyond the skew
+  // (RFC 7519 §4.1.6 leaves the check to us).
+  const skew = opts.maxIssuedAtSkewSeconds ?? DEFAULT_MAX_ISSUED_AT_SKEW_SECONDS
+  if (claims.iat > Math.floor(opts.now() / 1000) + skew) throw sovereignError('SR_TOKEN_NOT_YET_VALID', `issued more than ${skew} s in the future`)
   if (opts.meetingId !== undefined && claims.mid !== opts.meetingId) throw sovereignError('SR_TOKEN_WRONG_MEETING')
   return {
     tenantId: claims.iss,

@@ -1,17 +1,12 @@
 /** The demo's errors: a stable code and a message fit for one line of a terminal. */
+import { CodedError } from '../../geo/coded-error.js'
+
 export type DemoErrorCode =
   | 'ERR_DEMO_NO_NETWORK' // nothing answers at the control-plane URL
   | 'ERR_DEMO_HTTP' // the control plane answered a tenant API call with an unexpected status
   | 'ERR_DEMO_TIMEOUT' // an awaited event did not happen in time
 
-export class DemoError extends Error {
-  readonly code: DemoErrorCode
-  constructor(code: DemoErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'DemoError'
-    this.code = code
-  }
-}
+export class DemoError extends CodedError<DemoErrorCode> {}
 
 /** `promise`, or a DemoError naming `what` once `ms` have passed. */
 export function within<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {

@@ -16,15 +16,19 @@ export function publishedKeys(configText: string): PublishedKeys {
   return keys
 }
 
-export function formatBanner(network: Pick<LocalNetwork, 'regions' | 'state' | 'prefix' | 'configPath'>, keys: PublishedKeys): string {
+export function formatBanner(network: Pick<LocalNetwork, 'regions' | 'state' | 'prefix' | 'configPath'> & { readonly keepsState?: boolean }, keys: PublishedKeys): string {
   const lines: string[] = ['', `Sovereign Relay local network — ${network.regions.length} regions on loopback (${network.configPath})`]
   lines.push(network.state === 'redis'
-    ? `State: Redis, key prefix "${network.prefix}" (fresh for this run; deleted at exit)`
+    ? (network.keepsState === true
+        ? `State: Redis, key prefix "${network.prefix}" (kept at exit: --keep-state)`
+        : `State: Redis, key prefix "${network.prefix}" (deleted at exit)`)
     : 'State: IN-PROCESS MEMORY (no Redis answered) — single-process only; start redis-server for a shared state')
   for (const region of network.regions) {
     const cp = region.controlPlaneUrl
     lines.push('', `${region.id} (${region.name})`)
-    lines.push(`  control plane  ${cp}   API ${cp}/v1   OpenAPI ${cp}/docs   metrics ${cp}/metrics`)
+    // Prometheus' view is the metrics listener; on the API port /metrics needs the admin key.
+    const metrics = region.controlPlaneMetricsUrl === undefined ? `${cp}/metrics (admin key)` : `${region.controlPlaneMetricsUrl}/metrics`
+    lines.push(`  control plane  ${cp}   API ${cp}/v1   OpenAPI ${cp}/docs   metrics ${metrics}`)
     // The admin key rides in the fragment: the browser never sends it to the server in a URL.
     lines.push(`  dashboard      ${cp}/dashboard${keys.admin === undefined ? '' : `#key=${keys.admin}`}`)
     for (const relay of region.relays) {

@@ -5,6 +5,9 @@
  *
  * State: the regions' Redis when it answers, under a fresh random key prefix per run (runs
  * never see each other's state; the run's keys are deleted on close; never FLUSHALL).
+ * A prefix the caller names is deleted on close too, unless `keepState`; so that close
+ * never deletes keys this run did not write, a named prefix that already holds keys is
+ * refused at start (ERR_LOCAL_PREFIX_IN_USE) unless `keepState`.
  * When no Redis answers, the in-process memory store, which is single-process only.
  *
  * `ephemeralPorts` rewrites every listen port to 0 (tests; several networks side by side).
@@ -18,16 +21,19 @@ import { fileURLToPath } from 'node:url'
 
 import { loadConfig } from '../../config/load-config.js'
 import { startControlPlaneNode, type ControlPlaneNode } from '../../control-plane/node.js'
+import type { LogLevel } from '../../platform/logger.js'
 import { startRegionRelay, type RegionRelay } from '../../relay/region/region-relay.js'
 import { writeMemoryVariant, type ConfigVariant } from './config-variant.js'
 import { LocalNetworkError } from './local-network-error.js'
-import { deletePrefixed, redisAnswers } from './redis-probe.js'
+import { deletePrefixed, hasPrefixed, redisAnswers } from './redis-probe.js'
 
 export interface LocalNetworkOptions {
   /** Default: deploy/examples/local-network.yaml of this package. */
   readonly configPath?: string
-  /** Redis key prefix; default `local<random>` (fresh per run, deleted on close). */
+  /** Redis key prefix; default `local<random>` (fresh per run). Deleted on close unless `keepState`. */
   readonly prefix?: string
+  /** Leave the prefix's keys in Redis at close (and accept a prefix that already holds keys). */
+  readonly keepState?: boolean
   /** Progress and warnings, one line each; default silent. */
   readonly log?: (line: string) => void
   /** Listen on port 0 everywhere instead of the configured ports. */
@@ -35,7 +41,7 @@ export interface LocalNetworkOptions {
   /** Skip the Redis probe and use the memory store. */
   readonly memory?: boolean
   /** fastify log level of the control planes; default 'warn'. */
-  readonly controlPlaneLogLevel?: string
+  readonly controlPlaneLogLevel?: LogLevel
 }
 
 export interface LocalRelay {
@@ -49,6 +55,8 @@ export interface LocalRegion {
   readonly id: string
   readonly name: string
   readonly controlPlaneUrl: string
+  /** The control plane's metrics listener (`controlPlane.metricsListen`), when it has one. */
+  readonly controlPlaneMetricsUrl?: string | undefined
   readonly relays: readonly LocalRelay[]
 }
 
@@ -56,6 +64,8 @@ export interface LocalNetwork {
   readonly configPath: string
   readonly state: 'redis' | 'memory'
   readonly prefix: string
+  /** True when close() leaves the prefix's keys in Redis (`keepState`). */
+  readonly keepsState: boolean
   readonly regions: readonly LocalRegion[]
   close(): Promise<void>
 }
@@ -72,7 +82,7 @@ export function defaultConfigPath(): string {
 export async function startLocalNetwork(options: LocalNetworkOptions = {}): Promise<LocalNetwork> {
   const log = options.log ?? (() => {})
   const configPath = options.configPath ?? defaultConfigPath()
-  const ownPrefix = options.prefix === undefined
+  const keepsState = options.keepState === true
   const prefix = options.prefix ?? `local${randomBytes(6).toString('hex')}`
   const original = await loadConfig(configPath)
 
@@ -85,6 +95,12 @@ export async function startLocalNetwork(options: LocalNetworkOptions = {}): Prom
     if (options.memory !== true) log(`warning: Redis does not answer at ${redisUrls.join(', ') || '(no redis url in the config)'}; using the in-process memory store — SINGLE-PROCESS ONLY: relays or control planes started in other processes will not see this network`)
     variant = await writeMemoryVariant(configPath)
   }
+  if (state === 'redis' && options.prefix !== undefined && !keepsState) {
+    const used = (await Promise.all(redisUrls.map((u) => hasPrefixed(u, prefix)))).some(Boolean)
+    if (used) {
+      throw new LocalNetworkError('ERR_LOCAL_PREFIX_IN_USE', `Redis already holds keys under "${prefix}:" and this run would delete them at exit; choose another --prefix, or pass --keep-state to run on them and keep them`)
+    }
+  }
   const path = variant?.path ?? configPath
   const config = variant === undefined ? original : await loadConfig(path)
 
@@ -95,7 +111,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions = {}): Prom
   const stopAll = async () => {
     await Promise.allSettled(relays.map(({ relay }) => relay.close()))
     await Promise.allSettled(planes.map((p) => p.close()))
-    if (state === 'redis' && ownPrefix) await Promise.allSettled(redisUrls.map((u) => deletePrefixed(u, prefix)))
+    if (state === 'redis' && !keepsState) await Promise.allSettled(redisUrls.map((u) => deletePrefixed(u, prefix)))
     await variant?.remove()
   }
 
@@ -110,6 +126,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions = {}): Prom
         prefix,
         logger: { level: options.controlPlaneLogLevel ?? 'warn' },
         ...(listen !== undefined ? { listen: zeroPort(listen) } : {}),
+        ...(region.controlPlane.metricsListen !== undefined ? { metricsListen: zeroPort(region.controlPlane.metricsListen) } : {}),
       }))
       for (const instance of region.relays) {
         const relay = await startRegionRelay({
@@ -134,6 +151,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions = {}): Prom
     id: region.id,
     name: region.name ?? region.id,
     controlPlaneUrl: planes[i]!.url,
+    controlPlaneMetricsUrl: planes[i]!.metricsUrl,
     relays: relays.filter((r) => r.region === region.id).map(({ relay }, j) => ({
       id: region.relays[j]!.id,
       udp: relay.node.addresses.filter((a) => a.transport === 'udp').map(formatAddress),
@@ -143,7 +161,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions = {}): Prom
   }))
 
   let closing: Promise<void> | undefined
-  return { configPath: path, state, prefix, regions, close: () => (closing ??= stopAll()) }
+  return { configPath: path, state, prefix, keepsState, regions, close: () => (closing ??= stopAll()) }
 }
 
 function formatAddress(a: { host: string; port: number; family: 4 | 6 }): string {

@@ -32,3 +32,21 @@ export async function deletePrefixed(url: string, prefix: string): Promise<numbe
   }
   return deleted
 }
+
+/** Does any key live under `prefix:`? (A run that deletes its prefix at exit must not adopt someone else's keys.) */
+export async function hasPrefixed(url: string, prefix: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    let cursor = '0'
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500)
+      if (keys.length > 0) return true
+      cursor = next
+    } while (cursor !== '0')
+    return false
+  } finally {
+    client.disconnect()
+  }
+}

@@ -15,7 +15,7 @@
  * The deny list is the relay's (built-in ranges, operator allows and denies); it comes
  * in as a function so this stays pure.
  */
-import { canonicalIp } from '../ip.js'
+import { canonicalIp } from '../address/ip-address.js'
 import { allow, deny, type Verdict } from '../verdict.js'
 
 export interface PeerInput {

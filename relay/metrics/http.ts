@@ -1,6 +1,7 @@
 /**
  * The relay's HTTP side: GET /metrics (Prometheus), /healthz (the process serves),
- * /readyz (it accepts new allocations: 503 while draining). node:http keeps it small;
+ * /readyz (it accepts new allocations: 503 while draining, or while a region relay's
+ * Redis is unreachable so new allocations cannot be verified). node:http keeps it small;
  * the relay has no other HTTP API.
  */
 import http from 'node:http'
@@ -43,7 +44,7 @@ export async function startMetricsHttp(o: MetricsHttpOptions): Promise<MetricsHt
     }
     if (path === '/readyz') {
       const ready = o.ready()
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'draining\n')
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n')
       return
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')

@@ -5,6 +5,9 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 
+import { registerBuildInfo, type DataPath } from '../../platform/build-info.js'
+import { scrapeCounter } from '../../platform/scrape-counter.js'
+import type { DataThreadStats } from '../native/index.js'
 import type { TurnServer } from '../server/index.js'
 
 export interface RelayMetrics {
@@ -18,6 +21,9 @@ export interface RelayMetricsOptions {
   /** Extra gauges read at scrape time (socket-layer counts). */
   sockets?: () => { tcpConnections: number; relaySockets: number; tcpClosedForGarbage: number; tlsHandshakeFailures: number }
   defaultMetrics?: boolean
+  /** Which UDP data path runs, and the native engine's per data thread counters. */
+  dataPath?: { kind: 'native' | 'ts'; threads: number }
+  dataThreads?: () => DataThreadStats[]
 }
 
 const P = 'sovereign_relay_'
@@ -25,7 +31,9 @@ const P = 'sovereign_relay_'
 export function relayMetrics(o: RelayMetricsOptions): RelayMetrics {
   const registry = new Registry()
   const { server } = o
-  if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: P })
+  // Unprefixed: the standard Node.js dashboards query process_* and nodejs_* by name.
+  if (o.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+  registerBuildInfo(registry, { dataPath: o.dataPath?.kind ?? 'ts' })
   const r = [registry]
   new Gauge({ name: `${P}allocations`, help: 'Current allocations', registers: r, collect() { this.set(server.table.size) } })
   new Gauge({ name: `${P}draining`, help: '1 while the relay refuses new allocations', registers: r, collect() { this.set(server.draining ? 1 : 0) } })
@@ -34,9 +42,14 @@ export function relayMetrics(o: RelayMetricsOptions): RelayMetrics {
     const sockets = o.sockets
     new Gauge({ name: `${P}tcp_connections`, help: 'Open TCP client connections', registers: r, collect() { this.set(sockets().tcpConnections) } })
     new Gauge({ name: `${P}relay_sockets`, help: 'Bound relayed UDP sockets', registers: r, collect() { this.set(sockets().relaySockets) } })
-    new Gauge({ name: `${P}tcp_closed_for_garbage`, help: 'TCP connections closed for unframeable bytes (since start)', registers: r, collect() { this.set(sockets().tcpClosedForGarbage) } })
-    new Gauge({ name: `${P}tls_handshake_failures`, help: 'TURN-over-TLS connections whose handshake failed (since start)', registers: r, collect() { this.set(sockets().tlsHandshakeFailures) } })
+    scrapeCounter({ name: `${P}tcp_closed_for_garbage_total`, help: 'TCP connections closed for unframeable bytes', registers: r, read: () => sockets().tcpClosedForGarbage })
+    scrapeCounter({ name: `${P}tls_handshake_failures_total`, help: 'TURN-over-TLS connections whose handshake failed', registers: r, read: () => sockets().tlsHandshakeFailures })
   }
+  if (o.dataPath) {
+    const { kind, threads } = o.dataPath
+    new Gauge({ name: `${P}data_path_info`, help: 'The UDP data path that runs (native engine or TypeScript) and its data threads', labelNames: ['path', 'threads'], registers: r, collect() { this.set({ path: kind, threads: String(threads) }, 1) } })
+  }
+  if (o.dataThreads) dataThreadMetrics(r, o.dataThreads)
   const created = new Counter({ name: `${P}allocations_created_total`, help: 'Allocations created', labelNames: ['transport'], registers: r })
   const refreshed = new Counter({ name: `${P}allocations_refreshed_total`, help: 'Allocation refreshes', registers: r })
   const deleted = new Counter({ name: `${P}allocations_deleted_total`, help: 'Allocations deleted, by cause', labelNames: ['cause'], registers: r })
@@ -67,4 +80,36 @@ export function relayMetrics(o: RelayMetricsOptions): RelayMetrics {
     server.events.on('policy-failed', () => policyFailed.inc()),
   ]
   return { registry, detach: () => off.forEach((f) => f()) }
+}
+
+/**
+ * Per data thread counters of the native engine, read at scrape time (the engine counts;
+ * nothing is incremented per packet here). Batch size = batched packets / batches.
+ */
+function dataThreadMetrics(r: Registry[], read: () => DataThreadStats[]): void {
+  // Totals since start, set at scrape: reset then add, so they stay Prometheus counters.
+  const total = (name: string, help: string, labelNames: string[], fill: (c: Counter<string>, s: DataThreadStats, thread: string) => void): void => {
+    new Counter({ name: `${P}data_thread_${name}`, help, labelNames, registers: r, collect() {
+      this.reset()
+      read().forEach((s, i) => fill(this, s, String(i)))
+    } })
+  }
+  total('packets_total', 'Datagrams received (rx) and sent (tx) by a native data thread', ['thread', 'direction'], (c, s, thread) => {
+    c.inc({ thread, direction: 'rx' }, s.rxPackets)
+    c.inc({ thread, direction: 'tx' }, s.txPackets)
+  })
+  total('bytes_total', 'UDP payload bytes received (rx) and sent (tx) by a native data thread', ['thread', 'direction'], (c, s, thread) => {
+    c.inc({ thread, direction: 'rx' }, s.rxBytes)
+    c.inc({ thread, direction: 'tx' }, s.txBytes)
+  })
+  total('batches_total', 'recvmmsg calls that returned datagrams', ['thread'], (c, s, thread) => c.inc({ thread }, s.batches))
+  total('batched_packets_total', 'Datagrams returned by those calls (÷ batches = mean batch size)', ['thread'], (c, s, thread) => c.inc({ thread }, s.batchedPackets))
+  total('handed_up_total', 'Datagrams handed to the TypeScript server (STUN, indications, unknown channels)', ['thread'], (c, s, thread) => c.inc({ thread }, s.handedUp))
+  total('drops_total', 'Datagrams a native data thread dropped, by reason', ['thread', 'reason'], (c, s, thread) => {
+    for (const [reason, n] of Object.entries(s.drops)) c.inc({ thread, reason }, n)
+  })
+  total('cpu_seconds_total', 'CPU time of a native data thread', ['thread'], (c, s, thread) => c.inc({ thread }, s.cpuSeconds))
+  new Gauge({ name: `${P}data_thread_max_batch`, help: 'Largest recvmmsg batch a native data thread has seen', labelNames: ['thread'], registers: r, collect() {
+    read().forEach((s, i) => this.set({ thread: String(i) }, s.maxBatch))
+  } })
 }

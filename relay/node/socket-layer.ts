@@ -2,18 +2,15 @@
  * The only code of the relay that touches sockets. It runs the sans-IO TurnServer:
  * UDP and TCP listeners (RFC 8656 §3.1: TURN over UDP and TCP, framed per RFC 8489
  * §6.2.2 / RFC 8656 §12.5 by relay/proto's StreamFramer), one relayed UDP socket per
- * allocation, and one timer driven by the server's `schedule` actions.
+ * allocation, and one timer driven by the server's `schedule` actions. The UDP side —
+ * listeners and relayed sockets — is a data plane (data-plane.ts): the native engine
+ * (native-plane.ts) or Node's dgram sockets (dgram-plane.ts, the fallback).
  *
  * TURN over TLS (RFC 8656 §3.1, the `turns:` URI of RFC 7065) is TLS-over-TCP on listeners
  * of its own: once the handshake is done a TLS connection is handled exactly as a TCP one
  * (its five-tuple's transport is TCP; the allocation relays over UDP all the same).
- *
- * Per-packet path: ChannelData from a client is looked up by listener → port → address
- * (no string built), routed by channel number on the allocation, and sent with
- * `send(buf, offset, length)` from the same buffer; a peer datagram is framed once and
- * written to the client. Counters are plain integers batched by the server.
  */
-import dgram from 'node:dgram'
+import { availableParallelism } from 'node:os'
 import net from 'node:net'
 import tls from 'node:tls'
 
@@ -21,9 +18,12 @@ import { RelayError, StunDecodeError } from '../errors.js'
 import { StreamFramer } from '../proto/stream-framer.js'
 import { listenerKey, type Action, type Allocation, type FiveTuple, type TransportAddress, type TurnServer } from '../server/index.js'
 import { fiveTupleKey } from '../server/five-tuple.js'
+import type { DataPlane, DataPathKind, UdpListen } from './data-plane.js'
+import { DgramPlane } from './dgram-plane.js'
 import type { HostPort } from './host-port.js'
-import { literalLookupOption as lookup } from './literal-lookup.js'
+import { NativePlane } from './native-plane.js'
 import { Scheduler } from './scheduler.js'
+import { loadEngine } from '../native/index.js'
 
 export interface SocketLayerOptions {
   server: TurnServer
@@ -42,6 +42,20 @@ export interface SocketLayerOptions {
   tcpIdleMs?: number
   /** Unexpected failures (bugs, not bad input): logged by the caller; the process keeps running. */
   onError?: (err: unknown, where: string) => void
+  /**
+   * SO_REUSEPORT on the UDP, TCP and TLS listeners (Node ≥ 22.12), so several relay
+   * processes of one user bind the same port and the kernel spreads clients over them by
+   * their 5-tuple: a client's packets keep reaching the process holding its allocation.
+   * Off by default: a port 0 listener must never land on a port another process shares.
+   */
+  reusePort?: boolean
+  /**
+   * UDP data path: 'native' (the C++ engine; an error if it cannot load), 'ts' (Node
+   * dgram), or 'auto' (native when the addon loads). Default: 'auto'.
+   */
+  dataPath?: DataPathKind | 'auto'
+  /** Native data threads (default: the number of cores). */
+  dataThreads?: number
 }
 
 export interface TlsListenOptions {
@@ -59,23 +73,10 @@ export interface ListenAddress {
   family: 4 | 6
 }
 
-interface UdpListener {
-  socket: dgram.Socket
-  address: TransportAddress
-  key: string
-}
-
 interface TcpConnection {
   socket: net.Socket
   tuple: FiveTuple
   key: string
-}
-
-interface RelaySocket {
-  socket: dgram.Socket
-  /** Set once bind() completed; before that, closing is left to the bind callback. */
-  bound: boolean
-  closed: boolean
 }
 
 export interface SocketStats {
@@ -93,13 +94,12 @@ export class SocketLayer {
   readonly addresses: ListenAddress[] = []
   readonly stats: SocketStats = { tcpConnections: 0, relaySockets: 0, tcpClosedForGarbage: 0, tcpDroppedBackpressure: 0, tlsHandshakeFailures: 0, socketErrors: 0 }
   readonly #o: SocketLayerOptions
-  readonly #udp = new Map<string, UdpListener>()
+  readonly #plane: DataPlane
   readonly #tcpServers: net.Server[] = []
   readonly #tlsServers: tls.Server[] = []
   /** TCP sockets of the TLS listeners, handshaking or not: closed with the layer. */
   readonly #tlsSockets = new Set<net.Socket>()
   readonly #tcp = new Map<string, TcpConnection>()
-  readonly #relays = new Map<number, RelaySocket>()
   readonly #scheduler: Scheduler
   readonly #onError: (err: unknown, where: string) => void
   #closed = false
@@ -108,8 +108,49 @@ export class SocketLayer {
     this.#o = o
     this.server = o.server
     this.#onError = o.onError ?? ((err, where) => console.error(`relay: unexpected error in ${where}:`, err))
-    this.#scheduler = new Scheduler(() => this.execute(this.server.tick()), this.server.now)
+    this.#scheduler = new Scheduler(() => this.tick(), this.server.now)
+    this.#plane = choosePlane(o, {
+      server: o.server,
+      stats: this.stats,
+      dispatch: (tuple, data, thread) => this.#dispatch(tuple, data, thread),
+      streamSink: (tuple) => {
+        const conn = this.#tcp.get(fiveTupleKey(tuple))
+        return conn ? (data) => this.#writeTcp(conn, data) : () => {}
+      },
+      execute: (actions) => this.execute(actions),
+      onError: (err, where) => this.#onError(err, where),
+      socketError: (err, where, expected) => this.#socketError(err, where, expected),
+    })
+    // Every flush (tick, scrape, close) first takes the counts the data plane kept.
+    this.server.setFlushSource(() => {
+      if (!this.#closed) this.#plane.collect()
+    })
   }
+
+  /** Runs the server's tick (expiry, counters) and tells the data plane what expired; the timer calls it. */
+  tick(): void {
+    if (this.#closed) return
+    this.execute(this.server.tick())
+    this.#plane.afterTick()
+  }
+
+  /** Which UDP data path runs ('native' or 'ts'), and on how many data threads. */
+  get dataPath(): { kind: DataPathKind; threads: number } {
+    return { kind: this.#plane.kind, threads: this.#plane.threads }
+  }
+
+  /** Why the TypeScript path runs although native was not refused ('auto' without the addon). */
+  get dataPathNote(): string | undefined {
+    if (this.#plane.kind === 'native' || this.#o.dataPath === 'ts') return undefined
+    const load = loadEngine()
+    return load.ok ? undefined : load.reason
+  }
+
+  /** Per data thread counters of the native path (empty on the TypeScript path). */
+  dataThreadStats(): ReturnType<DataPlane['threadStats']> {
+    return this.#plane.threadStats()
+  }
+
 
   static async start(o: SocketLayerOptions): Promise<SocketLayer> {
     const layer = new SocketLayer(o)
@@ -136,9 +177,8 @@ export class SocketLayer {
       } catch (err) {
         // Port 0 gave a UDP port whose TCP twin is taken: try another pair.
         if (hp.port === 0 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 10) {
-          this.#udp.delete(udp.key)
           this.addresses.pop()
-          udp.socket.close()
+          await udp.close()
           continue
         }
         throw err
@@ -146,45 +186,17 @@ export class SocketLayer {
     }
   }
 
-  #bindUdp(hp: HostPort): Promise<UdpListener> {
-    const size = this.#o.listenerBufferBytes ?? 4 * 1024 * 1024
-    const socket = dgram.createSocket({ type: hp.family === 6 ? 'udp6' : 'udp4', ipv6Only: hp.family === 6, recvBufferSize: size, sendBufferSize: size, lookup })
-    return new Promise((resolve, reject) => {
-      socket.once('error', reject)
-      socket.bind(hp.port, hp.host, () => {
-        socket.off('error', reject)
-        socket.on('error', (err) => this.#socketError(err, 'udp listener'))
-        const bound = socket.address()
-        const address: TransportAddress = { family: hp.family, address: hp.host, port: bound.port }
-        const l: UdpListener = { socket, address, key: listenerKey('udp', address) }
-        this.#udp.set(l.key, l)
-        this.addresses.push({ transport: 'udp', host: hp.host, port: bound.port, family: hp.family })
-        socket.on('message', (msg, rinfo) => this.#onUdp(l, msg, rinfo))
-        resolve(l)
-      })
-    })
+  async #bindUdp(hp: HostPort): Promise<UdpListen> {
+    const l = await this.#plane.listenUdp(hp, this.#o.listenerBufferBytes ?? 4 * 1024 * 1024)
+    this.addresses.push({ transport: 'udp', host: hp.host, port: l.address.port, family: hp.family })
+    return l
   }
 
-  #onUdp(l: UdpListener, msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    const first = msg[0]
-    if (first !== undefined && (first & 0xc0) === 0x40) {
-      const a = this.server.table.byClient(l.key, rinfo.port, rinfo.address)
-      if (a !== undefined && a.state === 'active') return this.#channelData(a, msg)
-    }
-    const tuple: FiveTuple = {
-      transport: 'udp',
-      client: { family: rinfo.family === 'IPv6' ? 6 : 4, address: rinfo.address, port: rinfo.port },
-      server: l.address,
-    }
-    this.#dispatch(tuple, msg)
-  }
-
-  /** The ChannelData fast path: route, then send bytes [4, 4+length) of the same buffer. */
+  /** The ChannelData fast path of TCP clients: route, then send bytes [4, 4+length). */
   #channelData(a: Allocation, msg: Buffer): void {
     const binding = this.server.channelDataFromClient(a, msg)
     if (typeof binding === 'string') return
-    const relay = this.#relays.get(a.id)
-    if (relay && !relay.closed) relay.socket.send(msg, 4, msg.readUInt16BE(2), binding.peer.port, binding.peer.address)
+    this.#plane.sendPeer(a.id, binding.peer, msg.subarray(4, 4 + msg.readUInt16BE(2)))
   }
 
   #listenTcp(hp: HostPort): Promise<void> {
@@ -195,7 +207,7 @@ export class SocketLayer {
     server.on('connection', (socket) => this.#onTcpConnection(socket, address, lk))
     return new Promise((resolve, reject) => {
       server.once('error', reject)
-      server.listen({ port: hp.port, host: hp.host, ipv6Only: hp.family === 6 }, () => {
+      server.listen({ port: hp.port, host: hp.host, ipv6Only: hp.family === 6, reusePort: this.#o.reusePort === true }, () => {
         server.off('error', reject)
         server.on('error', (err) => this.#socketError(err, 'tcp listener'))
         this.#tcpServers.push(server)
@@ -220,7 +232,7 @@ export class SocketLayer {
     })
     return new Promise((resolve, reject) => {
       server.once('error', reject)
-      server.listen({ port: hp.port, host: hp.host, ipv6Only: hp.family === 6 }, () => {
+      server.listen({ port: hp.port, host: hp.host, ipv6Only: hp.family === 6, reusePort: this.#o.reusePort === true }, () => {
         server.off('error', reject)
         server.on('error', (err) => this.#socketError(err, 'tls listener'))
         const bound = { ...address, port: (server.address() as net.AddressInfo).port }
@@ -294,7 +306,7 @@ export class SocketLayer {
     })
   }
 
-  #dispatch(tuple: FiveTuple, data: Buffer): void {
+  #dispatch(tuple: FiveTuple, data: Buffer, thread?: number): void {
     let result: Action[] | Promise<Action[]>
     try {
       result = this.server.handleClientPacket(tuple, data)
@@ -302,23 +314,29 @@ export class SocketLayer {
       this.#onError(err, 'handleClientPacket')
       return
     }
-    if (Array.isArray(result)) this.execute(result)
-    else result.then((actions) => this.execute(actions), (err: unknown) => this.#onError(err, 'handleClientPacket'))
+    // A STUN request may have installed or removed permissions and channels: the data
+    // plane learns of them before the answer leaves, so the client's next packet finds them.
+    const done = (actions: Action[]): void => {
+      if ((data[0]! & 0xc0) === 0 && !this.#closed) {
+        const a = this.server.table.byTuple(fiveTupleKey(tuple))
+        if (a) this.#plane.afterRequest(a)
+      }
+      this.execute(actions, thread)
+    }
+    if (Array.isArray(result)) done(result)
+    else result.then(done, (err: unknown) => this.#onError(err, 'handleClientPacket'))
   }
 
   // ---- actions -------------------------------------------------------------------------
 
-  execute(actions: readonly Action[]): void {
+  /** `thread`: the data thread the packet that caused these actions arrived on (native path). */
+  execute(actions: readonly Action[], thread?: number): void {
     for (const a of actions) {
       switch (a.type) {
         case 'send-client': this.#sendClient(a.tuple, a.data); break
-        case 'send-peer': {
-          const relay = this.#relays.get(a.allocationId)
-          if (relay && !relay.closed) relay.socket.send(a.data, a.peer.port, a.peer.address)
-          break
-        }
-        case 'bind-relay': this.#bindRelay(a.allocationId, a.family, a.address, a.port); break
-        case 'close-relay': this.#closeRelay(a.allocationId); break
+        case 'send-peer': this.#plane.sendPeer(a.allocationId, a.peer, a.data); break
+        case 'bind-relay': this.#plane.bindRelay(a.allocationId, a.family, a.address, a.port, thread); break
+        case 'close-relay': this.#plane.closeRelay(a.allocationId); break
         case 'schedule': this.#scheduler.at(a.at); break
         case 'drop': break // counted by the server
       }
@@ -327,8 +345,7 @@ export class SocketLayer {
 
   #sendClient(tuple: FiveTuple, data: Buffer): void {
     if (tuple.transport === 'udp') {
-      const l = this.#udp.get(listenerKey('udp', tuple.server))
-      l?.socket.send(data, tuple.client.port, tuple.client.address)
+      this.#plane.sendClient(tuple, data)
       return
     }
     const conn = this.#tcp.get(fiveTupleKey(tuple))
@@ -342,64 +359,6 @@ export class SocketLayer {
       return
     }
     conn.socket.write(data)
-  }
-
-  #bindRelay(allocationId: number, family: 4 | 6, address: string, port: number): void {
-    const size = this.#o.relayBufferBytes ?? 256 * 1024
-    const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: size, sendBufferSize: size, lookup })
-    const relay: RelaySocket = { socket, bound: false, closed: false }
-    this.#relays.set(allocationId, relay)
-    const onBindError = (err: NodeJS.ErrnoException): void => {
-      if (this.#relays.get(allocationId) === relay) this.#relays.delete(allocationId)
-      relay.closed = true
-      socket.close()
-      if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') this.#onError(err, 'relay bind')
-      if (!this.#closed) this.execute(this.server.relayBindFailed(allocationId))
-    }
-    socket.once('error', onBindError)
-    socket.bind(port, address, () => {
-      socket.off('error', onBindError)
-      socket.on('error', (err) => this.#socketError(err, 'relay socket', true))
-      relay.bound = true
-      if (relay.closed) {
-        // Deleted (revoked, shut down) while the bind was in flight.
-        socket.close()
-        return
-      }
-      this.stats.relaySockets++
-      const actions = this.server.relayBound(allocationId)
-      const a = this.server.allocationById(allocationId)
-      if (a && a.state === 'active') {
-        const toClient = this.#clientSink(a.tuple)
-        socket.on('message', (msg, rinfo) => {
-          const frame = this.server.fromPeer(a, rinfo.address, rinfo.port, msg)
-          if (typeof frame !== 'string') toClient(frame)
-        })
-      }
-      this.execute(actions)
-    })
-  }
-
-  /** Resolves once where an allocation's client is, so a peer datagram costs one call. */
-  #clientSink(tuple: FiveTuple): (data: Buffer) => void {
-    if (tuple.transport === 'udp') {
-      const l = this.#udp.get(listenerKey('udp', tuple.server))
-      const { port, address } = tuple.client
-      return l ? (data) => l.socket.send(data, port, address) : () => {}
-    }
-    const conn = this.#tcp.get(fiveTupleKey(tuple))
-    return conn ? (data) => this.#writeTcp(conn, data) : () => {}
-  }
-
-  #closeRelay(allocationId: number): void {
-    const relay = this.#relays.get(allocationId)
-    if (!relay) return
-    this.#relays.delete(allocationId)
-    if (relay.closed) return
-    relay.closed = true
-    if (!relay.bound) return // the bind callback closes it
-    this.stats.relaySockets--
-    relay.socket.close()
   }
 
   #socketError(err: NodeJS.ErrnoException, where: string, expected = false): void {
@@ -417,15 +376,14 @@ export class SocketLayer {
     if (this.#closed) return
     this.#closed = true
     this.#scheduler.close()
+    this.#plane.collect()
     this.execute(this.server.close().filter((a) => a.type === 'close-relay'))
-    for (const id of [...this.#relays.keys()]) this.#closeRelay(id)
     for (const conn of this.#tcp.values()) conn.socket.destroy()
     for (const raw of this.#tlsSockets) raw.destroy()
     await Promise.all([
-      ...[...this.#udp.values()].map((l) => new Promise<void>((resolve) => l.socket.close(() => resolve()))),
+      this.#plane.close(),
       ...[...this.#tcpServers, ...this.#tlsServers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
     ])
-    this.#udp.clear()
   }
 }
 
@@ -437,4 +395,18 @@ function usableTls<T>(make: () => T): T {
     const e = err as NodeJS.ErrnoException
     throw new RelayError('ERR_TLS_CERTIFICATE', `the TLS certificate and key are not a usable PEM pair (${e.code ?? 'error'}: ${e.message})`, { cause: err })
   }
+}
+
+/**
+ * 'auto' runs the native engine when its addon loads, else the dgram path; 'native'
+ * insists (ERR_NATIVE_UNAVAILABLE when it cannot load).
+ */
+function choosePlane(o: SocketLayerOptions, host: ConstructorParameters<typeof DgramPlane>[0]): DataPlane {
+  const path = o.dataPath ?? 'auto'
+  const relayBufferBytes = o.relayBufferBytes ?? 256 * 1024
+  const threads = o.dataThreads ?? availableParallelism()
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new RelayError('ERR_DATA_PATH', `data threads must be an integer 1..256, got ${threads}`)
+  const reusePort = o.reusePort === true
+  if (path === 'ts' || (path === 'auto' && !loadEngine().ok)) return new DgramPlane(host, { relayBufferBytes, reusePort })
+  return new NativePlane(host, { threads, relayBufferBytes, reusePort })
 }

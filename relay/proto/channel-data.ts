@@ -1,12 +1,13 @@
 /**
  * ChannelData (RFC 8656 §12.4): the fast path. A 4-byte header — channel number
- * (0x4000–0x4FFF) and payload length — then the payload. Over TCP the frame is padded
+ * (0x4000–0x7FFF, see CHANNEL_NUMBER_MAX) and payload length — then the payload. Over TCP the frame is padded
  * to a multiple of 4 (§12.5); over UDP padding is optional and ignored.
  *
  * Decoding is two reads and a subarray; `decodeChannelDataInto` reuses a caller-owned
  * object so the per-packet path allocates nothing but the view.
  */
 import { StunDecodeError } from '../errors.js'
+import { CHANNEL_NUMBER_MAX, CHANNEL_NUMBER_MIN } from './constants.js'
 
 export const CHANNEL_DATA_HEADER_LENGTH = 4
 
@@ -15,11 +16,14 @@ export interface ChannelData {
   data: Buffer
 }
 
-/** RFC 7983 demultiplexing: first byte 64–79 is TURN ChannelData (channels 0x4000–0x4FFF). */
+/**
+ * RFC 8656 §12: the first two bits 0b01 make ChannelData (channels 0x4000–0x7FFF, the
+ * RFC 5766 range). RFC 7983's narrower 64–79 matters only where DTLS/RTP share the port,
+ * which a TURN server's client port and a TURN client's server socket never do.
+ */
 export function isChannelData(buf: Buffer): boolean {
   if (buf.length < CHANNEL_DATA_HEADER_LENGTH) return false
-  const b = buf[0]!
-  return b >= 0x40 && b <= 0x4f
+  return (buf[0]! & 0xc0) === 0x40
 }
 
 /** Fills `out` with the channel and a view of the payload; returns `out`. */
@@ -28,8 +32,8 @@ export function decodeChannelDataInto(buf: Buffer, out: ChannelData): ChannelDat
     throw new StunDecodeError('ERR_CHANNEL_DATA_TOO_SHORT', `ChannelData shorter than 4 bytes: ${buf.length}`)
   }
   const channel = buf.readUInt16BE(0)
-  if (channel < 0x4000 || channel > 0x4fff) {
-    throw new StunDecodeError('ERR_CHANNEL_DATA_BAD_CHANNEL', `channel 0x${channel.toString(16)} outside 0x4000–0x4FFF`)
+  if (channel < CHANNEL_NUMBER_MIN || channel > CHANNEL_NUMBER_MAX) {
+    throw new StunDecodeError('ERR_CHANNEL_DATA_BAD_CHANNEL', `channel 0x${channel.toString(16)} outside 0x4000–0x7FFF`)
   }
   const length = buf.readUInt16BE(2)
   // §12.4: a frame longer than the datagram is discarded; trailing bytes (padding) are ignored.

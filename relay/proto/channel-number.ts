@@ -1,6 +1,6 @@
 /**
  * CHANNEL-NUMBER (RFC 8656 §18.1): a 16-bit channel number then 16 RFFU bits.
- * Whether the number is in the bindable range (0x4000–0x4FFF, §12) is for the server to
+ * Whether the number is in the bindable range (0x4000–0x7FFF, see constants.ts) is for the server to
  * judge (it answers 400); the codec only reads it.
  */
 import { StunDecodeError } from '../errors.js'
@@ -18,7 +18,7 @@ export function decodeChannelNumber(value: Buffer): number {
   return value.readUInt16BE(0)
 }
 
-/** RFC 8656 §12: the numbers a client may bind a channel to. */
+/** RFC 5766 §11 / RFC 8656 §12: the numbers a client may bind a channel to (0x4000–0x7FFF). */
 export function isValidChannelNumber(channel: number): boolean {
   return channel >= CHANNEL_NUMBER_MIN && channel <= CHANNEL_NUMBER_MAX
 }

@@ -108,9 +108,14 @@ export const STUN_ERROR_REASON: Readonly<Record<StunErrorCode, string>> = {
   508: 'Insufficient Capacity',
 }
 
-/** RFC 8656 §12: channel numbers a client may bind. */
+/**
+ * Channel numbers a client may bind. RFC 8656 §12 narrowed the range to 0x4000–0x4FFF,
+ * but RFC 5766 §11 allowed 0x4000–0x7FFF and coturn (turnutils_uclient) and libwebrtc
+ * still bind up there; the first two bits (0b01) tell ChannelData from STUN either way,
+ * so the wider range costs nothing. 0x8000 and above stay refused.
+ */
 export const CHANNEL_NUMBER_MIN = 0x4000
-export const CHANNEL_NUMBER_MAX = 0x4fff
+export const CHANNEL_NUMBER_MAX = 0x7fff
 
 /** RFC 8656 §18.8: IANA protocol numbers in REQUESTED-TRANSPORT. */
 export const TRANSPORT_UDP = 17

@@ -22,7 +22,7 @@ export interface StreamFramerOptions {
   /**
    * Treat a connection that does not open with a STUN message as garbage. A TURN client
    * must Allocate before it can send ChannelData, so the first frame of a genuine TURN/TCP
-   * connection is STUN; without this, text protocols whose first byte is 0x40–0x4F
+   * connection is STUN; without this, text protocols whose first byte is 0x40–0x7F
    * ('G' of "GET", 'H' of "HEAD", 'C' of "CONNECT") read as a ChannelData header
    * announcing up to 64 KiB and are only refused when maxBuffered or an idle timeout hits.
    */
@@ -70,7 +70,8 @@ export class StreamFramer {
       const b0 = buf[off]!
       let frameLength: number
       let consumed: number
-      if (b0 >= 0x40 && b0 <= 0x4f) {
+      // 0b01 in the first two bits: ChannelData, channels 0x4000–0x7FFF (constants.ts).
+      if (b0 >= 0x40 && b0 <= 0x7f) {
         if (!this.#seenFrame) this.#fail('ERR_FRAME_GARBAGE', 'the connection opened with ChannelData, not STUN')
         // ChannelData: RFC 8656 §12.5 pads to 4 on streams; wait for the padding so the next frame is aligned.
         if (rem < 4) {

@@ -15,12 +15,13 @@
  */
 import { createHmac } from 'node:crypto'
 import { lookup as dnsLookup } from 'node:dns/promises'
-import { isIP } from 'node:net'
 
-import { Gauge, Histogram } from 'prom-client'
+import { Counter, Gauge, Histogram } from 'prom-client'
 
 import type { NetworkConfig } from '../../config/network-config.js'
+import { isIpAddress } from '../../geo/address/ip-address.js'
 import { openGeoLookup } from '../../geo/lookup.js'
+import { scrapeCounter } from '../../platform/scrape-counter.js'
 import type { DrainRequest } from '../../state/fleet.js'
 import { startHeartbeat, type HeartbeatLoop } from '../../state/heartbeat.js'
 import { PolicyCache } from '../../state/policy-cache.js'
@@ -46,6 +47,8 @@ export interface RegionRelayOptions {
   /** TURN over TLS, instead of the instance's `tls` (certificate files are read at start and on reload). */
   readonly tls?: { readonly listen: readonly string[]; readonly cert: string; readonly key: string; readonly name?: string }
   readonly metrics?: string | null
+  /** SO_REUSEPORT on the listeners: several relay processes on one port. */
+  readonly reusePort?: boolean
   /** Key prefix of the state layer (tests). */
   readonly statePrefix?: string
   readonly version?: string
@@ -53,6 +56,9 @@ export interface RegionRelayOptions {
   readonly heartbeatTtlMs?: number
   readonly policyTtlMs?: number
   readonly log?: (message: string) => void
+  /** UDP data path and native data threads, instead of the config's relay.dataPath/dataThreads. */
+  readonly dataPath?: 'native' | 'ts' | 'auto'
+  readonly dataThreads?: number
 }
 
 export interface RegionRelay {
@@ -82,7 +88,7 @@ export interface RegionRelay {
  * address per family; a name that resolves to nothing refuses the start).
  */
 export async function resolvePublicAddress(address: string, lookup: (name: string) => Promise<readonly { address: string; family: number }[]> = (name) => dnsLookup(name, { all: true })): Promise<string[]> {
-  if (isIP(address) !== 0) return [address]
+  if (isIpAddress(address)) return [address]
   let found: readonly { address: string; family: number }[]
   try {
     found = await lookup(address)
@@ -134,11 +140,12 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   await cache.watch(own).catch((err: unknown) => log(`warning: cannot subscribe to revocations yet (${String(err)}); will retry`))
   const audit = new AuditSink({ resolve: (id) => registry.forMeeting(id) })
   const peerPolicy = compilePeerPolicy({ allow: settings.allowPeers, deny: settings.denyPeers })
+  const fleet = new FleetView({ region: (id) => registry.region(id) })
   const policy = new ResidencyPolicy({
     relayId: o.id,
     region: o.region,
     cache,
-    fleet: new FleetView({ region: (id) => registry.region(id) }),
+    fleet,
     geo,
     audit,
     isDeniedRange: (ip) => !checkPeer(ip, peerPolicy).allow,
@@ -146,13 +153,14 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
 
   const tlsFiles = o.tls ?? instance?.tls
   // turns: URLs carry the name on the certificate (a client checks it), else the address.
-  const tlsName = tlsFiles?.name ?? (instance?.publicAddress !== undefined && isIP(instance.publicAddress) === 0 ? instance.publicAddress : undefined)
+  const tlsName = tlsFiles?.name ?? (instance?.publicAddress !== undefined && !isIpAddress(instance.publicAddress) ? instance.publicAddress : undefined)
   let node: RelayNode
   try {
     const publicAddresses = o.publicAddresses ?? (instance?.publicAddress !== undefined ? await resolvePublicAddress(instance.publicAddress) : [])
     if (publicAddresses.length > 0) log(`behind 1:1 NAT: advertising ${publicAddresses.join(', ')} to clients and peers`)
     const metrics = o.metrics === null ? undefined : (o.metrics ?? instance?.metrics)
     node = await startRelayNode({
+      id: o.id,
       listen,
       realm: settings.realm,
       secrets: region.relaySecrets,
@@ -166,6 +174,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
         ? { relayAddresses: o.relayAddresses }
         : instance?.relayAddress !== undefined ? { relayAddresses: [instance.relayAddress] } : {}),
       publicAddresses,
+      ...(o.reusePort ? { reusePort: true } : {}),
       ...(tlsFiles ? { tls: { listen: tlsFiles.listen, ...(await readTlsFiles(tlsFiles)) } } : {}),
       ports: settings.ports,
       quotas: {
@@ -175,12 +184,22 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
         ...(instance?.capacity !== undefined ? { capacity: instance.capacity } : {}),
       },
       ...(metrics !== undefined ? { metrics } : {}),
+      // While the region's Redis is unreachable a new allocation cannot be verified (it is
+      // refused): /readyz says so, so load balancers and probes stop sending clients here.
+      ready: () => own.health.snapshot.state === 'connected',
       policy,
+      dataPath: o.dataPath ?? settings.dataPath,
+      ...(o.dataThreads ?? settings.dataThreads) !== undefined ? { dataThreads: (o.dataThreads ?? settings.dataThreads)! } : {},
     })
   } catch (err) {
     await Promise.allSettled([audit.close(), cache.close(), registry.close()])
     throw err
   }
+
+  // The TURN hairpin guard knows every relay of the network: their listeners and metrics
+  // are never peers, and of their addresses only the relayed ports are.
+  const allRegions = config.regions.map((r) => r.id)
+  node.relayServices.setFleetSource(() => fleet.endpoints(allRegions))
 
   const registries = [node.metrics.registry]
   const latency = new Histogram({
@@ -192,8 +211,22 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   new Gauge({ name: 'sovereign_relay_state_up', help: '1 while the region state (Redis) is connected', registers: registries, collect() { this.set(own.health.snapshot.state === 'connected' ? 1 : 0) } })
   new Gauge({ name: 'sovereign_relay_audit_queued', help: 'Residency decisions waiting to be written to audit streams', registers: registries, collect() { this.set(audit.queued) } })
   new Gauge({ name: 'sovereign_relay_drain_requested', help: '1 while an operator drain request is in force (learned from the last heartbeat)', registers: registries, collect() { this.set(drainRequest ? 1 : 0) } })
-  new Gauge({ name: 'sovereign_relay_audit_dropped', help: 'Residency decisions dropped because the audit queue overflowed (since start)', registers: registries, collect() { this.set(audit.dropped) } })
-  const stopEnforcing = enforceRevocations({ cache, server: node.server, revoke: (t) => node.revoke(t), latency, onError: (err) => log(`revocation re-check: ${String(err)}`) })
+  scrapeCounter({ name: 'sovereign_relay_audit_dropped_total', help: 'Residency decisions dropped because the audit queue overflowed', registers: registries, read: () => audit.dropped })
+  const stopEnforcing = enforceRevocations({
+    cache, server: node.server, revoke: (t) => node.revoke(t), latency,
+    onError: (err, f) => log(`revocation re-check failed (attempt ${f.attempt}, ${f.meetings} meeting(s) waiting${f.unreported > 0 ? `, ${f.unreported} failure(s) not logged` : ''}), retrying in ${f.retryInMs} ms: ${String(err)}`),
+    onRecovered: (attempts) => log(`revocation re-check succeeded after ${attempts} failed attempt(s)`),
+  })
+  // A region's Redis came back without its data (state/state-epoch.ts): its meetings no
+  // longer exist, so the re-check drops their allocations. Logged and counted once per loss.
+  const stateLost = new Counter({ name: 'sovereign_relay_state_lost_total', help: 'Times a region\'s state (Redis) came back without its data, as this relay detected it', labelNames: ['state_region'], registers: registries })
+  // Every region's series exists from the start, so increase() sees the first loss.
+  for (const r of config.regions) stateLost.inc({ state_region: r.id }, 0)
+  const stopWatchingLoss = config.regions.map((r) => registry.region(r.id).onStateLost((loss) => {
+    stateLost.inc({ state_region: loss.region })
+    log(`error: the state of region ${loss.region} was lost (Redis came back without its data; epoch ${loss.previous} -> ${loss.current}); dropping the allocations of meetings that no longer exist. Production Redis needs persistence (AOF) or replicas: deploy/README.md`)
+    cache.stateLost(loss.region)
+  }))
 
   // Load for the heartbeat: packets and bytes per second over the last beat.
   let packets = 0
@@ -228,6 +261,8 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   const udp = node.reachableAt.filter((a) => a.transport === 'udp').map(hostPort)
   const tcp = node.reachableAt.filter((a) => a.transport === 'tcp').map(hostPort)
   const tls = node.reachableAt.filter((a) => a.transport === 'tls').map((a) => hostPort(tlsName === undefined ? a : { ...a, host: tlsName }))
+  // What other relays' hairpin guards need: the relayed port range and the metrics listener.
+  const relayServiceFields = { relayPorts: { min: settings.ports.min, max: settings.ports.max }, ...(node.metricsUrl !== undefined ? { metrics: new URL(node.metricsUrl).host } : {}) }
   const heartbeat = startHeartbeat({
     fleet: own.fleet,
     ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}),
@@ -250,7 +285,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       bytes = 0
       lastBeat = now
       lastCpu = process.cpuUsage()
-      return { id: o.id, region: o.region, udp, tcp, ...(tls.length > 0 ? { tls } : {}), capacity, version: o.version ?? 'dev', startedAt, load, draining: node.server.draining, sentAt: now }
+      return { id: o.id, region: o.region, udp, tcp, ...(tls.length > 0 ? { tls } : {}), ...relayServiceFields, capacity, version: o.version ?? 'dev', startedAt, load, draining: node.server.draining, sentAt: now }
     },
   })
 
@@ -263,6 +298,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     (closing ??= (async () => {
       await heartbeat.stop({ deregister: true }).catch(() => {})
       stopEnforcing()
+      for (const stop of stopWatchingLoss) stop()
       unsubscribe()
       await node.close()
       await audit.close()

@@ -61,6 +61,11 @@ export class ResidencyPolicy implements RelayPolicy {
     return verdict
   }
 
+  /** A peer the server refused itself (peer safety, the TURN hairpin guard): audited like the rest. */
+  peerRefused(ctx: PeerContext, verdict: Verdict): void {
+    this.#audit(ctx, 'peer', verdict, [ctx.peerAddress])
+  }
+
   async #meeting(ctx: AllocationContext): Promise<PolicySnapshot | Verdict> {
     const { meetingId, participantId } = ctx.identity
     if (meetingId === undefined) return deny('meeting_unknown', 'credential names no meeting')

@@ -10,7 +10,7 @@ import type { Permissions } from './permission.js'
 import { TokenBucket } from './token-bucket.js'
 import { hostPort } from './five-tuple.js'
 import type { AllocationInfo } from './events.js'
-import type { Request } from './server-core.js'
+import type { Request } from './request.js'
 
 export type AllocationState = 'pending' | 'active'
 
@@ -37,6 +37,8 @@ export class Allocation {
   toClientBytes = 0
   toClientPackets = 0
   droppedBandwidth = 0
+  /** Peers (`ip:port`) whose Send indications the hairpin guard refused, each reported once (bounded). */
+  refusedSendPeers: Set<string> | undefined
   /** While pending: the port being bound, how many binds failed, the Allocate to answer. */
   pendingPort = 0
   bindAttempts = 0

@@ -1,5 +1,5 @@
 /**
- * Channel bindings (RFC 8656 §12): a channel number 0x4000–0x4FFF bound to one peer
+ * Channel bindings (RFC 8656 §12): a channel number 0x4000–0x7FFF bound to one peer
  * transport address for 600 seconds. Each allocation indexes bindings both ways —
  * by number for ChannelData from the client (the fast path), and by peer port then
  * address for data arriving from the peer — so both directions are Map lookups that
@@ -15,6 +15,8 @@ export interface ChannelBinding {
   expiresAt: number
 }
 
+const EMPTY: ReadonlyMap<number, ChannelBinding> = new Map()
+
 export class ChannelTable {
   #byNumber: Map<number, ChannelBinding> | undefined
   #byPeer: Map<number, Map<string, ChannelBinding>> | undefined
@@ -25,6 +27,11 @@ export class ChannelTable {
 
   byNumber(number: number): ChannelBinding | undefined {
     return this.#byNumber?.get(number)
+  }
+
+  /** Every binding, expired or not (the native data plane mirrors them). */
+  values(): IterableIterator<ChannelBinding> {
+    return (this.#byNumber ?? EMPTY).values()
   }
 
   lookupPeer(address: string, port: number): ChannelBinding | undefined {

@@ -29,12 +29,13 @@ export type DropReason =
   | 'unexpected-class'
   | 'unknown-method'
   | 'pending'
+  | 'relay-service'
 
 export interface RelayEvents {
   'allocation-created': [info: AllocationInfo]
   'allocation-refreshed': [info: AllocationInfo, lifetimeSeconds: number]
   'allocation-deleted': [info: AllocationInfo, cause: DeleteCause]
-  'permission-denied': [info: { readonly method: 'allocate' | 'create-permission' | 'channel-bind'; readonly reason: Reason; readonly meetingId: string | undefined }]
+  'permission-denied': [info: { readonly method: 'allocate' | 'create-permission' | 'channel-bind' | 'send'; readonly reason: Reason; readonly meetingId: string | undefined }]
   'quota-exceeded': [kind: QuotaKind]
   'auth-failed': [code: number]
   /** Batched: totals since the previous flush, client→peer and peer→client. */

@@ -9,7 +9,8 @@ import type { Action } from './actions.js'
 import { drop } from './actions.js'
 import { consultPolicy } from './consult-policy.js'
 import { allocateLifetime } from './lifetime.js'
-import type { Request, ServerCore } from './server-core.js'
+import type { Request } from './request.js'
+import type { ServerCore } from './server-core.js'
 import { readAddressFamily, readEvenPort, readLifetime, readRequestedTransport, unknownAttributesAttr } from './wire.js'
 
 export async function handleAllocate(s: ServerCore, req: Request): Promise<Action[]> {

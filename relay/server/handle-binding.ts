@@ -6,7 +6,8 @@
 import { Attr } from '../proto/constants.js'
 import { encodeXorAddress } from '../proto/xor-address.js'
 import type { Action } from './actions.js'
-import type { Request, ServerCore } from './server-core.js'
+import type { Request } from './request.js'
+import type { ServerCore } from './server-core.js'
 
 export function handleBinding(s: ServerCore, req: Request): Action[] {
   return s.success(req, [{ type: Attr.XorMappedAddress, value: encodeXorAddress(req.tuple.client, req.msg.transactionId) }])

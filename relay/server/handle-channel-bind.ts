@@ -10,7 +10,8 @@ import { decodePeer } from './handle-create-permission.js'
 import { installPermission } from './permission.js'
 import { checkPeerAllowed } from './peer-check.js'
 import { requireAllocation } from './require-allocation.js'
-import type { Request, ServerCore } from './server-core.js'
+import type { Request } from './request.js'
+import type { ServerCore } from './server-core.js'
 import { readChannelNumber } from './wire.js'
 
 export async function handleChannelBind(s: ServerCore, req: Request): Promise<Action[]> {
@@ -19,6 +20,7 @@ export async function handleChannelBind(s: ServerCore, req: Request): Promise<Ac
   const { allocation, key } = pro
   // "The request contains both a CHANNEL-NUMBER and an XOR-PEER-ADDRESS attribute" and
   // "the channel number is in the range 0x4000 through 0x4FFF (inclusive)" — else 400.
+  // We keep RFC 5766's 0x4000–0x7FFF, which coturn and libwebrtc clients use (constants.ts).
   const cn = getAttribute(req.msg, Attr.ChannelNumber)
   const number = cn ? readChannelNumber(cn.value) : undefined
   const pa = getAttribute(req.msg, Attr.XorPeerAddress)

@@ -10,7 +10,8 @@ import type { TransportAddress } from './five-tuple.js'
 import { installPermission } from './permission.js'
 import { checkPeerAllowed } from './peer-check.js'
 import { requireAllocation } from './require-allocation.js'
-import type { Request, ServerCore } from './server-core.js'
+import type { Request } from './request.js'
+import type { ServerCore } from './server-core.js'
 
 export async function handleCreatePermission(s: ServerCore, req: Request): Promise<Action[]> {
   const pro = requireAllocation(s, req)

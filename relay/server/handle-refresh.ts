@@ -9,7 +9,8 @@ import { drop } from './actions.js'
 import { consultPolicy } from './consult-policy.js'
 import { refreshLifetime } from './lifetime.js'
 import { requireAllocation } from './require-allocation.js'
-import type { Request, ServerCore } from './server-core.js'
+import type { Request } from './request.js'
+import type { ServerCore } from './server-core.js'
 import { lifetimeAttr, readAddressFamily, readLifetime } from './wire.js'
 
 export async function handleRefresh(s: ServerCore, req: Request): Promise<Action[]> {

@@ -7,7 +7,9 @@ import { getAttribute } from '../proto/message.js'
 import type { Action } from './actions.js'
 import { decodePeer } from './handle-create-permission.js'
 import { hasPermission } from './permission.js'
-import type { Request, ServerCore } from './server-core.js'
+import { checkSendPeer } from './peer-check.js'
+import type { Request } from './request.js'
+import type { ServerCore } from './server-core.js'
 
 export function handleSend(s: ServerCore, req: Request): Action[] {
   const allocation = s.table.byTuple(req.tupleKey)
@@ -21,6 +23,9 @@ export function handleSend(s: ServerCore, req: Request): Action[] {
   if (!peer || !data || peer.family !== allocation.family) return [s.countDrop('malformed')]
   // "If the Send indication … does not have a permission for the peer … discard."
   if (!hasPermission(allocation.permissions, peer.address, req.now)) return [s.countDrop('no-permission')]
+  // Permissions are per IP: a permission for a relay of the meeting must not carry data
+  // to that relay's listeners (the TURN hairpin), so the port is checked per indication.
+  if (checkSendPeer(s, allocation, peer)) return [s.countDrop('relay-service')]
   if (!allocation.bucket.take(data.value.length, req.now)) {
     allocation.droppedBandwidth++
     return [s.countDrop('bandwidth')]

@@ -7,7 +7,8 @@
 import { StunErrorCode } from '../proto/constants.js'
 import type { Action } from './actions.js'
 import type { Allocation } from './allocation.js'
-import type { Request, ServerCore } from './server-core.js'
+import type { Request } from './request.js'
+import type { ServerCore } from './server-core.js'
 import { unknownAttributesAttr } from './wire.js'
 
 export type Prologue = { ok: true; allocation: Allocation; key: Buffer } | { ok: false; actions: Action[] }

@@ -11,8 +11,8 @@ import type { Allocation } from './allocation.js'
 import type { AllocationTable } from './allocation-table.js'
 import type { AuthOutcome } from './authenticate.js'
 import type { DeleteCause, DropReason, RelayEvents, TypedEmitter } from './events.js'
-import type { FiveTuple } from './five-tuple.js'
 import type { PortPool } from './port-pool.js'
+import type { Request } from './request.js'
 
 export interface Quotas {
   readonly allocationsPerParticipant: number
@@ -28,12 +28,18 @@ export interface Lifetimes {
   readonly maxSeconds: number
 }
 
-export interface Request {
-  readonly msg: StunMessage
-  readonly tuple: FiveTuple
-  readonly tupleKey: string
-  readonly now: number
+/**
+ * The TURN hairpin guard (relay/peer-safety/relay-services.ts): relays' service ports,
+ * and their addresses outside the relayed port ranges, are never peers. `check` is
+ * synchronous (the Send path asks it per indication); `refresh` updates what it knows
+ * of the fleet before a permission or channel decision.
+ */
+export interface RelayServiceGuard {
+  refresh(): Promise<void>
+  check(peer: { readonly address: string; readonly port: number }): Verdict | undefined
 }
+
+export const NO_RELAY_SERVICE_GUARD: RelayServiceGuard = { refresh: () => Promise.resolve(), check: () => undefined }
 
 export interface ServerCore {
   readonly realm: string
@@ -46,6 +52,7 @@ export interface ServerCore {
   readonly relayAddresses: { readonly 4?: string; readonly 6?: string }
   portPool(family: 4 | 6): PortPool | undefined
   peerSafety(address: string): Verdict
+  readonly relayServices: RelayServiceGuard
   authenticate(req: Request): AuthOutcome
   /** The response to a failed authentication, as an action list. */
   authFailure(req: Request, outcome: Extract<AuthOutcome, { ok: false }>): Action[]

@@ -32,7 +32,8 @@ import { handleSend } from './handle-send.js'
 import { expirePermissions } from './permission.js'
 import { PortPool } from './port-pool.js'
 import { errorResponse, successResponse, type Responder } from './respond.js'
-import type { Lifetimes, Quotas, Request, ServerCore } from './server-core.js'
+import type { Request } from './request.js'
+import { NO_RELAY_SERVICE_GUARD, type Lifetimes, type Quotas, type RelayServiceGuard, type ServerCore } from './server-core.js'
 import { KNOWN_ATTRIBUTES, lifetimeAttr } from './wire.js'
 
 export interface TurnServerOptions {
@@ -42,6 +43,8 @@ export interface TurnServerOptions {
   auth: TurnAuth
   /** Denied peer ranges (relay/peer-safety), applied before the policy hook, always. */
   peerSafety: (address: string) => Verdict
+  /** The TURN hairpin guard, applied after peer safety and before the policy hook. Default: none. */
+  relayServices?: RelayServiceGuard
   policy?: RelayPolicy
   /** Addresses relayed sockets bind on, per family; a missing family answers 440. */
   relayAddresses: { 4?: string; 6?: string }
@@ -82,6 +85,7 @@ export class TurnServer implements ServerCore {
   readonly relayAddresses: { readonly 4?: string; readonly 6?: string }
   readonly advertisedAddresses: { readonly 4?: string; readonly 6?: string }
   readonly now: () => number
+  readonly relayServices: RelayServiceGuard
   readonly #auth: TurnAuth
   readonly #peerSafety: (address: string) => Verdict
   readonly #pools: { 4?: PortPool; 6?: PortPool }
@@ -105,6 +109,7 @@ export class TurnServer implements ServerCore {
     this.now = o.now ?? Date.now
     this.#auth = o.auth
     this.#peerSafety = o.peerSafety
+    this.relayServices = o.relayServices ?? NO_RELAY_SERVICE_GUARD
     const ports = o.ports ?? { min: 49152, max: 65535 }
     this.#pools = {}
     if (o.relayAddresses[4] !== undefined) this.#pools[4] = new PortPool(ports.min, ports.max, o.random)
@@ -255,8 +260,19 @@ export class TurnServer implements ServerCore {
     return actions
   }
 
+  /**
+   * A data plane that counts outside this server (the native engine) moves its counts in
+   * here at the start of every flush, so each flush is exact.
+   */
+  setFlushSource(collect: () => void): void {
+    this.#flushSource = collect
+  }
+
+  #flushSource: (() => void) | undefined
+
   /** Emits batched byte and drop counters now (also done by `tick`). */
   flush(): void {
+    this.#flushSource?.()
     this.#lastFlush = this.now()
     let toPeerBytes = 0, toPeerPackets = 0, toClientBytes = 0, toClientPackets = 0
     for (const a of this.table.values()) {
@@ -273,6 +289,20 @@ export class TurnServer implements ServerCore {
   }
 
   #retired = { toPeerBytes: 0, toPeerPackets: 0, toClientBytes: 0, toClientPackets: 0 }
+
+  /**
+   * Counts of packets a data plane moved without this server (the native engine's fast
+   * path) for an allocation that is gone already: they go out with the next flush.
+   */
+  addForwarded(c: { toPeerBytes: number; toPeerPackets: number; toClientBytes: number; toClientPackets: number }): void {
+    this.#retired.toPeerBytes += c.toPeerBytes; this.#retired.toPeerPackets += c.toPeerPackets
+    this.#retired.toClientBytes += c.toClientBytes; this.#retired.toClientPackets += c.toClientPackets
+  }
+
+  /** Drops a data plane counted itself (the native engine), flushed with this server's own. */
+  addDrops(reason: DropReason, count: number): void {
+    this.#drops.set(reason, (this.#drops.get(reason) ?? 0) + count)
+  }
 
   /** A TCP control connection closed: its allocation goes with it (RFC 8656 §5). */
   clientClosed(tuple: FiveTuple): Action[] {

@@ -9,6 +9,7 @@ import type { AuditRecord } from '../audit.js'
 import type { Participant, ParticipantStatus, MeetingRecord } from '../meetings.js'
 import { createMemoryPubSub } from './pubsub.js'
 import type { PubSub } from '../pubsub.js'
+import type { FailureCounter } from '../passcode-attempts.js'
 
 export interface MemoryMeeting {
   record: Omit<MeetingRecord, 'status' | 'version' | 'endedAt'>
@@ -44,6 +45,8 @@ export class MemoryRegion {
    */
   readonly #revoked = new Map<string, Map<string, { at: number; expiresAt: number }>>()
   readonly #audit = new Map<string, MemoryAuditStream>()
+  /** Wrong-passcode counters by their Redis key name (state/passcode-attempts.ts); expired ones count as none. */
+  readonly passcodeFailures = new Map<string, FailureCounter>()
   readonly pubsub: PubSub
   /** Presence leases: `<meetingId> <participantId> <session>` -> when the lease runs out (ms). */
   readonly presence = new Map<string, number>()

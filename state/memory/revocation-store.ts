@@ -3,6 +3,7 @@
  * record (yet) is still stored: the revocation does not depend on the meeting record.
  */
 import type { KeyBuilder } from '../keys.js'
+import { StateError } from '../errors.js'
 import { ALL_PARTICIPANTS, decodeRevocation, encodeRevocation, type RevocationMessage, type RevocationStore } from '../revocation.js'
 import { guarded, type Guard } from '../redis/guard.js'
 import type { MemoryRegion } from './backend.js'
@@ -35,7 +36,7 @@ export function createMemoryRevocationStore(mem: MemoryRegion, keys: KeyBuilder,
     subscribe: (listener) =>
       pubsub.subscribe(channel, (raw) => {
         const m = decodeRevocation(raw)
-        if (!m) throw new Error(`undecodable revocation message on ${channel}`)
+        if (!m) throw new StateError('ERR_STATE_CORRUPT', `undecodable revocation message on ${channel}`)
         listener(m)
       }),
   }

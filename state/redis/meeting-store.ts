@@ -6,7 +6,9 @@
  * Decoded meeting records are memoised by their stored text: a record is only parsed
  * again when the bytes Redis returned differ, so no invalidation is needed across nodes
  * (every read still goes to Redis; only the JSON.parse is saved). Memoised records are
- * frozen, since every caller of the node shares them.
+ * frozen, since every caller of the node shares them. Only running meetings are memoised
+ * (at most MEMO_SIZE, oldest first out): an ended meeting is read rarely and never joined
+ * again, and keeping it filled a node with thousands of dead records (issue 9 item 15).
  */
 import type { KeyBuilder } from '../keys.js'
 import type { RedisConnection } from '../redis-connection.js'
@@ -56,6 +58,10 @@ export function createRedisMeetingStore(conn: RedisConnection, keys: KeyBuilder,
     const hit = memo.get(meetingId)
     if (hit && hit.rec === rec && hit.v === v && hit.status === status && hit.endedAt === ended) return hit.record
     const fresh = deepFreeze(decodeMeeting(rec, v, status, ended))
+    if (status === 'ended') {
+      memo.delete(meetingId)
+      return fresh
+    }
     if (!hit && memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!)
     memo.set(meetingId, { rec, v, status, endedAt: ended, record: fresh })
     return fresh

@@ -1,5 +1,6 @@
 /** Revocations stored in the meeting's slot and published on the region's channel, atomically. */
 import type { KeyBuilder } from '../keys.js'
+import { StateError } from '../errors.js'
 import type { RedisConnection } from '../redis-connection.js'
 import type { PubSub } from '../pubsub.js'
 import { ALL_PARTICIPANTS, decodeRevocation, encodeRevocation, revocationInForce, type RevocationMessage, type RevocationStore } from '../revocation.js'
@@ -27,7 +28,7 @@ export function createRedisRevocationStore(conn: RedisConnection, keys: KeyBuild
     subscribe: (listener) =>
       pubsub.subscribe(channel, (raw) => {
         const m = decodeRevocation(raw)
-        if (!m) throw new Error(`undecodable revocation message on ${channel}: ${raw.slice(0, 100)}`)
+        if (!m) throw new StateError('ERR_STATE_CORRUPT', `undecodable revocation message on ${channel}: ${raw.slice(0, 100)}`)
         listener(m)
       }),
   }

@@ -189,3 +189,9 @@ t.test('a change says which sections changed, and a cosmetic edit is no change',
   t.equal(outcome.ok && outcome.changed, false)
   t.equal(store.current, current)
 })
+
+t.test('reloading a closed store is refused with a coded error', async (t) => {
+  const { store } = await openStore(t)
+  store.close()
+  await t.rejects(store.reload(), { code: 'CONFIG_STORE_CLOSED', name: 'ConfigStoreError' })
+})

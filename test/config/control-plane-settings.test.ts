@@ -25,7 +25,10 @@ t.test('a region that says nothing trusts no proxy, has no KEK and gets the defa
   t.same(region.controlPlane.trustedProxies, [])
   t.same(region.mediaKeks, [])
   t.same(region.controlPlane.limits, {
-    signaling: { messagesPerSecond: 50, messageBurst: 200, maxMessageBytes: 65536, joinTimeoutSeconds: 10, joinsPerAddress: { perSecond: 10, burst: 100 } },
+    signaling: {
+      messagesPerSecond: 50, messageBurst: 200, maxMessageBytes: 65536, joinTimeoutSeconds: 10, joinsPerAddress: { perSecond: 10, burst: 100 },
+      maxBufferedBytes: 1048576, unjoinedSockets: { perAddress: 20, perNode: 2000 }, presence: { leaseSeconds: 15, renewSeconds: 5 },
+    },
     http: { perApiKey: { max: 6000, windowSeconds: 60 }, perAddress: { max: 600, windowSeconds: 60 } },
   })
 })
@@ -75,4 +78,33 @@ t.test('a KEK secret under 16 characters is refused without echoing it, literal 
 t.test('two KEKs of one region with one id are refused at the second', async (t) => {
   const issues = issuesOf((d) => { d.regions[0].mediaKeks = [{ id: 'k', value: 'a-long-enough-kek-secret' }, { id: 'k', value: 'another-long-kek-secret' }] })
   t.same(issues.map((i) => [i.path, i.rule]), [['regions[0].mediaKeks[1].id', 'duplicate_id']])
+})
+
+t.test('passcode strength and guessing limits, and the token clock skew have defaults and are checked at their paths', async (t) => {
+  const cp = parseDoc(baseDoc()).regionById('eu-central')!.controlPlane
+  t.same(cp.passcodes, { minLength: 6, windowSeconds: 900, freeFailures: 3, backoffSeconds: 1, maxFailuresPerIdentity: 10, maxFailuresPerMeeting: 100 })
+  t.equal(cp.tokenClockSkewSeconds, 60)
+  const issues = issuesOf((d) => {
+    d.regions[0].controlPlane.passcodes = { minLength: 3, maxFailuresPerIdentity: 0, guesses: 1 }
+    d.regions[0].controlPlane.tokenClockSkewSeconds = -1
+  })
+  t.same(issues.map((i) => i.path).sort(), [
+    'regions[0].controlPlane.passcodes.guesses',
+    'regions[0].controlPlane.passcodes.maxFailuresPerIdentity',
+    'regions[0].controlPlane.passcodes.minLength',
+    'regions[0].controlPlane.tokenClockSkewSeconds',
+  ])
+})
+
+t.test('a control plane\'s metrics listener is an address of its own, checked like every listen address', async (t) => {
+  const doc = baseDoc()
+  doc.regions[0].controlPlane.metricsListen = '127.0.0.1:9180'
+  t.equal(parseDoc(doc).regionById('eu-central')!.controlPlane.metricsListen, '127.0.0.1:9180')
+  const clash = issuesOf((d) => {
+    d.regions[0].controlPlane.listen = '127.0.0.1:8080'
+    d.regions[0].controlPlane.metricsListen = '127.0.0.1:8080'
+  })
+  t.same(clash.map((i) => [i.path, i.rule]), [['regions[0].controlPlane.metricsListen', 'listen_duplicate']], 'not the API port')
+  const bad = issuesOf((d) => { d.regions[0].controlPlane.metricsListen = 'localhost:9180' })
+  t.same(bad.map((i) => [i.path, i.rule]), [['regions[0].controlPlane.metricsListen', 'address_invalid']])
 })

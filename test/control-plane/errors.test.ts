@@ -28,3 +28,23 @@ t.test('the signaling boundary says whether an error ends the session', async (t
   t.same(toSignalError(sovereignError('SR_SCREEN_SHARE_NOT_ALLOWED')), { code: 'SR_SCREEN_SHARE_NOT_ALLOWED', message: 'you may not share your screen' })
   t.same(toSignalError(new RangeError('boom')), { code: 'SR_INTERNAL', message: 'internal error', close: 4500 })
 })
+
+t.test('framework client errors become coded 4xx answers; other framework errors stay internal', async (t) => {
+  const fst = (code: string, statusCode: number) => Object.assign(new Error(`fastify says ${code}`), { code, statusCode })
+  t.same(toHttpError(fst('FST_ERR_CTP_INVALID_JSON_BODY', 400)).body.code, 'SR_BAD_REQUEST')
+  t.same(toHttpError(fst('FST_ERR_CTP_BODY_TOO_LARGE', 413)), { statusCode: 413, body: { code: 'SR_BODY_TOO_LARGE', message: 'the request body exceeds the size limit' } })
+  t.same(toHttpError(fst('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415)).statusCode, 415)
+  t.same(toHttpError(fst('FST_STATIC_FORBIDDEN_PATH', 403)).body.code, 'SR_PATH_FORBIDDEN')
+  t.same(toHttpError(fst('FST_ERR_SOMETHING_NEW', 409)).body.code, 'SR_BAD_REQUEST', 'an unknown framework 4xx is a bad request')
+  t.same(toHttpError(fst('FST_ERR_CTP_INVALID_TYPE', 500)).body.code, 'SR_INTERNAL', 'a framework 500 is ours')
+  t.same(toHttpError(Object.assign(new Error('x'), { code: 'ECONNRESET', statusCode: 400 })).body.code, 'SR_INTERNAL', 'only the framework\'s own codes are trusted')
+})
+
+t.test('state that cannot answer is 503 SR_STATE_UNAVAILABLE with a retry hint, close 4022 on a socket; a state bug stays internal', async (t) => {
+  const { StateClosedError, StateError, StateUnavailableError } = await import('../../state/errors.js')
+  const down = new StateUnavailableError('eu-central', new Error('connect ECONNREFUSED 127.0.0.1:6390'))
+  t.same(toHttpError(down), { statusCode: 503, body: { code: 'SR_STATE_UNAVAILABLE', message: 'the region state is unavailable, retry shortly' }, retryAfterSeconds: 2 })
+  t.same(toSignalError(down), { code: 'SR_STATE_UNAVAILABLE', message: 'the region state is unavailable, retry shortly', close: 4022 })
+  t.equal(toHttpError(new StateClosedError('eu-central')).statusCode, 503, 'closed under us by shutdown: also retry (elsewhere)')
+  t.equal(toHttpError(new StateError('ERR_STATE_COMMAND', 'WRONGTYPE')).statusCode, 500, 'a refused command is a bug, not an outage')
+})

@@ -29,11 +29,13 @@ t.test('the control-plane container command serves its probes and stops on SIGTE
   const configFile = join(dir, 'network.yaml')
   await writeFile(configFile, overlay.networkYaml!)
   const port = await freePort()
+  const metricsPort = await freePort()
   const args = (container.args as string[]).map((a) => a
     .replace('$(POD_NAME)', 'sovereign-control-plane-test')
     .replace('$(SOVEREIGN_REGION)', overlay.region!)
     .replace(/^\/etc\/sovereign\/network\.yaml$/, configFile)
-    .replace(/^0\.0\.0\.0:8080$/, `127.0.0.1:${port}`))
+    .replace(/^0\.0\.0\.0:8080$/, `127.0.0.1:${port}`)
+    .replace(/^0\.0\.0\.0:9090$/, `127.0.0.1:${metricsPort}`))
   t.notMatch(args.join(' '), /\$\(|0\.0\.0\.0/, 'loopback only, every variable filled')
   const env: Record<string, string> = { ...process.env as Record<string, string> }
   for (const name of Object.keys(secret.stringData)) {
@@ -56,7 +58,8 @@ t.test('the control-plane container command serves its probes and stops on SIGTE
   }
   t.equal(ready?.status, 200, `readiness ${probe.readinessProbe.httpGet.path} answers 200: ${output}`)
   t.equal((await fetch(`${base}${probe.livenessProbe.httpGet.path}`)).status, 200, `liveness ${probe.livenessProbe.httpGet.path}`)
-  t.match(await (await fetch(`${base}/metrics`)).text(), /sovereign_cp_state_up\{connection="command"\} 1/)
+  t.match(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), /sovereign_cp_state_up\{connection="command"\} 1/, 'Prometheus scrapes the metrics listener without a key')
+  t.equal((await fetch(`${base}/metrics`)).status, 401, 'the API port keeps /metrics to operators')
   child.kill('SIGTERM')
   t.equal(await exited, 0, `exits cleanly: ${output}`)
 })

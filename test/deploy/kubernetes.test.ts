@@ -102,12 +102,16 @@ for (const name of overlays) {
         const paths = command === 'relay' ? served.relay : served.controlPlane
         const httpFlag = command === 'relay' ? '--metrics' : '--listen'
         const httpPort = Number(String(c.args[c.args.indexOf(httpFlag) + 1]).split(':').pop())
+        // Both serve Prometheus on a listener of their own (a control plane's /metrics on the API port needs an operator key).
+        const metricsPort = Number(String(c.args[c.args.indexOf('--metrics') + 1]).split(':').pop())
+        t.ok(c.args.includes('--metrics'), `${d.metadata.name} opens a metrics listener`)
         for (const probe of [c.livenessProbe, c.readinessProbe]) {
           t.ok(paths.has(probe.httpGet.path), `${d.metadata.name} probes ${probe.httpGet.path}, which the ${command} serves`)
           const port = c.ports.find((p: any) => p.name === probe.httpGet.port || p.containerPort === probe.httpGet.port)
           t.equal(port?.containerPort, httpPort, `${d.metadata.name}: the probe port is the one ${httpFlag} opens`)
         }
-        t.equal(d.spec.template.metadata.annotations['prometheus.io/port'], String(httpPort), `${d.metadata.name}: Prometheus scrapes the HTTP port`)
+        t.equal(d.spec.template.metadata.annotations['prometheus.io/port'], String(metricsPort), `${d.metadata.name}: Prometheus scrapes the metrics listener`)
+        t.ok(c.ports.some((p: any) => p.containerPort === metricsPort), `${d.metadata.name}: the metrics port is a container port`)
         const mount = c.volumeMounts.find((m: any) => m.name === 'config')
         t.equal(`${mount.mountPath}/network.yaml`, c.args[c.args.indexOf('--config') + 1], 'the --config file is the mounted ConfigMap key')
         t.equal(d.spec.template.spec.securityContext.runAsUser, 10001, 'runs as the image\'s non-root user')

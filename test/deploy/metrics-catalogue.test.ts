@@ -47,9 +47,24 @@ t.test('every metric in METRICS.md is registered by the code, with the documente
 t.test('every metric a relay or control plane exports is in METRICS.md', async (t) => {
   const documented = new Set(catalogueRows().map((r) => r.name))
   for (const name of exported.keys()) {
-    if (/^sovereign_(relay|cp)_(process|nodejs)_/.test(name)) continue // default metrics, documented by prefix
+    if (/^(process|nodejs)_/.test(name)) continue // prom-client's default metrics, documented as a family
     t.ok(documented.has(name), `${name} is documented`)
   }
+})
+
+t.test('default process metrics are unprefixed, as the standard Node.js dashboards query them', async (t) => {
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes']) {
+    t.ok(exported.has(name), `${name} is exported`)
+  }
+  t.same([...exported.keys()].filter((n) => /^sovereign_(relay|cp)_(process|nodejs)_/.test(n)), [], 'none carries the product prefix')
+})
+
+t.test('running totals are counters named _total, not gauges', async (t) => {
+  for (const name of ['sovereign_relay_tcp_closed_for_garbage_total', 'sovereign_relay_tls_handshake_failures_total', 'sovereign_relay_audit_dropped_total']) {
+    t.equal(exported.get(name), 'counter', `${name} is a counter`)
+  }
+  const gaugesNamedLikeCounters = [...exported].filter(([n, type]) => n.startsWith('sovereign_') && n.endsWith('_total') && type !== 'counter')
+  t.same(gaugesNamedLikeCounters, [], 'every sovereign _total is a counter (prom-client names some default gauges _total)')
 })
 
 t.test('the name extraction sees histogram series and catches names nobody exports', async (t) => {

@@ -22,7 +22,7 @@ t.test('the alert rules cover the five alerts the issue asks for', async (t) => 
   const [doc] = yamlDocuments('deploy/prometheus/sovereign.rules.yml') as Array<{ groups: Array<{ rules: Array<{ alert: string; labels?: { severity?: string } }> }> }>
   const alerts = doc!.groups.flatMap((g) => g.rules)
   const names = alerts.map((r) => r.alert)
-  for (const a of ['SovereignRelayDown', 'SovereignRegionWithoutCapacity', 'SovereignRelayResidencyRefusalsSpiking', 'SovereignRevocationLatencyHigh', 'SovereignRedisDownForRelay', 'SovereignRedisDownForControlPlane']) {
+  for (const a of ['SovereignRelayDown', 'SovereignRegionWithoutCapacity', 'SovereignRelayResidencyRefusalsSpiking', 'SovereignRevocationLatencyHigh', 'SovereignRedisDownForRelay', 'SovereignRedisDownForControlPlane', 'SovereignStateLost']) {
     t.ok(names.includes(a), a)
   }
   for (const r of alerts) t.match(r.labels?.severity, /^(page|warn)$/, `${r.alert} has a severity`)

@@ -1,10 +1,10 @@
 import t from 'tap'
-import { parseIpInto } from '../../geo/ip.js'
+import { parseHostIp } from '../../geo/address/ip-address.js'
 import { Overrides } from '../../geo/overrides.js'
 
 const countryOf = (o: Overrides, ip: string): string | undefined => {
   const b = new Uint8Array(16)
-  const family = parseIpInto(ip, b)
+  const family = parseHostIp(ip, b)
   if (family === 0) throw new Error(`bad test address ${ip}`)
   return o.matchBytes(family, b)?.country
 }

@@ -53,3 +53,15 @@ t.test("the region's meeting index and decision feed carry the region, each unde
   t.ok([v.meetings, v.decisions].every((k) => k.startsWith('test42:{eu-central')), 'found by the region pattern (everything())')
   t.not(new KeyBuilder('us-east', 'test42').regionViews().decisions, v.decisions)
 })
+
+t.test('wrong-passcode counters live in the meeting\'s hash slot, one per participant and one per meeting', async (t) => {
+  const keys = new KeyBuilder('eu-central')
+  const id = newMeetingId('eu-central')
+  const k = keys.passcodeAttempts(id, 'p_abc-DEF_1')
+  t.equal(tagOf(k.identity), `eu-central:m:${id}`)
+  t.equal(tagOf(k.meeting), `eu-central:m:${id}`)
+  t.not(k.identity, keys.passcodeAttempts(id, 'p_other').identity)
+  t.notOk(Object.values(keys.meeting(id)).includes(k.meeting), 'no other concern shares them')
+  t.throws(() => keys.passcodeAttempts(id, 'has space'), TypeError)
+  t.throws(() => keys.passcodeAttempts(newMeetingId('us-east'), 'p_abc'), { code: 'ERR_STATE_NOT_HOMED_HERE' })
+})

@@ -89,3 +89,52 @@ t.test('last-known policy stays readable when the store cannot be reached', asyn
   t.equal(cache.lastKnown(m.id), known, 'existing allocations keep their last-known policy')
   await cache.close()
 })
+
+t.test('a meeting-wide revocation (the meeting ended) forgets the meeting\'s snapshot at once', async (t) => {
+  const s = memory()
+  const cache = new PolicyCache({ resolve: () => s })
+  t.teardown(() => cache.close())
+  const [ended, running] = [meeting(), meeting()]
+  await s.meetings.create(ended)
+  await s.meetings.create(running)
+  await cache.get(ended.id)
+  await cache.get(running.id)
+  const revoked = new Promise((r) => cache.once('revoked', r))
+  await s.meetings.end(ended.id, { revokeTtlMs: HOUR })
+  await revoked
+  t.same(cache.cachedMeetings(), [running.id], 'only the running meeting stays cached')
+  t.equal((await cache.get(ended.id))?.ended, true, 'asked again, it is read afresh and says ended')
+})
+
+t.test('a snapshot nobody read for idleMs is dropped by a later read', async (t) => {
+  const clock = new ManualClock()
+  const s = memory(clock)
+  const cache = new PolicyCache({ resolve: () => s, idleMs: 1000, now: clock.now })
+  t.teardown(() => cache.close())
+  const [idle, used, later] = [meeting(), meeting(), meeting()]
+  for (const m of [idle, used, later]) await s.meetings.create(m)
+  await cache.get(idle.id)
+  await cache.get(used.id)
+  clock.advance(600)
+  await cache.get(used.id)
+  clock.advance(600)
+  await cache.get(later.id)
+  t.same(cache.cachedMeetings().sort(), [used.id, later.id].sort(), 'the meeting unread for 1.2 s is gone, the one read 0.6 s ago stays')
+})
+
+t.test('a lost region state forgets that region\'s snapshots and asks the relay to re-check its allocations', async (t) => {
+  const s = memory()
+  let reads = 0
+  const counting: RegionState = { ...s, policy: { region: s.region, snapshot: (id) => (reads++, s.policy.snapshot(id)) } }
+  const cache = new PolicyCache({ resolve: () => counting })
+  t.teardown(() => cache.close())
+  const m = meeting()
+  await s.meetings.create(m)
+  await cache.get(m.id)
+  const resync = new Promise((r) => cache.once('resync', r))
+  cache.stateLost(REGION)
+  t.equal(await resync, REGION, 'resync for the region')
+  t.same(cache.cachedMeetings(), [], 'nothing of the lost state is kept')
+  await cache.get(m.id)
+  t.equal(reads, 2, 'the next get reads afresh')
+})

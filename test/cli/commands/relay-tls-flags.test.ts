@@ -12,7 +12,7 @@ t.test('all three TLS flags make a TLS listener with its certificate files', asy
 })
 
 t.test('any TLS flag without the others is refused with what is missing', async (t) => {
-  t.throws(() => tlsFiles({ tlsListen: ['0.0.0.0:5349'] }), /needs all of --tls-listen <host:port>, --tls-cert <file> and --tls-key <file>/)
+  t.throws(() => tlsFiles({ tlsListen: ['0.0.0.0:5349'] }), { code: 'ERR_CLI_OPTION', message: /needs all of --tls-listen <host:port>, --tls-cert <file> and --tls-key <file>/ })
   t.throws(() => tlsFiles({ tlsListen: [], tlsCert: '/etc/tls/relay.pem', tlsKey: '/etc/tls/relay.key' }), /needs all of/)
   t.throws(() => tlsFiles({ tlsListen: ['0.0.0.0:5349'], tlsCert: '/etc/tls/relay.pem' }), /needs all of/)
 })

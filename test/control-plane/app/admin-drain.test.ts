@@ -79,7 +79,7 @@ t.test('a drained relay gets no new participants while its existing allocation k
   t.equal(again.statusCode, 200, 'draining twice is harmless (no body needed)')
   t.equal(again.json().drainRequest.reason, 'kernel upgrade', 'and keeps the first request')
 
-  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics', headers: admin })).body
   t.match(metrics, /^sovereign_cp_relay_drain_requests_total\{action="drain"\} 2$/m)
   t.match(metrics, /^sovereign_cp_fleet_relays\{fleet_region="eu-central",state="draining"\} 1$/m)
   t.match(metrics, /^sovereign_cp_fleet_relays\{fleet_region="eu-central",state="live"\} 1$/m)

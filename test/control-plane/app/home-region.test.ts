@@ -76,7 +76,7 @@ t.test('any request naming another region\'s meeting is answered 307 before auth
   t.equal(home.json().status, 'active', 'the redirected end never reached the meeting')
   t.equal(home.json().settings.waitingRoom, false, 'nor did the redirected PATCH')
 
-  const metrics = await eu.app.inject({ method: 'GET', url: '/metrics' })
+  const metrics = await eu.app.inject({ method: 'GET', url: '/metrics', headers: bearer(net.keys.admin) })
   t.match(metrics.body, /sovereign_cp_redirects_total\{to_region="us-east",kind="meeting"\} 7/)
 })
 

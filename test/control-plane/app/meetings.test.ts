@@ -58,7 +58,7 @@ t.test('a region the tenant may not use is refused with 403 and the verdict reas
   t.equal(res.statusCode, 403)
   t.equal(res.json().code, 'SR_REGION_NOT_ALLOWED')
   t.match(res.json().message, /region_not_allowed_for_tenant/)
-  const metrics = await app.inject({ method: 'GET', url: '/metrics' })
+  const metrics = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(net.keys.admin) })
   t.match(metrics.body, /sovereign_cp_refusals_total\{reason="region_not_allowed_for_tenant"\} 1/)
 })
 
@@ -169,13 +169,19 @@ t.test('the token endpoint mints a token that control-plane/tokens verifies with
   t.equal(tooLong.statusCode, 422)
 })
 
-t.test('/healthz, /readyz and /metrics answer without a key', async (t) => {
+t.test('/healthz and /readyz answer without a key; /metrics on the API port only to an operator key', async (t) => {
   const healthz = await app.inject({ method: 'GET', url: '/healthz' })
   t.same(healthz.json(), { status: 'ok', region: 'eu-central', node: 'eu-central-cp-1' })
   const ready = await app.inject({ method: 'GET', url: '/readyz' })
   t.equal(ready.statusCode, 200)
   t.equal(ready.json().state.command, 'connected')
-  const metrics = await app.inject({ method: 'GET', url: '/metrics' })
+  const anonymous = await app.inject({ method: 'GET', url: '/metrics' })
+  t.equal(anonymous.statusCode, 401, 'no key: no metrics on the public port')
+  t.equal(anonymous.json().code, 'SR_UNAUTHENTICATED')
+  t.notMatch(anonymous.body, /sovereign_cp_/)
+  const tenantKey = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(net.keys.acme) })
+  t.equal(tenantKey.statusCode, 403, 'a tenant key is not an operator key')
+  const metrics = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(net.keys.admin) })
   t.match(metrics.body, /sovereign_cp_http_requests_total\{route="\/v1\/meetings",method="POST",status="201"\} \d+/)
   t.match(metrics.body, /sovereign_cp_meeting_events_total\{type="meeting-created"\} \d+/)
   t.match(metrics.body, /sovereign_cp_state_up\{connection="command"\} 1/)

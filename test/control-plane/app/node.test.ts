@@ -128,3 +128,23 @@ t.test('a node takes its media KEKs from the config, the deprecated SOVEREIGN_ME
   const created = await managed(bare.url)
   t.equal(created.status, 201, 'after a reload with mediaKeks the region accepts managed meetings')
 })
+
+t.test('a node serves Prometheus on its metrics listener without a key, and /metrics on the API port only to an operator key', async (t) => {
+  const node = await startControlPlaneNode({ configPath: path, region: 'eu-central', nodeId: 'eu-node-m', listen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', logger: false, prefix: net.prefix, env: {} })
+  t.teardown(() => node.close())
+  t.match(node.metricsUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
+  t.not(node.metricsUrl, node.url, 'a listener of its own')
+  const scraped = await fetch(`${node.metricsUrl}/metrics`)
+  t.equal(scraped.status, 200)
+  t.match(await scraped.text(), /sovereign_cp_state_up\{connection="command"\} 1/)
+  t.equal((await fetch(`${node.metricsUrl}/readyz`)).status, 200, 'with its readiness')
+  const api = await fetch(`${node.url}/metrics`)
+  t.equal(api.status, 401, 'the public port does not answer /metrics without a key')
+  t.equal(api.headers.get('x-content-type-options'), 'nosniff')
+  t.equal((await fetch(`${node.url}/metrics`, { headers: bearer(net.keys.admin) })).status, 200, 'an operator key may read it there')
+  t.equal((await fetch(`${node.url}/v1/meetings`, { method: 'POST', headers: { ...bearer(net.keys.acme), 'content-type': 'application/json' }, body: '{}' })).headers.get('x-content-type-options'), 'nosniff', 'API answers carry nosniff')
+})
+
+t.test('a metrics listener address that does not parse is refused at start with its own code', async (t) => {
+  await t.rejects(startControlPlaneNode({ configPath: path, region: 'eu-central', listen: '127.0.0.1:0', metricsListen: 'not an address', logger: false, prefix: net.prefix, env: {} }), { code: 'ERR_CP_METRICS_LISTEN_INVALID' })
+})

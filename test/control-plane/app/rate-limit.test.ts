@@ -86,14 +86,14 @@ t.test('a tenant key gets its budget, then 429 SR_RATE_LIMITED with Retry-After;
   t.ok((await keysUnder(state, `${state.keys.rateLimit()}*`)).length >= 2, 'the counters live in the region Redis under the rate-limit namespace')
 })
 
-t.test('requests without a valid key count against the client address; probes and metrics are exempt', async (t) => {
+t.test('requests without a valid key count against the client address; probes are exempt, /metrics is not', async (t) => {
   const { app, base } = await serve()
   const anonymous = (from: string) => get(base, '/v1/meetings/eu-central.00000000000000000000000000', from, bearer('not-a-key'))
   t.same(await statuses(3, () => anonymous('127.1.0.20')), [401, 401, 429], 'two wrong keys, then the address is limited')
   t.equal((await anonymous('127.1.0.21')).status, 401, 'another address has its own budget')
   t.same(await statuses(5, () => get(base, '/healthz', '127.1.0.20')), [200, 200, 200, 200, 200], '/healthz is never limited')
-  t.equal((await get(base, '/metrics', '127.1.0.20')).status, 200, '/metrics is never limited')
-  t.equal(await refusals(app, 'http_address'), 1)
+  t.equal((await get(base, '/metrics', '127.1.0.20')).status, 429, '/metrics on the API port needs a key, so guessing one there is limited too')
+  t.equal(await refusals(app, 'http_address'), 2)
 })
 
 t.test('behind the trusted proxy each forwarded client has its own budget; from anyone else the header is ignored', async (t) => {

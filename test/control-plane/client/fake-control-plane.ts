@@ -73,3 +73,15 @@ export class FakeControlPlane {
     await new Promise<void>((resolve, reject) => this.#server.close((err) => (err ? reject(err) : resolve())))
   }
 }
+
+/** Forwards every signal `from` sends to `to` as from `fromId`, as the control plane does between admitted participants. */
+export async function forwardSignals(from: FakeConnection, fromId: string, to: FakeConnection): Promise<void> {
+  for (;;) {
+    const m = await from.messages.next()
+    if (m.type !== 'signal') continue
+    to.send({
+      type: 'signal', from: fromId, kind: m.kind, payload: m.payload,
+      ...('tracks' in m && m.tracks ? { tracks: m.tracks } : {}), ...('dataChannels' in m && m.dataChannels ? { dataChannels: m.dataChannels } : {}),
+    })
+  }
+}

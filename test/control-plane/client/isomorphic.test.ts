@@ -26,7 +26,7 @@ async function importGraph(entry: string): Promise<{ files: string[]; packages: 
 }
 
 t.test('the signaling client and key opening import nothing Node-only, so they run in a browser', async (t) => {
-  for (const entry of ['control-plane/client/signal-client.ts', 'control-plane/client/open-key.ts']) {
+  for (const entry of ['control-plane/client/signal-client.ts', 'control-plane/client/open-key.ts', 'control-plane/client/peer-link.ts', 'control-plane/client/index.ts']) {
     const { files, packages } = await importGraph(entry)
     t.same([...packages].filter((p) => p.startsWith('node:') || ['ws', 'fs', 'crypto', 'net'].includes(p)), [], `${entry} packages: ${[...packages].join(', ')}`)
     t.notOk(files.some((f) => f.startsWith('control-plane/keys/') && !['control-plane/keys/base64url.ts', 'control-plane/keys/hpke-suite.ts'].includes(f)), `${entry} stays off the server-side key code`)

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 
 import { generateParticipantKeyPair } from '../../../control-plane/client/open-key.js'
-import { SignalClient, type WebSocketConstructor } from '../../../control-plane/client/signal-client.js'
+import { SignalClient, type ReconnectingEvent, type WebSocketConstructor } from '../../../control-plane/client/signal-client.js'
 import { generateMediaKey, rotateMediaKey } from '../../../control-plane/keys/media-key.js'
 import { sealMediaKey } from '../../../control-plane/keys/seal-key.js'
 import type { WelcomeMessage } from '../../../control-plane/protocol/server-messages.js'
@@ -44,7 +44,7 @@ async function joinedClient(t: Test, opts: Partial<Parameters<typeof SignalClien
 t.test('the client negotiates sovereign.signal.v1 and joins with token, passcode and name', async (t) => {
   const { client, conn } = await setup(t, { passcode: '123456789012', displayName: 'Alice', clientInfo: { name: 'test', version: '1' } })
   t.equal(conn.protocol, 'sovereign.signal.v1')
-  t.same(await conn.messages.next(), { type: 'join', token: 'tok.en.x', passcode: '123456789012', displayName: 'Alice', client: { name: 'test', version: '1' } })
+  t.same(await conn.messages.next(), { type: 'join', token: 'tok.en.x', passcode: '123456789012', displayName: 'Alice', client: { name: 'test', version: '1' }, minor: 1 })
   conn.send(welcome())
   const result = await client.joined
   t.equal(result.kind, 'welcome')
@@ -85,7 +85,7 @@ t.test('a redirect to the home region is followed once, and the join is sent the
   await conn.messages.next()
   conn.send({ type: 'redirect', url: home.url, region: 'eu-west' })
   const homeConn = await home.connections.next()
-  t.same(await homeConn.messages.next(), { type: 'join', token: 'tok.en.x' })
+  t.same(await homeConn.messages.next(), { type: 'join', token: 'tok.en.x', minor: 1 })
   t.same(await conn.closed, { code: 1000, reason: 'redirected' }, 'the foreign node\'s socket is closed, not kept')
   homeConn.send(welcome())
   t.equal((await client.joined).kind, 'welcome')
@@ -258,4 +258,185 @@ t.test('leave says goodbye before closing', async (t) => {
   await client.leave()
   t.same(await conn.messages.next(), { type: 'leave' })
   t.equal((await conn.closed).code, 1000)
+})
+
+// ---- v1.1: fresh ICE servers ---------------------------------------------------------------
+
+t.test('asking for fresh ICE servers resolves with the answering ice-restart, which is also an event and the servers in force', async (t) => {
+  const { client, conn } = await joinedClient(t)
+  const event = new Promise((resolve) => client.once('ice-restart', resolve))
+  const answer = client.requestIceServers()
+  const request = await conn.messages.next()
+  if (request.type !== 'ice-servers-request' || request.id === undefined) throw new Error('expected an ice-servers-request with an id')
+  const restart = { type: 'ice-restart' as const, re: request.id, reason: 'requested' as const, iceServers: [{ urls: ['turn:127.0.0.2:3478?transport=udp'], username: 'u', credential: 'c' }] }
+  conn.send(restart)
+  t.same(await answer, restart)
+  t.same(await event, restart)
+  t.same(client.iceServers, restart.iceServers)
+})
+
+t.test('an ICE servers request refused for want of a live relay rejects with SR_NO_RELAY_AVAILABLE', async (t) => {
+  const { client, conn } = await joinedClient(t)
+  const answer = client.requestIceServers()
+  const request = await conn.messages.next()
+  if (request.type !== 'ice-servers-request') throw new Error('expected an ice-servers-request')
+  conn.send({ type: 'error', re: request.id, code: 'SR_NO_RELAY_AVAILABLE', message: "no relay of the meeting's allowed regions is live" })
+  await t.rejects(answer, { code: 'SR_NO_RELAY_AVAILABLE' })
+  t.equal(client.closed, false, 'the session continues')
+})
+
+t.test('an unprompted ice-restart (a relay was lost) replaces the ICE servers in force', async (t) => {
+  const { client, conn } = await joinedClient(t)
+  const event = new Promise((resolve) => client.once('ice-restart', resolve))
+  const servers = [{ urls: ['turn:127.0.0.3:3478?transport=udp'] }]
+  conn.send({ type: 'ice-restart', reason: 'relay-lost', relayId: 'eu-relay-1', iceServers: servers })
+  t.same(await event, { type: 'ice-restart', reason: 'relay-lost', relayId: 'eu-relay-1', iceServers: servers })
+  t.same(client.iceServers, servers)
+})
+
+// ---- reconnect ------------------------------------------------------------------------------
+
+const fast = { reconnect: { initialDelayMs: 5, maxDelayMs: 20 } }
+
+t.test('after the server drops the socket the client reconnects, joins again and resumes with the new welcome', async (t) => {
+  const { cp, client, conn } = await joinedClient(t, fast)
+  const reconnecting = new Promise<ReconnectingEvent>((resolve) => client.once('reconnecting', resolve))
+  const reconnected = new Promise<WelcomeMessage>((resolve) => client.once('reconnected', resolve))
+  const ping = client.ping()
+  await conn.messages.next() // the ping, whose pong will never come
+  conn.socket.terminate()
+  const event = await reconnecting
+  t.equal(event.attempt, 1)
+  t.equal(event.code, 1006, 'an abnormal close is retried')
+  t.ok(event.delayMs >= 2 && event.delayMs <= 5, `first delay within [initial/2, initial]: ${event.delayMs}`)
+  await t.rejects(ping, { code: 'ERR_CONNECTION_LOST' }, 'a request in flight is not left hanging')
+  t.throws(() => client.lock(), { code: 'ERR_CLIENT_RECONNECTING' }, 'sends fail loudly between sockets')
+  const again = await cp.connections.next()
+  t.same(await again.messages.next(), { type: 'join', token: 'tok.en.x', minor: 1 }, 'the same join again: same identity, same seat')
+  const fresh = welcome('p_alice', { iceServers: [{ urls: ['turn:127.0.0.2:3478?transport=udp'] }] })
+  again.send(fresh)
+  t.same(await reconnected, fresh)
+  t.equal(client.reconnecting, false)
+  t.same(client.iceServers, fresh.iceServers, 'the fresh ICE servers are in force')
+  client.lock()
+  t.same(await again.messages.next(), { type: 'host', command: 'lock' }, 'and the session carries on over the new socket')
+})
+
+t.test('the client keeps trying with growing delays while the node is down, and resumes when it is back', async (t) => {
+  const { cp, client, conn } = await joinedClient(t, { reconnect: { initialDelayMs: 4, maxDelayMs: 16, random: () => 1 } })
+  const delays: number[] = []
+  client.on('reconnecting', (e) => delays.push(e.delayMs))
+  // Refuse the first two attempts by closing them as a restarting server does (1012), then welcome the third.
+  conn.close(1012, 'restart')
+  for (let i = 0; i < 2; i++) {
+    const c = await cp.connections.next()
+    await c.messages.next()
+    c.close(1013, 'try again later')
+  }
+  const third = await cp.connections.next()
+  await third.messages.next()
+  const reconnected = new Promise((resolve) => client.once('reconnected', resolve))
+  third.send(welcome())
+  await reconnected
+  t.same(delays, [4, 8, 16], 'exponential, capped at maxDelayMs')
+})
+
+for (const [code, what] of [[4009, 'removed'], [4010, 'meeting ended'], [4013, 'removed, cannot rejoin'], [4020, 'replaced by a newer socket'], [4000, 'protocol violation'], [4008, 'rate limited'], [1000, 'normal']] as const) {
+  t.test(`a close with ${code} (${what}) is final: no reconnect`, async (t) => {
+    const { client, conn } = await joinedClient(t, fast)
+    let reconnects = 0
+    client.on('reconnecting', () => { reconnects += 1 })
+    const closed = new Promise<{ code: number }>((resolve) => client.once('close', resolve))
+    conn.close(code, what)
+    t.equal((await closed).code, code)
+    t.equal(client.closed, true)
+    t.equal(reconnects, 0)
+  })
+}
+
+t.test('a socket dropped before any welcome is not retried: there is no seat to resume', async (t) => {
+  const { client, conn } = await setup(t, fast)
+  await conn.messages.next()
+  conn.socket.terminate()
+  t.same(await client.joined, { kind: 'closed', code: 1006, reason: '' })
+  t.equal(client.closed, true)
+})
+
+t.test('a reconnect goes to the home region that welcomed the client, not to the node that redirected it', async (t) => {
+  const home = await FakeControlPlane.start()
+  t.teardown(() => home.stop())
+  const { cp: foreign, client, conn } = await setup(t, fast)
+  await conn.messages.next()
+  conn.send({ type: 'redirect', url: home.url, region: 'eu-west' })
+  const homeConn = await home.connections.next()
+  await homeConn.messages.next()
+  homeConn.send(welcome())
+  await client.joined
+  let foreignConnections = 0
+  void foreign.connections.next().then(() => { foreignConnections += 1 })
+  homeConn.socket.terminate()
+  const back = await home.connections.next()
+  t.same(await back.messages.next(), { type: 'join', token: 'tok.en.x', minor: 1 })
+  const reconnected = new Promise((resolve) => client.once('reconnected', resolve))
+  back.send(welcome())
+  await reconnected
+  t.equal(foreignConnections, 0, 'the foreign region heard nothing of the reconnect')
+})
+
+t.test('a reconnect that lands on a foreign node follows its redirect home again', async (t) => {
+  const home = await FakeControlPlane.start()
+  t.teardown(() => home.stop())
+  const { cp, client, conn } = await joinedClient(t, fast)
+  conn.socket.terminate()
+  const lost = await cp.connections.next()
+  await lost.messages.next()
+  lost.send({ type: 'redirect', url: home.url, region: 'eu-west' })
+  const homeConn = await home.connections.next()
+  await homeConn.messages.next()
+  const reconnected = new Promise((resolve) => client.once('reconnected', resolve))
+  homeConn.send(welcome())
+  await reconnected
+  t.pass('resumed at the home region')
+})
+
+t.test('a fresh token is fetched before each reconnect attempt', async (t) => {
+  let n = 0
+  const { cp, client, conn } = await joinedClient(t, { ...fast, refreshToken: async () => `tok.en.${++n}` })
+  conn.socket.terminate()
+  const again = await cp.connections.next()
+  t.same(await again.messages.next(), { type: 'join', token: 'tok.en.1', minor: 1 })
+  again.send(welcome())
+  await new Promise((resolve) => client.once('reconnected', resolve))
+})
+
+t.test('close during the backoff ends the client at once and cancels the attempt', async (t) => {
+  const { client, conn } = await joinedClient(t, { reconnect: { initialDelayMs: 60_000 } })
+  const reconnecting = new Promise((resolve) => client.once('reconnecting', resolve))
+  conn.socket.terminate()
+  await reconnecting
+  const closed = new Promise<{ code: number }>((resolve) => client.once('close', resolve))
+  await client.close()
+  t.equal((await closed).code, 1000)
+  t.equal(client.reconnecting, false)
+})
+
+t.test('with reconnect off, a dropped socket ends the client', async (t) => {
+  const { client, conn } = await joinedClient(t, { reconnect: false })
+  const closed = new Promise<{ code: number }>((resolve) => client.once('close', resolve))
+  conn.socket.terminate()
+  t.equal((await closed).code, 1006)
+})
+
+t.test('after maxAttempts failed attempts in a row the client gives up and closes with the last code', async (t) => {
+  const { cp, client, conn } = await joinedClient(t, { reconnect: { initialDelayMs: 2, maxAttempts: 1 } })
+  let attempts = 0
+  client.on('reconnecting', () => { attempts += 1 })
+  const closed = new Promise<{ code: number }>((resolve) => client.once('close', resolve))
+  conn.socket.terminate()
+  const again = await cp.connections.next()
+  await again.messages.next()
+  again.close(1013, 'try again later')
+  t.equal((await closed).code, 1013)
+  t.equal(attempts, 1)
+  t.equal(client.closed, true)
 })

@@ -141,10 +141,9 @@ t.test('nothing is read while no page is open', async (t) => {
   const off = hub.subscribe(c.listener)
   await c.next('snapshot')
   off()
-  await new Promise((r) => setTimeout(r, 30)) // a refresh under way may finish
-  const after = lists
-  await new Promise((r) => setTimeout(r, 100))
-  t.equal(lists, after, 'no refresh after the last page left')
+  await hub.settled() // a refresh under way may finish
+  t.ok(lists > 0, 'the index was read while the page was open')
+  t.equal(hub.scheduled, false, 'no refresh is scheduled after the last page left, so nothing more is read')
   t.equal(hub.subscribers, 0)
 })
 
@@ -167,4 +166,12 @@ t.test('a state that cannot be read is reported to the pages, and the next refre
   failing = false
   await c.next('snapshot')
   t.pass('a snapshot follows once the state answers')
+})
+
+t.test('a closed hub refuses new pages with a coded error', async (t) => {
+  const state = open()
+  t.teardown(() => state.close())
+  const hub = new DashboardHub(source(state))
+  hub.close()
+  t.throws(() => hub.subscribe(() => {}), { code: 'ERR_CP_CLOSED' })
 })

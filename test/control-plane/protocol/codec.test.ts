@@ -34,6 +34,8 @@ const validClient: Array<[string, ClientMessageShape]> = [
   ['a recording request', { type: 'request', request: 'startRecording' }],
   ['leave', { type: 'leave' }],
   ['ping', { type: 'ping', nonce: 'n1' }],
+  ['a v1.1 join declaring its revision', { type: 'join', token: 'x.y.z', minor: 1 }],
+  ['a v1.1 request for fresh ICE servers', { type: 'ice-servers-request', id: 'ice-1' }],
 ]
 
 t.test('every valid client message survives encode and decode unchanged', async (t) => {
@@ -58,6 +60,8 @@ const invalidClient: Array<[string, unknown, string]> = [
   ['grant of an unknown capability', { type: 'host', command: 'grant', participantId: 'p_1', capability: 'admin' }, 'SR_PROTOCOL_VIOLATION'],
   ['lock with a stray participant', { type: 'host', command: 'lock', participantId: 'p_1' }, 'SR_PROTOCOL_VIOLATION'],
   ['an unknown request', { type: 'request', request: 'becomeHost' }, 'SR_PROTOCOL_VIOLATION'],
+  ['an ICE servers request with a stray field', { type: 'ice-servers-request', relayId: 'r1' }, 'SR_PROTOCOL_VIOLATION'],
+  ['a join with a negative revision', { type: 'join', token: 't', minor: -1 }, 'SR_PROTOCOL_VIOLATION'],
   ['a frame over the frame limit', { type: 'ping', nonce: 'x'.repeat(LIMITS.maxFrameBytes) }, 'SR_MESSAGE_TOO_LARGE'],
 ]
 
@@ -113,6 +117,11 @@ const validServer: Array<[string, ServerMessageShape]> = [
   ['error', { type: 'error', re: 'r', code: 'SR_NOT_HOST', message: 'only a host or co-host may do that' }],
   ['redirect', { type: 'redirect', url: 'ws://127.0.0.2:8080/v1/signal', region: 'eu-west' }],
   ['pong', { type: 'pong', nonce: 'n' }],
+  ['ice-restart after a relay was lost', {
+    type: 'ice-restart', reason: 'relay-lost', relayId: 'eu-relay-1',
+    iceServers: [{ urls: ['turn:127.0.0.2:3478?transport=udp'], username: '1700000000:m:p_1', credential: 'c', expiresAt: 1700000000 }],
+  }],
+  ['ice-restart answering a request', { type: 'ice-restart', reason: 'requested', re: 'ice-1', iceServers: [{ urls: ['turns:127.0.0.2:5349?transport=tcp'] }] }],
 ]
 
 t.test('every valid server message survives encode and decode unchanged', async (t) => {
@@ -128,10 +137,26 @@ t.test('the client refuses server messages that break the schema', async (t) => 
     ['a welcome without meeting', { type: 'welcome', protocol: 1, participantId: 'p', displayName: 'A', role: 'host', capabilities: [], iceServers: [], participants: [] }],
     ['an ICE server with a non-TURN url', { ...validServer[0]![1], iceServers: [{ urls: ['https://x'] }] }],
     ['a key delivery with version 0', { type: 'key-delivery', version: 0, sealed }],
+    ['an ice-restart without ICE servers (nothing to restart onto)', { type: 'ice-restart', reason: 'relay-lost', iceServers: [] }],
+    ['an ice-restart with an unknown reason', { type: 'ice-restart', reason: 'bored', iceServers: [{ urls: ['turn:127.0.0.2:3478'] }] }],
   ]
   for (const [name, value] of cases) t.equal(decodeServerMessage(JSON.stringify(value)).ok, false, name)
 })
 
 t.test('the subprotocol name carries the version', async (t) => {
   t.equal(SUBPROTOCOL, 'sovereign.signal.v1')
+})
+
+t.test('the codec validates where code generation from strings is forbidden (a strict CSP without unsafe-eval)', async (t) => {
+  const { execFile } = await import('node:child_process')
+  const codec = new URL('../../../control-plane/protocol/codec.ts', import.meta.url).href
+  // --disallow-code-generation-from-strings makes `new Function` and `eval` throw, as a page without 'unsafe-eval' does.
+  const script = `const c = await import(${JSON.stringify(codec)});
+    const ok = c.decodeServerMessage(JSON.stringify({ type: 'pong', nonce: 'n' })).ok;
+    const bad = c.decodeClientMessage(JSON.stringify({ type: 'join' })).ok;
+    console.log(JSON.stringify({ ok, bad }))`
+  const out = await new Promise<string>((resolve, reject) => execFile(process.execPath,
+    ['--disallow-code-generation-from-strings', '--import=tsx', '--input-type=module', '-e', script],
+    { cwd: new URL('../../..', import.meta.url).pathname }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))))
+  t.same(JSON.parse(out.trim()), { ok: true, bad: false }, 'valid frames pass and invalid ones fail, with no eval')
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 
-import { CLOSE_CODES, ERROR_CODES, ERROR_CODE_NAMES, closeCodeOf } from '../../../control-plane/protocol/error-codes.js'
+import { CLOSE_CODES, ERROR_CODES, ERROR_CODE_NAMES, closeCodeOf, type ErrorCode } from '../../../control-plane/protocol/error-codes.js'
 
 t.test('every close code is in the application range 4000-4999 and used once', async (t) => {
   const codes = Object.values(CLOSE_CODES)
@@ -21,7 +21,12 @@ t.test('the documented close codes keep their numbers', async (t) => {
 
 t.test('every error code is SR_ prefixed and upper case', async (t) => {
   for (const code of ERROR_CODE_NAMES) t.match(code, /^SR_[A-Z_]+$/)
-  t.equal(ERROR_CODE_NAMES.length, Object.keys(ERROR_CODES).length)
+})
+
+t.test('a denied frame may carry every error code and no other', async (t) => {
+  const { encodeServerMessage } = await import('../../../control-plane/protocol/codec.js')
+  for (const code of ERROR_CODE_NAMES) t.doesNotThrow(() => encodeServerMessage({ type: 'denied', code, message: 'x' }), code)
+  t.throws(() => encodeServerMessage({ type: 'denied', code: 'SR_MADE_UP' as ErrorCode, message: 'x' }), /invalid server message/)
 })
 
 t.test('PROTOCOL.md documents every error code and close code', async (t) => {

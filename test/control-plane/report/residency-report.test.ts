@@ -59,6 +59,30 @@ t.test('media through a relay outside the allowed regions is a violation', async
   t.same(r.violations, [{ at: '2026-11-25T09:00:50.000Z', rule: 'media_outside_allowed_regions', actor: 'relay-us-1', region: 'us-east', kind: 'allocation', detail: 'relay relay-us-1 in us-east handled media' }])
 })
 
+t.test('a relay that only refused the meeting is listed under refusals, not as a carrier of its media', async (t) => {
+  // relay-us-1 (another region) and relay-eu-2 (an allowed one) refused and carried nothing.
+  const refusedOnly: AuditEvent[] = [
+    { at: T0 + 50_000, actor: 'relay-us-1', region: 'us-east', kind: 'allocation', allow: false, reason: 'region_outside_allowed_set', participantId: 'p_alice', relayId: 'relay-us-1' },
+    { at: T0 + 51_000, actor: 'relay-eu-2', region: 'eu-west', kind: 'allocation', allow: false, reason: 'country_blocked', participantId: 'p_mallory', relayId: 'relay-eu-2' },
+    { at: T0 + 52_000, actor: 'relay-eu-2', region: 'eu-west', kind: 'peer', allow: false, reason: 'peer_not_in_meeting', participantId: 'p_alice', relayId: 'relay-eu-2' },
+  ]
+  const r = build([...trail, ...refusedOnly])
+  t.same(r.media.regions, ['eu-west'], 'us-east carried nothing')
+  t.same(r.media.relays.map((m) => m.id), ['relay-eu-1'], 'only the relay that carried media')
+  t.same(r.refusals.entries.filter((e) => e.actor !== 'relay-eu-1' && e.actorKind === 'relay').map((e) => [e.actor, e.reason]), [
+    ['relay-us-1', 'region_outside_allowed_set'], ['relay-eu-2', 'country_blocked'], ['relay-eu-2', 'peer_not_in_meeting'],
+  ], 'their refusals stay under refusals')
+  t.equal(r.summary.compliant, true)
+  t.same(r.counts.byKind.find((k) => k.kind === 'allocation'), { kind: 'allocation', allowed: 1, refused: 3 }, 'and are still counted')
+})
+
+t.test('a carrier that also refused keeps its refusals in its own summary', async (t) => {
+  const r = build()
+  const eu1 = r.media.relays.find((m) => m.id === 'relay-eu-1')
+  t.equal(eu1?.decisions, 4)
+  t.equal(eu1?.refused, 2)
+})
+
 t.test('a relay of another region handed out by the control plane is a violation', async (t) => {
   const issued: AuditEvent = { at: T0 + 50_000, actor: 'cp-eu-1', region: 'eu-west', kind: 'relay-issued', allow: true, reason: 'home_region', relayId: 'relay-us-9' }
   const r = build([...trail, issued], { relayRegions: { 'relay-us-9': 'us-east' } })

@@ -1,7 +1,7 @@
 import t from 'tap'
 
 import { allow, deny } from '../../../geo/verdict.js'
-import { decideAdmission, type AdmissionMeeting, type AdmissionRequest } from '../../../control-plane/security/admission.js'
+import { comparesPasscode, decideAdmission, type AdmissionMeeting, type AdmissionRequest } from '../../../control-plane/security/admission.js'
 
 const MEETING = 'eu-west.0123456789abcdefghjkmnpqrs'
 const open: AdmissionMeeting = {
@@ -29,6 +29,8 @@ const rows: Row[] = [
   ['an empty passcode is refused as missing', {}, { passcode: '' }, { outcome: 'deny', code: 'SR_PASSCODE_REQUIRED' }],
   ['a wrong passcode is refused', {}, { passcode: '123456789013' }, { outcome: 'deny', code: 'SR_PASSCODE_WRONG' }],
   ['a passcode with a trailing character is wrong', {}, { passcode: '1234567890120' }, { outcome: 'deny', code: 'SR_PASSCODE_WRONG' }],
+  ['with its tries used up even the right passcode is refused, before it is compared', { passcodeAttemptRefused: true }, {}, { outcome: 'deny', code: 'SR_PASSCODE_ATTEMPTS' }],
+  ['used-up tries do not hold back a host', { passcodeAttemptRefused: true }, { role: 'host', passcode: undefined }, { outcome: 'admit' }],
   ['no passcode is needed when the meeting does not require one', { passcodeRequired: false }, { passcode: undefined }, { outcome: 'admit' }],
   ['a meeting requiring a passcode it does not have refuses attendees', { passcode: undefined }, {}, { outcome: 'deny', code: 'SR_MEETING_STATE_CONFLICT' }],
   ['a host needs no passcode', {}, { role: 'host', passcode: undefined }, { outcome: 'admit' }],
@@ -55,4 +57,16 @@ t.test('admission rules, one row each', async (t) => {
 t.test('every denial code in the table is distinct per rule', async (t) => {
   const codes = rows.flatMap(([, , , d]) => (d.outcome === 'deny' ? [d.code] : []))
   t.ok(new Set(codes).size >= 9)
+})
+
+t.test('only a join whose passcode would be compared takes a passcode attempt', async (t) => {
+  t.equal(comparesPasscode(open, attendee), true, 'an attendee presenting a passcode')
+  t.equal(comparesPasscode(open, { ...attendee, passcode: 'wrong-guess' }), true, 'right or wrong is not known yet')
+  t.equal(comparesPasscode(open, { ...attendee, passcode: undefined }), false, 'no passcode: SR_PASSCODE_REQUIRED, not a guess')
+  t.equal(comparesPasscode(open, { ...attendee, passcode: '' }), false)
+  t.equal(comparesPasscode(open, { ...attendee, role: 'co-host' }), false, 'hosts bypass the passcode')
+  t.equal(comparesPasscode({ ...open, passcodeRequired: false }, attendee), false)
+  t.equal(comparesPasscode(open, { ...attendee, attendee: forbidden }), false, 'a refused country is refused first')
+  t.equal(comparesPasscode({ ...open, ended: true }, attendee), false)
+  t.equal(comparesPasscode({ ...open, removedIdentities: new Set(['bob']) }, attendee), false)
 })

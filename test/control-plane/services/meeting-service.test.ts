@@ -1,5 +1,7 @@
 import t from 'tap'
 
+import type { NetworkConfig } from '../../../config/network-config.js'
+
 import { MeetingService, type JoinResult } from '../../../control-plane/services/meeting-service.js'
 import type { MeetingEvent } from '../../../control-plane/services/meeting-events.js'
 import { GeoLocator } from '../../../geo/lookup.js'
@@ -23,13 +25,13 @@ function relay(id: string, region: string, allocations = 0): LiveRelay {
 
 /** One region, `nodes` control-plane nodes sharing one memory backend (as they would share Redis). */
 const states: RegionState[] = []
-function region(nodes = 1, fleet: Record<string, LiveRelay[]> = {}) {
+function region(nodes = 1, fleet: Record<string, LiveRelay[]> = {}, config: () => NetworkConfig = () => net.config) {
   const backends = new Map<string, MemoryRegion>()
   const services = Array.from({ length: nodes }, (_, i) => {
     const state = openRegionState({ region: 'eu-central', redis: { memory: true }, memoryBackends: backends, warn: () => undefined, now })
     states.push(state)
     return new MeetingService({
-      region: 'eu-central', nodeId: `cp-${i + 1}`, config: () => net.config, state, geo, now,
+      region: 'eu-central', nodeId: `cp-${i + 1}`, config, state, geo, now,
       liveRelays: async (r) => fleet[r] ?? [],
     })
   })
@@ -62,21 +64,21 @@ t.test('an attendee waits for the host, then for the waiting room, and a host ad
 
 t.test('each admission rule refuses with its own code', async (t) => {
   const [svc] = region()
-  const m = await svc!.create(acme, { joinBeforeHost: true, passcode: '1111', capacity: 2, attendeePolicy: { mode: 'block', countries: ['CN'] } })
+  const m = await svc!.create(acme, { joinBeforeHost: true, passcode: '111111', capacity: 2, attendeePolicy: { mode: 'block', countries: ['CN'] } })
   t.equal(outcome(await svc!.join({ token: 'not.a.jwt', address: '127.1.0.1' })), 'denied:SR_TOKEN_MALFORMED')
   t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'a'), address: '127.1.0.1' })), 'denied:SR_PASSCODE_REQUIRED')
-  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'a'), passcode: '2222', address: '127.1.0.1' })), 'denied:SR_PASSCODE_WRONG')
-  const cn = await svc!.join({ token: await token(svc!, m.id, 'c'), passcode: '1111', address: '127.5.0.1' })
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'a'), passcode: '222222', address: '127.1.0.1' })), 'denied:SR_PASSCODE_WRONG')
+  const cn = await svc!.join({ token: await token(svc!, m.id, 'c'), passcode: '111111', address: '127.5.0.1' })
   t.equal(outcome(cn), 'denied:SR_COUNTRY_FORBIDDEN')
   t.equal(cn.outcome === 'denied' && cn.verdict?.reason, 'country_blocked')
-  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'a'), passcode: '1111', address: '127.4.0.1' })), 'admitted', 'France is not blocked')
-  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'b'), passcode: '1111', address: '127.1.0.2' })), 'admitted')
-  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'd'), passcode: '1111', address: '127.1.0.3' })), 'denied:SR_MEETING_FULL')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'a'), passcode: '111111', address: '127.4.0.1' })), 'admitted', 'France is not blocked')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'b'), passcode: '111111', address: '127.1.0.2' })), 'admitted')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'd'), passcode: '111111', address: '127.1.0.3' })), 'denied:SR_MEETING_FULL')
   await svc!.lock(m.id, tenant)
-  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'e'), passcode: '1111', address: '127.1.0.4' })), 'denied:SR_MEETING_LOCKED')
+  t.equal(outcome(await svc!.join({ token: await token(svc!, m.id, 'e'), passcode: '111111', address: '127.1.0.4' })), 'denied:SR_MEETING_LOCKED')
   const otherToken = await token(svc!, m.id, 'x')
   await svc!.end(m.id, tenant)
-  t.equal(outcome(await svc!.join({ token: otherToken, passcode: '1111', address: '127.1.0.4' })), 'denied:SR_MEETING_ENDED')
+  t.equal(outcome(await svc!.join({ token: otherToken, passcode: '111111', address: '127.1.0.4' })), 'denied:SR_MEETING_ENDED')
   const refusals = (await states[states.length - 1]!.audit.read(m.id)).filter((e) => e.kind === 'admission' && !e.allow).map((e) => e.reason)
   t.same(refusals, ['passcode_required', 'passcode_wrong', 'country_blocked', 'meeting_full', 'meeting_locked', 'meeting_ended'],
     'each refusal is audited under its own reason (the malformed token names no meeting, so it has no stream)')
@@ -222,4 +224,71 @@ t.test('a join whose presence lease cannot be taken fails and leaves no seat beh
   await t.rejects(svc!.join({ token: await token(svc!, m.id, 'cy', 'host'), address: '127.1.0.7', session: 'cy-1', presenceLeaseMs: 1000 }), /redis went away/)
   const cy = (await svc!.participants(m.id)).find((p) => p.identity === 'cy')
   t.ok(cy === undefined || cy.status === 'left', `no admitted seat without a lease (${cy?.status})`)
+})
+
+/** The test network with eu-central's control-plane settings changed. */
+function withControlPlane(change: Partial<NetworkConfig['regions'][number]['controlPlane']>): () => NetworkConfig {
+  const base = net.config.regionById('eu-central')!
+  const changed = { ...base, controlPlane: { ...base.controlPlane, ...change } }
+  const config: NetworkConfig = { ...net.config, regionById: (id) => (id === 'eu-central' ? changed : net.config.regionById(id)) }
+  return () => config
+}
+
+t.test('a join with a token issued beyond the region\'s clock skew in the future is denied as not yet valid', async (t) => {
+  const { mintParticipantToken } = await import('../../../control-plane/tokens/participant-token.js')
+  const [svc] = region()
+  const m = await svc!.create(acme, { passcodeRequired: false, joinBeforeHost: true })
+  const ahead = (ms: number, identity: string) => mintParticipantToken({ tenantId: 'acme', secret: acme.tokenSecret, meetingId: m.id, identity, role: 'attendee', ttlSeconds: 3600, now: () => clock + ms })
+  t.equal(outcome(await svc!.join({ token: await ahead(10 * 365 * 86400_000, 'far'), address: '127.1.0.1' })), 'denied:SR_TOKEN_NOT_YET_VALID', 'ten years ahead')
+  t.equal(outcome(await svc!.join({ token: await ahead(120_000, 'near'), address: '127.1.0.1' })), 'denied:SR_TOKEN_NOT_YET_VALID', 'two minutes ahead, default skew 60 s')
+  const [lenient] = region(1, {}, withControlPlane({ tokenClockSkewSeconds: 300 }))
+  const m2 = await lenient!.create(acme, { passcodeRequired: false, joinBeforeHost: true })
+  const near = await mintParticipantToken({ tenantId: 'acme', secret: acme.tokenSecret, meetingId: m2.id, identity: 'near', role: 'attendee', now: () => clock + 120_000 })
+  t.equal(outcome(await lenient!.join({ token: near, address: '127.1.0.1' })), 'admitted', 'the region\'s tokenClockSkewSeconds widens it')
+})
+
+t.test('wrong passcodes are slowed down, then refused with a retry hint, even the right one; the region\'s nodes count together', async (t) => {
+  const [a, b] = region(2)
+  const m = await a!.create(acme, { joinBeforeHost: true, passcode: 'right-passcode' })
+  const guess = (svc: MeetingService, passcode: string, identity = 'mallory') => token(svc, m.id, identity).then((tok) => svc.join({ token: tok, passcode, address: '127.1.0.9' }))
+  t.equal(outcome(await guess(a!, 'guess-1')), 'denied:SR_PASSCODE_WRONG')
+  t.equal(outcome(await guess(b!, 'guess-2')), 'denied:SR_PASSCODE_WRONG', 'on another node of the region')
+  t.equal(outcome(await guess(a!, 'guess-3')), 'denied:SR_PASSCODE_WRONG')
+  const held = await guess(b!, 'right-passcode')
+  t.equal(outcome(held), 'denied:SR_PASSCODE_ATTEMPTS', 'the fourth try waits, right or not: no oracle')
+  t.equal(held.outcome === 'denied' && held.retryAfterSeconds, 1)
+  t.equal(outcome(await guess(a!, 'right-passcode', 'alice')), 'admitted', 'another identity is not held back')
+  clock += 1000
+  t.equal(outcome(await guess(a!, 'right-passcode')), 'admitted', 'after the wait the right passcode gets in')
+  t.equal(outcome(await guess(a!, 'guess-4')), 'denied:SR_PASSCODE_WRONG', 'and the count starts over')
+  const audit = (await states[states.length - 1]!.audit.read(m.id)).filter((e) => e.kind === 'admission' && !e.allow).map((e) => e.detail)
+  t.ok(audit.includes('SR_PASSCODE_ATTEMPTS'), 'the refusal is audited')
+})
+
+t.test('an identity that used up its wrong passcodes is refused for the window, and so is a meeting guessed at by many', async (t) => {
+  const limits = { minLength: 6, windowSeconds: 600, freeFailures: 100, backoffSeconds: 1, maxFailuresPerIdentity: 3, maxFailuresPerMeeting: 5 }
+  const [svc] = region(1, {}, withControlPlane({ passcodes: limits }))
+  const m = await svc!.create(acme, { joinBeforeHost: true, passcode: 'right-passcode' })
+  const guess = (passcode: string, identity: string) => token(svc!, m.id, identity).then((tok) => svc!.join({ token: tok, passcode, address: '127.1.0.9' }))
+  for (let i = 0; i < 3; i++) t.equal(outcome(await guess(`wrong-${i}`, 'mallory')), 'denied:SR_PASSCODE_WRONG')
+  const out = await guess('right-passcode', 'mallory')
+  t.equal(outcome(out), 'denied:SR_PASSCODE_ATTEMPTS')
+  t.equal(out.outcome === 'denied' && out.retryAfterSeconds, 600, 'until the window after the last failure ends')
+  for (let i = 0; i < 2; i++) t.equal(outcome(await guess(`wrong-${i}`, `sybil-${i}`)), 'denied:SR_PASSCODE_WRONG')
+  t.equal(outcome(await guess('right-passcode', 'alice')), 'denied:SR_PASSCODE_ATTEMPTS', 'five wrong ones in the meeting: everyone waits')
+  t.equal(outcome(await token(svc!, m.id, 'hal', 'host').then((tok) => svc!.join({ token: tok, address: '127.1.0.9' }))), 'admitted', 'a host needs no passcode')
+  clock += 600_000
+  t.equal(outcome(await guess('right-passcode', 'mallory')), 'admitted', 'the window over, it may try again')
+})
+
+t.test('passcodes shorter than the region\'s minimum are refused at create and update; generated ones are long enough', async (t) => {
+  const [svc] = region()
+  await t.rejects(svc!.create(acme, { passcode: '1234' }), { code: 'SR_PASSCODE_TOO_WEAK', statusCode: 422 }, 'four digits: the default minimum is 6')
+  const m = await svc!.create(acme, { passcode: '123456' })
+  await t.rejects(svc!.update(m.id, tenant, { passcode: '12345' }), { code: 'SR_PASSCODE_TOO_WEAK' })
+  t.equal((await svc!.get(m.id)).passcode, '123456', 'the refused update changed nothing')
+  t.match((await svc!.create(acme, { passcodeRequired: true })).passcode, /^\d{12}$/, 'generated: 12 digits')
+  const [strict] = region(1, {}, withControlPlane({ passcodes: { minLength: 16, windowSeconds: 900, freeFailures: 3, backoffSeconds: 1, maxFailuresPerIdentity: 10, maxFailuresPerMeeting: 100 } }))
+  await t.rejects(strict!.create(acme, { passcode: 'fifteen-chars!!' }), { code: 'SR_PASSCODE_TOO_WEAK' })
+  t.match((await strict!.create(acme, { passcodeRequired: true })).passcode, /^\d{16}$/, 'generated passcodes follow a larger minimum')
 })

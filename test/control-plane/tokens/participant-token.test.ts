@@ -106,3 +106,15 @@ t.test('garbage and empty tokens have their own codes', async (t) => {
   t.equal(await codeOf(verifyParticipantToken('not-a-jwt', verifyOpts)), 'SR_TOKEN_MALFORMED')
   t.equal(await codeOf(verifyParticipantToken('', verifyOpts)), 'SR_TOKEN_MISSING')
 })
+
+t.test('a token issued beyond the clock skew in the future is not yet valid, however short its lifetime', async (t) => {
+  // Minted by a backend whose clock says ten years from now, valid for an hour from then.
+  const tenYears = 10 * 365 * 24 * 3600 * 1000
+  const future = await mint({ now: () => T0 + tenYears, ttlSeconds: 3600 })
+  t.equal(await codeOf(verifyParticipantToken(future, verifyOpts)), 'SR_TOKEN_NOT_YET_VALID')
+  const twoMinutesAhead = await mint({ now: () => T0 + 120_000 })
+  t.equal(await codeOf(verifyParticipantToken(twoMinutesAhead, verifyOpts)), 'SR_TOKEN_NOT_YET_VALID', 'the default skew is 60 s')
+  t.equal(await codeOf(verifyParticipantToken(twoMinutesAhead, { ...verifyOpts, maxIssuedAtSkewSeconds: 180 })), 'resolved', 'the skew is configurable')
+  const skewed = await mint({ now: () => T0 + 59_000 })
+  t.equal(await codeOf(verifyParticipantToken(skewed, verifyOpts)), 'resolved', 'a backend clock 59 s ahead is tolerated')
+})

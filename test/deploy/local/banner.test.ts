@@ -10,7 +10,7 @@ const network = {
   state: 'redis' as const,
   prefix: 'localabc',
   regions: [
-    { id: 'eu-central', name: 'Frankfurt', controlPlaneUrl: 'http://127.0.0.1:8080', relays: [{ id: 'eu-central-1', udp: ['127.1.0.1:3478'], tcp: ['127.1.0.1:3478'], metricsUrl: 'http://127.1.0.1:9100' }] },
+    { id: 'eu-central', name: 'Frankfurt', controlPlaneUrl: 'http://127.0.0.1:8080', controlPlaneMetricsUrl: 'http://127.0.0.1:9180', relays: [{ id: 'eu-central-1', udp: ['127.1.0.1:3478'], tcp: ['127.1.0.1:3478'], metricsUrl: 'http://127.1.0.1:9100' }] },
     { id: 'us-east', name: 'Virginia', controlPlaneUrl: 'http://127.0.0.1:8081', relays: [] },
   ],
 }
@@ -25,7 +25,8 @@ t.test('the banner names every control plane with its API, docs and metrics, eve
   const text = formatBanner(network, { demo: 'sk_demo', admin: 'sk_admin' })
   t.match(text, 'http://127.0.0.1:8080/v1')
   t.match(text, 'http://127.0.0.1:8081/docs')
-  t.match(text, 'http://127.0.0.1:8081/metrics')
+  t.match(text, 'http://127.0.0.1:9180/metrics', 'a control plane\'s metrics listener')
+  t.match(text, 'http://127.0.0.1:8081/metrics (admin key)', 'without one, the API port\'s /metrics says it needs the admin key')
   t.match(text, 'turn:127.1.0.1:3478?transport=udp')
   t.match(text, 'key prefix "localabc"')
   t.match(text, 'export SR=http://127.0.0.1:8080 KEY=sk_demo')

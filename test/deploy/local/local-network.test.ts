@@ -124,3 +124,44 @@ t.test('a port in use is a coded one-line error and nothing is left listening', 
   // eu-central's control plane starts first, so the taken port fails before anything else binds.
   await t.rejects(startLocalNetwork({ configPath, memory: true }), { code: 'ERR_LOCAL_PORT_IN_USE', message: new RegExp(`127\\.0\\.0\\.1:${port} is already in use`) })
 })
+
+t.test('a named prefix that already holds keys is refused, since close would delete them', { skip: redisUp ? false : 'no Redis at 127.0.0.1:6379' }, async (t) => {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis('redis://127.0.0.1:6379/0')
+  const prefix = `tused${process.pid}${Date.now().toString(36)}`
+  await redis.set(`${prefix}:someone-elses`, 'data')
+  t.teardown(async () => {
+    await redis.del(`${prefix}:someone-elses`)
+    await redis.quit()
+  })
+  await t.rejects(startLocalNetwork({ prefix, ephemeralPorts: true }), { code: 'ERR_LOCAL_PREFIX_IN_USE', message: new RegExp(`"${prefix}:"`) })
+  t.equal(await redis.get(`${prefix}:someone-elses`), 'data', 'the existing key is untouched')
+})
+
+t.test('keepState leaves the run\'s keys in Redis at close, and the banner says so', { skip: redisUp ? false : 'no Redis at 127.0.0.1:6379' }, async (t) => {
+  const { Redis } = await import('ioredis')
+  const { formatBanner } = await import('../../../deploy/local/banner.js')
+  const redis = new Redis('redis://127.0.0.1:6379/0')
+  const prefix = `tkeep${process.pid}${Date.now().toString(36)}`
+  const keys = async () => {
+    const found: string[] = []
+    let cursor = '0'
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500)
+      cursor = next
+      found.push(...batch)
+    } while (cursor !== '0')
+    return found
+  }
+  t.teardown(async () => {
+    const left = await keys()
+    if (left.length > 0) await redis.del(...left)
+    await redis.quit()
+  })
+  const network = await startLocalNetwork({ prefix, keepState: true, ephemeralPorts: true })
+  t.match(formatBanner(network, {}), `key prefix "${prefix}" (kept at exit: --keep-state)`)
+  const meeting = await call(`${network.regions[0]!.controlPlaneUrl}/v1/meetings`, { method: 'POST', key: DEMO_KEY, body: { region: 'eu-central', title: 'kept' } })
+  t.equal(meeting.status, 201)
+  await network.close()
+  t.ok((await keys()).some((k) => k.includes(meeting.body.id)), 'the meeting\'s keys are still there')
+})

@@ -14,7 +14,9 @@ export function cliCommands(): Map<string, Set<string>> {
   const dir = join(ROOT, 'cli', 'commands')
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
     const text = read('cli', 'commands', f)
-    const flags = new Set([...text.matchAll(/\.(?:option|requiredOption)\(\s*'(?:-\w, )?(--[a-z][a-z-]*)/g)].map((m) => m[1]!))
+    const flags = new Set([...text.matchAll(/(?:\.(?:option|requiredOption)\(|new Option\()\s*'(?:-\w, )?(--[a-z][a-z-]*)/g)].map((m) => m[1]!))
+    // platform/logger.ts's shared option.
+    if (text.includes('logLevelOption(')) flags.add('--log-level')
     for (const m of text.matchAll(/\.command\(\s*'([a-z][a-z-]*)/g)) {
       const prev = commands.get(m[1]!) ?? new Set<string>()
       commands.set(m[1]!, new Set([...prev, ...flags]))

@@ -51,7 +51,7 @@ export async function controlPlaneMetricTypes(): Promise<Map<string, string>> {
   const net = network()
   const region = await startRegion(net, 'eu-central', { memory: new Map<string, MemoryRegion>() })
   try {
-    const res = await region.app.inject({ method: 'GET', url: '/metrics' })
+    const res = await region.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${net.keys.admin}` } })
     return parseExposition(res.body)
   } finally {
     await region.close()
@@ -61,7 +61,8 @@ export async function controlPlaneMetricTypes(): Promise<Map<string, string>> {
 /** Metric names in a PromQL expression; histogram/summary series map to their metric. */
 export function metricNamesIn(expr: string, known: MetricTypes): string[] {
   const names = new Set<string>()
-  for (const m of expr.matchAll(/\bsovereign_[a-z0-9_]+/g)) {
+  // sovereign_* and prom-client's unprefixed process_*/nodejs_* defaults.
+  for (const m of expr.matchAll(/\b(?:sovereign|process|nodejs)_[a-z0-9_]+/g)) {
     const raw = m[0]
     const base = raw.replace(/_(bucket|sum|count)$/, '')
     names.add(known.has(raw) ? raw : base !== raw && ['histogram', 'summary'].includes(known.get(base) ?? '') ? base : raw)

@@ -4,7 +4,7 @@
  * contents, and new versions of a file for hot-reload tests. Record size 24 only;
  * prefixes must not overlap.
  */
-import { parseCidr } from '../../../geo/ip.js'
+import { parseCidr } from '../../../geo/address/cidr.js'
 
 export type MmdbValue = string | number | boolean | MmdbValue[] | { [key: string]: MmdbValue }
 
@@ -76,8 +76,9 @@ export function writeMmdb(entries: MmdbEntry[], options: { ipVersion?: 4 | 6; da
   const data: Buffer[] = []
   let dataLength = 0
   for (const entry of entries) {
-    const cidr = parseCidr(entry.cidr)
-    if (!cidr) throw new Error(`bad cidr ${entry.cidr}`)
+    const parsed = parseCidr(entry.cidr)
+    if (!parsed.ok) throw new Error(parsed.reason)
+    const cidr = parsed.cidr
     let bits: number[] = []
     for (let i = 0; i < cidr.prefix; i++) bits.push((cidr.bytes[i >> 3]! >> (7 - (i & 7))) & 1)
     if (cidr.family === 4 && ipVersion === 6) bits = [...new Array<number>(96).fill(0), ...bits]

@@ -118,3 +118,36 @@ t.test('sovereign relay --config --region --id joins the region fleet and leaves
   t.equal(code, 0)
   t.notOk((await state.fleet.liveRelays()).some((r) => r.id === 'eu-r9'), 'deregistered on a clean stop')
 })
+
+t.test('sovereign relay says which data path runs: --data-path native with --data-threads, --data-path ts; both relay and exit cleanly', async (t) => {
+  const { loadEngine } = await import('../../../relay/native/index.js')
+  const paths = loadEngine().ok ? [['native', '3'], ['ts', '1']] : [['ts', '1']]
+  for (const [path, threads] of paths) {
+    const { child, line } = sovereign(['relay', '--listen', '127.0.0.1:0', '--secret', SECRET, '--allow-peers', '127.0.0.0/8', '--grace', '0', '--data-path', path!, '--data-threads', threads!])
+    t.teardown(() => {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    })
+    const [, host, port] = await line(/listening on udp:\/\/([\d.]+):(\d+)/)
+    t.ok(await line(path === 'native' ? /data path native \(C\+\+ engine, 3 data threads on each UDP port\)/ : /data path ts \(Node dgram/), `says it runs the ${path} data path`)
+    const peer = await echoPeer('127.0.0.2')
+    t.teardown(() => peer.close())
+    const username = `${Math.floor(Date.now() / 1000) + 600}:data-path-user`
+    const { createHmac } = await import('node:crypto')
+    const c = await TurnClient.connect({ transport: 'udp', host: host!, port: Number(port), username, password: createHmac('sha1', SECRET).update(username).digest('base64') })
+    t.teardown(() => c.close())
+    await c.allocate()
+    await c.channelBind(0x4000, peer.address)
+    c.sendChannelData(0x4000, Buffer.from(path!))
+    t.equal((await c.nextData()).data.toString(), path, `relays on the ${path} path`)
+    child.kill('SIGTERM')
+    const [code] = (await once(child, 'exit')) as [number]
+    t.equal(code, 0, 'exits 0')
+  }
+})
+
+t.test('sovereign relay refuses a --data-path that is not one', async (t) => {
+  const { child, output } = sovereign(['relay', '--listen', '127.0.0.1:0', '--secret', SECRET, '--data-path', 'fast'])
+  const [code] = (await once(child, 'exit')) as [number]
+  t.not(code, 0)
+  t.match(output(), /--data-path must be native, ts or auto, got fast/)
+})

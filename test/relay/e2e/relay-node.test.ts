@@ -183,7 +183,10 @@ t.test('/metrics shows allocations, requests and relayed bytes; /healthz answers
 })
 
 t.test('IPv6: a relay listening on [::1] relays for an IPv6 client', async (t) => {
-  const node = await relay(t, { listen: ['[::1]:0'], allowPeers: ['::1/128'] })
+  // ::1 is the only IPv6 loopback address: the peer shares the relay's address, and the
+  // TURN hairpin guard refuses ports of the relay's addresses outside its relayed range.
+  // The range covers every unprivileged port here, so the peer's ephemeral port is in it.
+  const node = await relay(t, { listen: ['[::1]:0'], allowPeers: ['::1/128'], ports: { min: 1024, max: 65535 } })
   const peer = await echoPeer('::1')
   t.teardown(() => peer.close())
   const c = await client(t, node, 'udp')

@@ -61,13 +61,13 @@ t.test('over TLS: allocate, permit, channel-bind and relay both ways to an echo 
 })
 
 t.test('a client that does not trust the certificate cannot connect, and the failed handshake is counted', async (t) => {
-  const before = await metric('sovereign_relay_tls_handshake_failures')
+  const before = await metric('sovereign_relay_tls_handshake_failures_total')
   await t.rejects(connect({}), /unable to verify the first certificate|self-signed certificate in certificate chain|unable to get local issuer/, 'the client refuses the unknown CA')
-  t.equal(await waitFor(async () => (await metric('sovereign_relay_tls_handshake_failures')) > before), true, 'the relay counts the aborted handshake')
+  t.equal(await waitFor(async () => (await metric('sovereign_relay_tls_handshake_failures_total')) > before), true, 'the relay counts the aborted handshake')
 })
 
 t.test('plain TCP (a STUN request in the clear) on the TLS port is not TURN: the connection is closed', async (t) => {
-  const before = await metric('sovereign_relay_tls_handshake_failures')
+  const before = await metric('sovereign_relay_tls_handshake_failures_total')
   const s = net.connect({ host: '127.0.0.1', port: tlsAddress.port })
   await new Promise((resolve) => s.once('connect', resolve))
   s.on('error', () => {}) // a reset is one way of being closed
@@ -75,7 +75,7 @@ t.test('plain TCP (a STUN request in the clear) on the TLS port is not TURN: the
   s.write(binding)
   await new Promise((resolve) => s.once('close', resolve))
   t.pass('closed by the relay')
-  t.equal(await waitFor(async () => (await metric('sovereign_relay_tls_handshake_failures')) > before), true, 'counted as a failed handshake')
+  t.equal(await waitFor(async () => (await metric('sovereign_relay_tls_handshake_failures_total')) > before), true, 'counted as a failed handshake')
 })
 
 t.test('a renewed certificate reaches new connections; an open connection keeps relaying', async (t) => {

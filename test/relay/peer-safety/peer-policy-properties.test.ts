@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check'
 import t from 'tap'
-import { DEFAULT_DENIED_IPV4, checkPeer, compilePeerPolicy } from '../../../relay/peer-safety/index.js'
+import { SPECIAL_RANGES_IPV4 } from '../../../geo/address/special-ranges.js'
+import { checkPeer, compilePeerPolicy } from '../../../relay/peer-safety/index.js'
 
 const SEED = 0xfeed
 const strict = compilePeerPolicy()
@@ -26,7 +27,7 @@ const disguises = (v: number): string[] => [
 
 /** A uniformly chosen address inside a random default denied IPv4 range. */
 const deniedIpv4 = fc
-  .tuple(fc.constantFrom(...DEFAULT_DENIED_IPV4.map((r) => r.cidr)), fc.integer({ min: 0, max: 0xffffffff }))
+  .tuple(fc.constantFrom(...SPECIAL_RANGES_IPV4.map((r) => r.cidr)), fc.integer({ min: 0, max: 0xffffffff }))
   .map(([cidr, r]) => {
     const [base, bits] = cidr.split('/') as [string, string]
     const net = base.split('.').reduce((a, o) => a * 256 + Number(o), 0)

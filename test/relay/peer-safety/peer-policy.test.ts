@@ -1,5 +1,6 @@
 import t from 'tap'
-import { DEFAULT_DENIED_IPV4, DEFAULT_DENIED_IPV6, checkPeer, compilePeerPolicy, describePeerCheck } from '../../../relay/peer-safety/index.js'
+import { SPECIAL_RANGES_IPV4, SPECIAL_RANGES_IPV6 } from '../../../geo/address/special-ranges.js'
+import { checkPeer, compilePeerPolicy, describePeerCheck } from '../../../relay/peer-safety/index.js'
 
 const strict = compilePeerPolicy()
 
@@ -21,6 +22,9 @@ const DENIED: [string, string][] = [
   ['192.0.0.1', '192.0.0.0/24'],
   ['192.0.0.192', '192.0.0.0/24'], // Oracle Cloud metadata
   ['192.0.2.1', '192.0.2.0/24'],
+  ['192.31.196.1', '192.31.196.0/24'],
+  ['192.52.193.1', '192.52.193.0/24'],
+  ['192.175.48.1', '192.175.48.0/24'],
   ['192.88.99.1', '192.88.99.0/24'],
   ['192.168.1.1', '192.168.0.0/16'],
   ['198.18.0.1', '198.18.0.0/15'],
@@ -35,6 +39,9 @@ const DENIED: [string, string][] = [
   ['::', '::/128'],
   ['::1', '::1/128'],
   ['::1:0:0:1', '::/8'],
+  ['::8.8.8.8', '::/96'], // deprecated IPv4-compatible, whatever it carries
+  ['2001:1::1', '2001::/23'],
+  ['2001:0:808:808::f7f7:f7f7', '2001::/32'], // Teredo, even between public addresses
   ['64:ff9b:1::a00:1', '64:ff9b:1::/48'],
   ['100::1', '100::/64'],
   ['2001:2::1', '2001:2::/48'],
@@ -58,7 +65,7 @@ t.test('every default denied range is refused and named', async (t) => {
 
 t.test('the table above covers every default range', async (t) => {
   const named = new Set(DENIED.map(([, r]) => r))
-  for (const r of [...DEFAULT_DENIED_IPV4, ...DEFAULT_DENIED_IPV6]) t.ok(named.has(r.cidr), `${r.cidr} is exercised`)
+  for (const r of [...SPECIAL_RANGES_IPV4, ...SPECIAL_RANGES_IPV6].filter((range) => range.reserved)) t.ok(named.has(r.cidr), `${r.cidr} is exercised`)
 })
 
 t.test('ordinary public addresses are allowed', async (t) => {
@@ -94,7 +101,7 @@ t.test('every disguised form of a denied IPv4 address is refused, naming the for
 })
 
 t.test('non-canonical and malformed address text is refused', async (t) => {
-  for (const address of ['0177.0.0.1', '0x7f.0.0.1', '127.1', '2130706433', '127.0.0.1.', '127.0.0.01', ' 127.0.0.1', '256.1.1.1', 'fe80::1%eth0', '8.8.8.8%1', '::ffff:0x7f.0.0.1', 'localhost', '', ':::', '1::2::3']) {
+  for (const address of ['0177.0.0.1', '0x7f.0.0.1', '127.1', '2130706433', '127.0.0.1.', '127.0.0.01', ' 127.0.0.1', '256.1.1.1', 'fe80::1%eth0', '8.8.8.8%1', '::ffff:0x7f.0.0.1', 'localhost', '', ':::', '1::2::3', '[::1]', '[2001:4860::1]:3478', '010.0.0.1']) {
     t.same(checkPeer(address, strict), { allow: false, range: 'invalid-address' }, JSON.stringify(address))
   }
 })
@@ -132,6 +139,8 @@ t.test('operator deny ranges add to the defaults and beat allow ranges', async (
 t.test('bad operator CIDRs are refused with a coded error naming the input', async (t) => {
   t.throws(() => compilePeerPolicy({ allow: ['127.0.0.0/33'] }), { code: 'ERR_PEER_POLICY_CIDR', message: /127\.0\.0\.0\/33/ })
   t.throws(() => compilePeerPolicy({ deny: ['nonsense'] }), { code: 'ERR_PEER_POLICY_CIDR' })
+  t.throws(() => compilePeerPolicy({ allow: ['127.0.0.1'] }), { code: 'ERR_PEER_POLICY_CIDR', message: /prefix length/ }, 'a bare address is not a range, as in the config')
+  t.throws(() => compilePeerPolicy({ allow: ['127.0.0.1/8'] }), { code: 'ERR_PEER_POLICY_CIDR', message: /did you mean 127\.0\.0\.0\/8/ }, 'host bits set')
 })
 
 t.test('a denial is described with the range name and the disguise', async (t) => {

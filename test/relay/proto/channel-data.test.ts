@@ -48,16 +48,21 @@ t.test('the header alone supports scatter writes', async (t) => {
 t.test('short, truncated and out-of-range frames are coded errors', async (t) => {
   t.throws(() => decodeChannelData(Buffer.from('4001', 'hex')), { code: 'ERR_CHANNEL_DATA_TOO_SHORT' })
   t.throws(() => decodeChannelData(Buffer.from('40010008aabb', 'hex')), { code: 'ERR_CHANNEL_DATA_TRUNCATED' })
-  t.throws(() => decodeChannelData(Buffer.from('50000000', 'hex')), { code: 'ERR_CHANNEL_DATA_BAD_CHANNEL' })
+  t.throws(() => decodeChannelData(Buffer.from('80000000', 'hex')), { code: 'ERR_CHANNEL_DATA_BAD_CHANNEL' })
   t.throws(() => decodeChannelData(Buffer.from('3fff0000', 'hex')), { code: 'ERR_CHANNEL_DATA_BAD_CHANNEL' })
   t.throws(() => encodeChannelData(0x4000, Buffer.alloc(0x10000)), RangeError)
 })
 
-t.test('isChannelData tells ChannelData from STUN, DTLS and RTP by the first byte (RFC 7983)', async (t) => {
+t.test('channels 0x5000 through 0x7FFF (the RFC 5766 range) decode like the rest', async (t) => {
+  t.equal(decodeChannelData(encodeChannelData(0x5000, Buffer.from('a'))).channel, 0x5000)
+  t.equal(decodeChannelData(encodeChannelData(0x7fff, Buffer.from('b'))).data.toString(), 'b')
+})
+
+t.test('isChannelData tells ChannelData from STUN, DTLS and RTP by the first two bits (RFC 8656 §12)', async (t) => {
   t.ok(isChannelData(Buffer.from('4f000000', 'hex')))
+  t.ok(isChannelData(Buffer.from('7fff0000', 'hex')), 'the RFC 5766 range up to 0x7FFF')
   t.notOk(isChannelData(Buffer.from('00010000', 'hex')), 'STUN')
   t.notOk(isChannelData(Buffer.from('16fefd00', 'hex')), 'DTLS')
   t.notOk(isChannelData(Buffer.from('80000000', 'hex')), 'RTP')
-  t.notOk(isChannelData(Buffer.from('50000000', 'hex')), 'reserved channel range')
   t.notOk(isChannelData(Buffer.from('40', 'hex')), 'too short')
 })

@@ -64,14 +64,18 @@ t.test('garbage closes the stream with ERR_FRAME_GARBAGE and the framer stays fa
   t.throws(() => f.push(Buffer.from('1603010100010000fc0303', 'hex')), { code: 'ERR_FRAME_GARBAGE' })
   t.throws(() => f.push(stun(1)), { code: 'ERR_FRAME_GARBAGE' }, 'a failed framer keeps refusing')
   t.throws(() => new StreamFramer().push(Buffer.from('80000000', 'hex')), { code: 'ERR_FRAME_GARBAGE' }, 'RTP-like first byte')
-  t.throws(() => new StreamFramer().push(Buffer.from('5000000000', 'hex')), { code: 'ERR_FRAME_GARBAGE' }, 'reserved channel range')
   const noCookie = Buffer.from(stun(0))
   noCookie[4] = 0
   t.throws(() => new StreamFramer().push(noCookie.subarray(0, 8)), { code: 'ERR_FRAME_GARBAGE' }, 'detected from the first 8 bytes')
   const odd = Buffer.from(stun(0))
   odd.writeUInt16BE(3, 2)
   t.throws(() => new StreamFramer().push(odd.subarray(0, 4)), { code: 'ERR_FRAME_GARBAGE' }, 'a STUN length not a multiple of 4')
-  t.throws(() => new StreamFramer().push(Buffer.concat([chan(2), Buffer.from('ff')])), { code: 'ERR_FRAME_GARBAGE' }, 'garbage after a good frame in the same chunk fails the push')
+  t.throws(() => new StreamFramer().push(Buffer.concat([chan(2), Buffer.from('ff', 'hex')])), { code: 'ERR_FRAME_GARBAGE' }, 'garbage after a good frame in the same chunk fails the push')
+})
+
+t.test('ChannelData on channels 0x5000 through 0x7FFF (the RFC 5766 range) is framed, not garbage', async (t) => {
+  const frames = [encodeChannelData(0x5000, Buffer.from('abc'), { pad: true }), encodeChannelData(0x7fff, Buffer.from('de'), { pad: true })]
+  t.same(new StreamFramer().push(Buffer.concat(frames)).map((f) => f.toString('hex')), frames.map((f) => unpadded(f).toString('hex')))
 })
 
 t.test('a frame larger than maxBuffered fails as soon as its header is read', async (t) => {

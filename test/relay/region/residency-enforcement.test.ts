@@ -176,7 +176,8 @@ t.test('peers must be admitted endpoints of the meeting or relays of its allowed
   await c.allocate()
   await c.createPermission({ family: 4, address: '127.21.0.6', port: 5000 })
   t.pass('an admitted endpoint of the same meeting is permitted')
-  await c.createPermission({ family: 4, address: '127.0.0.1', port: 5000 })
+  // A relayed transport address of the relay (its ports 49152-65535); its listeners are not peers (turn-hairpin.test.ts).
+  await c.createPermission({ family: 4, address: '127.0.0.1', port: 50000 })
   t.pass('a relay of the allowed set is permitted')
   t.equal(await refusal(c.createPermission({ family: 4, address: '127.21.0.99', port: 5000 })), 403, 'a stranger is refused')
   t.equal(await refusal(c.channelBind(0x4001, { family: 4, address: '127.21.0.99', port: 5000 })), 403, 'also through ChannelBind')

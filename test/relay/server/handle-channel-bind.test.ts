@@ -36,11 +36,21 @@ t.test('ChannelBind binds a channel: ChannelData reaches the peer and the permis
   t.ok(a.permissions.has('198.51.100.7'))
 })
 
-t.test('channel numbers outside 0x4000–0x4FFF and a missing peer are 400', async (t) => {
+t.test('channel numbers outside 0x4000–0x7FFF and a missing peer are 400', async (t) => {
   const { h, tuple, cred } = await setup()
   t.equal(errorCodeOf(await h.ask(tuple, bind(0x3fff, '198.51.100.7', 6000, cred))), 400)
-  t.equal(errorCodeOf(await h.ask(tuple, bind(0x5000, '198.51.100.7', 6000, cred))), 400)
+  t.equal(errorCodeOf(await h.ask(tuple, bind(0x8000, '198.51.100.7', 6000, cred))), 400)
+  t.equal(errorCodeOf(await h.ask(tuple, bind(0xffff, '198.51.100.7', 6000, cred))), 400)
   t.equal(errorCodeOf(await h.ask(tuple, request(Method.ChannelBind, [channel(0x4001)], cred))), 400)
+})
+
+t.test('channels 0x5000 through 0x7FFF (RFC 5766, as coturn and libwebrtc bind) are bound and carry ChannelData', async (t) => {
+  const { h, tuple, cred } = await setup()
+  for (const [n, port] of [[0x5000, 6000], [0x7fff, 6001]] as const) {
+    t.equal((await h.ask(tuple, bind(n, '198.51.100.7', port, cred))).cls, MessageClass.SuccessResponse, `0x${n.toString(16)} is bound`)
+    const [out] = (await h.send(tuple, channelData(n, 'hi'))) as [Extract<Action, { type: 'send-peer' }>]
+    t.same(out.peer, { family: 4, address: '198.51.100.7', port }, `ChannelData on 0x${n.toString(16)} reaches its peer`)
+  }
 })
 
 t.test('rebinding: the same pair refreshes, a bound number to another peer or a bound peer to another number is 400', async (t) => {

@@ -1,0 +1,245 @@
+/**
+ * PeerLink's counterpart for node-datachannel (libdatachannel), which has no ICE restart:
+ * failover (PROTOCOL.md, "Failover") builds a new peer connection on the new ICE servers
+ * instead, and renegotiates it over signaling. Data channels are pre-negotiated (same
+ * label and id on both sides, RFC 8832 §6 out-of-band), so either side can rebuild and
+ * offer, and each side re-creates its channels itself: `channel` fires again with the new
+ * channel after every rebuild.
+ *
+ * A rebuild happens on `ice-restart` (we offer), on an offer that arrives for a connection
+ * that already negotiated (the other side rebuilt: we follow), after a signaling reconnect
+ * when the connection is not up, and when our own connection fails (we ask for fresh
+ * servers; their `ice-restart` rebuilds). Offer collisions follow perfect negotiation: the
+ * polite side (the larger participant id, unless told) yields.
+ *
+ * node-datachannel is injected (`PeerConnection`), never imported: the client package
+ * stays free of native modules. Only its structural shape below is relied on.
+ *
+ *   const link = new NodePeerLink(client, { remote, PeerConnection, channels: [{ label: 'chat', id: 1 }], offer: true })
+ *   link.on('channel', (label, dc) => ...)   // again after every rebuild
+ *   link.start()
+ */
+import type { IceServerShape, IceRestartMessage, SignalFromMessage, WelcomeMessage } from '../protocol/server-messages.js'
+import type { SignalClient } from './signal-client.js'
+import { TypedEmitter } from './typed-emitter.js'
+
+/** The part of node-datachannel's DataChannel used here. */
+export interface NdcDataChannel {
+  close(): void
+  isOpen(): boolean
+  sendMessage(message: string): boolean
+  onOpen(cb: () => void): void
+  onClosed(cb: () => void): void
+  onMessage(cb: (message: string | Uint8Array | ArrayBuffer) => void): void
+}
+
+/** node-datachannel's TURN server object (its URL form cannot carry a REST username with ':'). */
+export interface NdcIceServer {
+  hostname: string
+  port: number
+  username?: string
+  password?: string
+  relayType?: 'TurnUdp' | 'TurnTcp' | 'TurnTls'
+}
+
+/** The part of node-datachannel's PeerConnection used here. */
+export interface NdcPeerConnection {
+  close(): void
+  setLocalDescription(type?: 'offer' | 'answer'): void
+  setRemoteDescription(sdp: string, type: 'offer' | 'answer'): void
+  addRemoteCandidate(candidate: string, mid: string): void
+  createDataChannel(label: string, config?: { negotiated?: boolean; id?: number }): NdcDataChannel
+  state(): string
+  signalingState(): string
+  remoteDescription(): { type: string; sdp: string } | null
+  onLocalDescription(cb: (sdp: string, type: string) => void): void
+  onLocalCandidate(cb: (candidate: string, mid: string) => void): void
+  onStateChange(cb: (state: string) => void): void
+}
+
+export type NdcPeerConnectionConstructor = new (name: string, config: {
+  iceServers: NdcIceServer[]
+  iceTransportPolicy?: 'all' | 'relay'
+  bindAddress?: string
+  disableAutoNegotiation?: boolean
+}) => NdcPeerConnection
+
+export interface NodePeerLinkOptions {
+  readonly remote: string
+  /** node-datachannel's PeerConnection. */
+  readonly PeerConnection: NdcPeerConnectionConstructor
+  /** Pre-negotiated data channels: the same label and id on both sides. */
+  readonly channels: ReadonlyArray<{ readonly label: string; readonly id: number }>
+  /** Offer first (one side of a pair); the other waits for the offer. */
+  readonly offer: boolean
+  readonly polite?: boolean
+  /** Default 'relay' (residency guarantee 1). */
+  readonly iceTransportPolicy?: 'all' | 'relay'
+  readonly bindAddress?: string
+}
+
+export type NodePeerLinkEvents = {
+  /** A data channel of the current connection (again after every rebuild). */
+  channel: [label: string, channel: NdcDataChannel]
+  state: [string]
+  /** The connection was rebuilt on new ICE servers (why: the ice-restart reason, `remote-restart` or `reconnected`). */
+  rebuilt: [reason: IceRestartMessage['reason'] | 'remote-restart' | 'reconnected']
+  key: [payload: string]
+  error: [Error]
+  close: []
+}
+
+/** node-datachannel TURN servers from the protocol's ICE servers (turn: UDP/TCP, turns: TLS). */
+export function ndcIceServers(servers: readonly IceServerShape[]): NdcIceServer[] {
+  const out: NdcIceServer[] = []
+  for (const s of servers) {
+    for (const url of s.urls) {
+      const m = /^(turns?):(\[[^\]]+\]|[^:?]+):(\d+)(?:\?transport=(udp|tcp))?$/.exec(url)
+      if (!m) continue
+      const relayType = m[1] === 'turns' ? 'TurnTls' : m[4] === 'tcp' ? 'TurnTcp' : 'TurnUdp'
+      out.push({
+        hostname: m[2]!.replace(/^\[|\]$/g, ''), port: Number(m[3]), relayType,
+        ...(s.username === undefined ? {} : { username: s.username }),
+        ...(s.credential === undefined ? {} : { password: s.credential }),
+      })
+    }
+  }
+  return out
+}
+
+export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
+  readonly remote: string
+  readonly #client: SignalClient
+  readonly #options: NodePeerLinkOptions
+  readonly #polite: boolean
+  #pc: NdcPeerConnection | undefined
+  #generation = 0
+  #askedForServers = false
+  #closed = false
+  readonly #off: Array<() => void> = []
+
+  constructor(client: SignalClient, options: NodePeerLinkOptions) {
+    super()
+    this.#client = client
+    this.#options = options
+    this.remote = options.remote
+    this.#polite = options.polite ?? (client.participantId ?? '') > options.remote
+    this.#listen('signal', (m: SignalFromMessage) => { if (m.from === this.remote) this.#onSignal(m) })
+    this.#listen('ice-restart', (m: IceRestartMessage) => this.#rebuild(m.reason, true))
+    this.#listen('reconnected', (_w: WelcomeMessage) => { if (this.#pc?.state() !== 'connected') this.#rebuild('reconnected', true) })
+  }
+
+  /** Builds the first connection (and offers, if `offer`): call it once the `channel` listener is on. Idempotent. */
+  start(): this {
+    if (this.#pc === undefined && !this.#closed) this.#build(this.#options.offer)
+    return this
+  }
+
+  /** The current peer connection (replaced on every rebuild); undefined before `start()`. */
+  get pc(): NdcPeerConnection | undefined { return this.#pc }
+  get closed(): boolean { return this.#closed }
+
+  sendKey(sealed: string): void { this.#client.sendKey(this.remote, sealed) }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    for (const off of this.#off.splice(0)) off()
+    this.#pc?.close()
+    this.emit('close')
+  }
+
+  #listen<A extends unknown[]>(event: 'signal' | 'ice-restart' | 'reconnected', listener: (...args: A) => void): void {
+    const l = listener as never
+    this.#client.on(event, l)
+    this.#off.push(() => this.#client.off(event, l))
+  }
+
+  #build(offer: boolean): void {
+    const generation = ++this.#generation
+    const current = () => generation === this.#generation && !this.#closed
+    const pc = new this.#options.PeerConnection(`${this.remote}#${generation}`, {
+      iceServers: ndcIceServers(this.#client.iceServers),
+      iceTransportPolicy: this.#options.iceTransportPolicy ?? 'relay',
+      // Offers and answers only when we say: a pre-negotiated channel must not start an offer on its own.
+      disableAutoNegotiation: true,
+      ...(this.#options.bindAddress === undefined ? {} : { bindAddress: this.#options.bindAddress }),
+    })
+    this.#pc = pc
+    pc.onLocalDescription((sdp, type) => {
+      if (!current()) return
+      const declare = { dataChannels: this.#options.channels.map((c) => ({ label: c.label })) }
+      this.#send(() => (type === 'offer' ? this.#client.offer(this.remote, sdp, declare) : this.#client.answer(this.remote, sdp, declare)))
+    })
+    pc.onLocalCandidate((candidate, mid) => { if (current()) this.#send(() => this.#client.ice(this.remote, { candidate, sdpMid: mid })) })
+    pc.onStateChange((state) => {
+      if (!current()) return
+      this.emit('state', state)
+      if (state === 'connected') this.#askedForServers = false
+      // No ICE restart here: ask for fresh servers; the answering ice-restart rebuilds.
+      if (state === 'failed') this.#askForServers()
+    })
+    for (const c of this.#options.channels) this.emit('channel', c.label, pc.createDataChannel(c.label, { negotiated: true, id: c.id }))
+    if (offer) pc.setLocalDescription('offer')
+  }
+
+  #rebuild(reason: NodePeerLinkEvents['rebuilt'][0], offer: boolean): void {
+    if (this.#closed) return
+    this.#pc?.close()
+    this.#build(offer)
+    this.emit('rebuilt', reason)
+  }
+
+  #askForServers(): void {
+    if (this.#askedForServers || this.#client.reconnecting || this.#client.closed) return
+    this.#askedForServers = true
+    this.#client.requestIceServers().catch((err: Error) => this.emit('error', err))
+  }
+
+  #send(send: () => void): void {
+    if (this.#closed || this.#client.reconnecting || this.#client.closed) return
+    send()
+  }
+
+  #onSignal(m: SignalFromMessage): void {
+    if (this.#closed) return
+    // An offer before start(): answer it (we were called); anything else has nothing to apply to yet.
+    if (this.#pc === undefined) {
+      if (m.kind !== 'offer') return
+      this.#build(false)
+    }
+    const pc = this.#pc!
+    try {
+      switch (m.kind) {
+        case 'offer': {
+          const signaling = pc.signalingState()
+          if (signaling === 'have-local-offer') {
+            if (!this.#polite) return // collision: the impolite side's offer wins
+            this.#rebuild('remote-restart', false)
+          } else if (pc.remoteDescription() !== null) {
+            // Already negotiated: the other side rebuilt its connection, so follow with a new one.
+            this.#rebuild('remote-restart', false)
+          }
+          this.#pc!.setRemoteDescription(m.payload, 'offer')
+          this.#pc!.setLocalDescription('answer')
+          return
+        }
+        case 'answer':
+          if (pc.signalingState() === 'have-local-offer') pc.setRemoteDescription(m.payload, 'answer')
+          return
+        case 'ice': {
+          if (m.payload === '' || pc.remoteDescription() === null) return
+          const c = JSON.parse(m.payload) as { candidate?: unknown; sdpMid?: unknown }
+          if (typeof c.candidate === 'string' && typeof c.sdpMid === 'string') pc.addRemoteCandidate(c.candidate, c.sdpMid)
+          return
+        }
+        case 'key':
+          this.emit('key', m.payload)
+          return
+      }
+    } catch (err) {
+      // A candidate of a connection the other side already replaced does not apply here.
+      if (m.kind !== 'ice') this.emit('error', err as Error)
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The typed face of the native forwarding engine (relay/native/src/, C++17 over Node-API).
+ * It mirrors the C++ `Engine` one to one: TypeScript installs allocations, permissions
+ * and channels; the engine forwards ChannelData on them in batches on its data threads,
+ * counts, applies the token bucket, and hands every other datagram back through
+ * `onPackets`. Loaded with node-gyp-build, so a prebuilt binary can ship later; when it
+ * cannot be loaded, `loadEngine()` says why and the relay runs the TypeScript data path.
+ */
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** One data thread's counters since start (the engine's ThreadStats). */
+export interface DataThreadStats {
+  readonly rxPackets: number
+  readonly rxBytes: number
+  readonly txPackets: number
+  readonly txBytes: number
+  /** recvmmsg calls that returned datagrams, and how many they returned in all. */
+  readonly batches: number
+  readonly batchedPackets: number
+  readonly maxBatch: number
+  /** Datagrams handed to the TypeScript server. */
+  readonly handedUp: number
+  readonly drops: { readonly bandwidth: number; readonly malformed: number; readonly truncated: number; readonly sendFailed: number; readonly handUpFull: number }
+  readonly cpuSeconds: number
+}
+
+/**
+ * A batch handed up from data thread `thread`: per packet six numbers in `meta` —
+ * kind (0: from a client on listener `ref`; 1: from a peer on allocation `ref`'s relayed
+ * socket), ref, port, family, offset and length in `data` — and its source address.
+ */
+export type OnPackets = (thread: number, meta: Uint32Array, addresses: string[], data: Buffer) => void
+
+export const PACKET_FROM_CLIENT = 0
+export const PACKET_FROM_PEER = 1
+
+/** The addon's class, as relay/native/src/addon.cc defines it. */
+export interface NativeEngine {
+  readonly threads: number
+  readonly relaySockets: number
+  /**
+   * One SO_REUSEPORT socket per data thread: [listener index, port], or -errno. A port some
+   * other process holds is refused (EADDRINUSE) unless `shared` (--reuse-port) says join it.
+   */
+  listen(family: 4 | 6, host: string, port: number, bufferBytes: number, shared?: boolean): [number, number] | number
+  closeListener(listener: number): void
+  /** 0 or -errno (-98: EADDRINUSE, -13: EACCES). */
+  bindRelay(id: number, thread: number, family: 4 | 6, host: string, port: number, bufferBytes: number, bandwidthBytesPerSecond: number): number
+  setClient(id: number, listener: number, address: string, port: number): boolean
+  /** ttlMs <= 0 removes. */
+  setPermission(id: number, address: string, ttlMs: number): boolean
+  setChannel(id: number, number: number, address: string, port: number, ttlMs: number): boolean
+  /** Removes the allocation; returns its last counters (see `COUNTERS`), undefined when unknown. */
+  closeRelay(id: number): Float64Array | undefined
+  sendClient(listener: number, address: string, port: number, data: Buffer): number
+  sendPeer(id: number, address: string, port: number, data: Buffer): number
+  /** Rows of [id, ...COUNTERS] for the allocations that moved anything since the last call. */
+  collect(): Float64Array
+  stats(): DataThreadStats[]
+  close(): void
+}
+
+/** The order of per-allocation counters in `collect()` rows (after the id) and `closeRelay()`. */
+export const COUNTERS = ['toPeerBytes', 'toPeerPackets', 'toClientBytes', 'toClientPackets', 'droppedBandwidth'] as const
+
+export type EngineLoad =
+  | { readonly ok: true; readonly Engine: new (threads: number, onPackets: OnPackets) => NativeEngine }
+  | { readonly ok: false; readonly reason: string }
+
+let loaded: EngineLoad | undefined
+
+/** Loads the addon once (node-gyp-build looks in build/ and prebuilds/ under the package root). */
+export function loadEngine(): EngineLoad {
+  if (loaded) return loaded
+  if (process.env.SOVEREIGN_NATIVE_DISABLED === '1') return (loaded = { ok: false, reason: 'SOVEREIGN_NATIVE_DISABLED=1' })
+  const root = packageRoot()
+  if (root === undefined) return (loaded = { ok: false, reason: 'binding.gyp not found above relay/native' })
+  try {
+    const require = createRequire(import.meta.url)
+    // SOVEREIGN_NATIVE_ADDON: a .node file of its own, e.g. the ASan build of relay/native/asan.sh.
+    const override = process.env.SOVEREIGN_NATIVE_ADDON
+    const gypBuild = require('node-gyp-build') as (dir: string) => { Engine?: unknown }
+    const addon = override ? (require(override) as { Engine?: unknown }) : gypBuild(root)
+    if (typeof addon.Engine !== 'function') return (loaded = { ok: false, reason: 'the addon has no Engine export' })
+    return (loaded = { ok: true, Engine: addon.Engine as new (threads: number, onPackets: OnPackets) => NativeEngine })
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    return (loaded = { ok: false, reason: `the native addon did not load (${message}); build it with \`npx node-gyp rebuild\`` })
+  }
+}
+
+/** The folder holding binding.gyp: the repository root from the sources and from dist/. */
+function packageRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'binding.gyp'))) return dir
+    dir = dirname(dir)
+  }
+  return undefined
+}

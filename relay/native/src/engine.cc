@@ -1,0 +1,692 @@
+#include "engine.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "classify.h"
+#include "forward.h"
+
+namespace sovereign {
+
+namespace {
+// epoll tokens: 0 is the wake-up eventfd, the high bit marks a listener (its index below).
+constexpr uint64_t kWake = 0;
+constexpr uint64_t kListenerBit = 1ull << 63;
+// recvmmsg/sendmmsg batch size: coturn's profile shows the syscall, not the copy, dominates.
+constexpr int kBatch = 64;
+// Room for any UDP payload (65,507 on IPv4) plus the 4-byte ChannelData header in front.
+constexpr size_t kSlot = 65536 + 4;
+// Hand-up batches bigger than this are sent in several pieces; with the queue bound of
+// addon.cc (512 batches) a stalled JavaScript thread costs at most ~32 MiB, then drops.
+constexpr size_t kHandUpMaxBytes = 64 * 1024;
+}  // namespace
+
+int64_t monotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+bool IpKey::operator==(const IpKey& o) const { return family == o.family && std::memcmp(ip, o.ip, 16) == 0; }
+bool ClientKey::operator==(const ClientKey& o) const { return listener == o.listener && port == o.port && ip == o.ip; }
+size_t ClientKeyHash::operator()(const ClientKey& k) const {
+  // FNV-1a over the key's bytes: cheap and good enough for a table keyed by client tuples.
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const uint8_t* p, size_t n) {
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+  };
+  mix(reinterpret_cast<const uint8_t*>(&k.listener), sizeof k.listener);
+  mix(reinterpret_cast<const uint8_t*>(&k.port), sizeof k.port);
+  mix(&k.ip.family, 1);
+  mix(k.ip.ip, k.ip.family == 4 ? 4 : 16);
+  return static_cast<size_t>(h);
+}
+
+bool makeEndpoint(int family, const std::string& ip, uint16_t port, Endpoint& out) {
+  out = Endpoint{};
+  if (family == 4) {
+    auto* sa = reinterpret_cast<sockaddr_in*>(&out.ss);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(port);
+    if (inet_pton(AF_INET, ip.c_str(), &sa->sin_addr) != 1) return false;
+    out.len = sizeof(sockaddr_in);
+    out.ip.family = 4;
+    std::memcpy(out.ip.ip, &sa->sin_addr, 4);
+  } else if (family == 6) {
+    auto* sa = reinterpret_cast<sockaddr_in6*>(&out.ss);
+    sa->sin6_family = AF_INET6;
+    sa->sin6_port = htons(port);
+    if (inet_pton(AF_INET6, ip.c_str(), &sa->sin6_addr) != 1) return false;
+    out.len = sizeof(sockaddr_in6);
+    out.ip.family = 6;
+    std::memcpy(out.ip.ip, &sa->sin6_addr, 16);
+  } else {
+    return false;
+  }
+  out.port = port;
+  return true;
+}
+
+bool endpointFrom(const sockaddr_storage& ss, socklen_t len, Endpoint& out) {
+  out.ss = ss;
+  out.len = len;
+  out.ip = IpKey{};
+  if (ss.ss_family == AF_INET && len >= sizeof(sockaddr_in)) {
+    const auto* sa = reinterpret_cast<const sockaddr_in*>(&ss);
+    out.ip.family = 4;
+    std::memcpy(out.ip.ip, &sa->sin_addr, 4);
+    out.port = ntohs(sa->sin_port);
+    return true;
+  }
+  if (ss.ss_family == AF_INET6 && len >= sizeof(sockaddr_in6)) {
+    const auto* sa = reinterpret_cast<const sockaddr_in6*>(&ss);
+    out.ip.family = 6;
+    std::memcpy(out.ip.ip, &sa->sin6_addr, 16);
+    out.port = ntohs(sa->sin6_port);
+    return true;
+  }
+  return false;
+}
+
+std::string ipString(const IpKey& ip) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(ip.family == 4 ? AF_INET : AF_INET6, ip.ip, buf, sizeof buf);
+  return buf;
+}
+
+void TokenBucket::reset(double bytesPerSecond, int64_t nowNs) {
+  rate = bytesPerSecond;
+  burst = bytesPerSecond;  // one second's worth, as relay/server/token-bucket.ts
+  tokens = burst;
+  lastNs = nowNs;
+}
+
+bool TokenBucket::take(size_t bytes, int64_t nowNs) {
+  if (nowNs > lastNs) {
+    tokens = std::min(burst, tokens + static_cast<double>(nowNs - lastNs) * rate / 1e9);
+    lastNs = nowNs;
+  }
+  if (tokens < static_cast<double>(bytes)) return false;
+  tokens -= static_cast<double>(bytes);
+  return true;
+}
+
+// ---- one data thread -----------------------------------------------------------------------
+
+class DataThread {
+ public:
+  DataThread(Engine& engine, uint32_t index) : engine_(engine), index_(index) {
+    epfd_ = epoll_create1(EPOLL_CLOEXEC);
+    wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kWake;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
+  }
+
+  ~DataThread() {
+    stop();
+    for (int fd : listenerFds_) if (fd >= 0) ::close(fd);
+    if (epfd_ >= 0) ::close(epfd_);
+    if (wakefd_ >= 0) ::close(wakefd_);
+  }
+
+  bool ok() const { return epfd_ >= 0 && wakefd_ >= 0; }
+
+  void start() {
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    stopping_.store(true);
+    uint64_t one = 1;
+    ssize_t w = write(wakefd_, &one, sizeof one);
+    (void)w;
+    thread_.join();
+  }
+
+  double cpuSeconds() {
+    if (!thread_.joinable()) return finalCpu_;
+    clockid_t cid;
+    if (pthread_getcpuclockid(thread_.native_handle(), &cid) != 0) return 0;
+    timespec ts;
+    if (clock_gettime(cid, &ts) != 0) return 0;
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  }
+
+  // Called with mu_ held (or before start).
+  void addListener(uint32_t listener, int fd) {
+    if (listenerFds_.size() <= listener) listenerFds_.resize(listener + 1, -1);
+    listenerFds_[listener] = fd;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kListenerBit | listener;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  void removeListener(uint32_t listener) {
+    if (listener >= listenerFds_.size() || listenerFds_[listener] < 0) return;
+    epoll_ctl(epfd_, EPOLL_CTL_DEL, listenerFds_[listener], nullptr);
+    ::close(listenerFds_[listener]);
+    listenerFds_[listener] = -1;
+  }
+
+  int listenerFd(uint32_t listener) const { return listener < listenerFds_.size() ? listenerFds_[listener] : -1; }
+
+  void addRelay(Alloc* a) {
+    byToken_[a->token] = a;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = a->token;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, a->fd, &ev);
+  }
+
+  void removeRelay(Alloc* a) {
+    byToken_.erase(a->token);
+    if (a->hasClient) {
+      auto it = byClient_.find(a->clientKey);
+      if (it != byClient_.end() && it->second == a) byClient_.erase(it);
+    }
+    epoll_ctl(epfd_, EPOLL_CTL_DEL, a->fd, nullptr);
+  }
+
+  void setClient(Alloc* a) { byClient_[a->clientKey] = a; }
+
+  std::mutex mu;
+  ThreadStats stats;
+  std::atomic<uint64_t> handUpFull_{0};
+
+ private:
+  void run() {
+    epoll_event events[kBatch];
+    for (;;) {
+      int n = epoll_wait(epfd_, events, kBatch, -1);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      std::unique_ptr<HandUpBatch> up;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (stopping_.load()) break;
+        for (int i = 0; i < n; i++) {
+          uint64_t token = events[i].data.u64;
+          if (token == kWake) {
+            uint64_t v;
+            ssize_t r = read(wakefd_, &v, sizeof v);
+            (void)r;
+            continue;
+          }
+          if (token & kListenerBit) {
+            uint32_t listener = static_cast<uint32_t>(token & ~kListenerBit);
+            int fd = listenerFd(listener);
+            if (fd >= 0) readListener(listener, fd, up);
+          } else {
+            auto it = byToken_.find(token);
+            if (it != byToken_.end()) readRelay(it->second, up);
+          }
+        }
+        flushSends();
+      }
+      if (up) handUp(std::move(up));
+    }
+    finalCpu_ = cpuSecondsSelf();
+  }
+
+  static double cpuSecondsSelf() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  }
+
+  // Receives into the free slots after those whose sends are still queued: sends from
+  // every socket read in one wake-up leave together (one sendmmsg per destination socket
+  // instead of one per relayed socket that was readable). Returns the first slot used.
+  int receive(int fd, int& base) {
+    if (slotNext_ == kBatch) flushSends();
+    base = slotNext_;
+    for (int i = base; i < kBatch; i++) {
+      iov_[i].iov_base = slots_.get() + static_cast<size_t>(i) * kSlot + 4;
+      iov_[i].iov_len = kSlot - 4;
+      msgs_[i].msg_hdr.msg_iov = &iov_[i];
+      msgs_[i].msg_hdr.msg_iovlen = 1;
+      msgs_[i].msg_hdr.msg_name = &from_[i];
+      msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      msgs_[i].msg_hdr.msg_control = nullptr;
+      msgs_[i].msg_hdr.msg_controllen = 0;
+      msgs_[i].msg_hdr.msg_flags = 0;
+      msgs_[i].msg_len = 0;
+    }
+    int n = recvmmsg(fd, msgs_ + base, static_cast<unsigned>(kBatch - base), MSG_DONTWAIT, nullptr);
+    if (n <= 0) return 0;
+    slotNext_ += n;
+    stats.batches++;
+    stats.batchedPackets += static_cast<uint64_t>(n);
+    stats.maxBatch = std::max<uint64_t>(stats.maxBatch, static_cast<uint64_t>(n));
+    stats.rxPackets += static_cast<uint64_t>(n);
+    for (int i = base; i < base + n; i++) stats.rxBytes += msgs_[i].msg_len;
+    return n;
+  }
+
+  uint8_t* payload(int i) { return slots_.get() + static_cast<size_t>(i) * kSlot + 4; }
+
+  void queueSend(int fd, uint8_t* data, size_t length, const Endpoint& to) {
+    OutMsg& o = out_[outCount_++];
+    o.fd = fd;
+    o.iov.iov_base = data;
+    o.iov.iov_len = length;
+    o.to = &to;
+  }
+
+  void flushSends() {
+    // sendmmsg per run of messages leaving through the same socket.
+    int i = 0;
+    while (i < outCount_) {
+      int j = i;
+      while (j < outCount_ && out_[j].fd == out_[i].fd) {
+        mmsghdr& m = sendMsgs_[j - i];
+        std::memset(&m, 0, sizeof m);
+        m.msg_hdr.msg_iov = &out_[j].iov;
+        m.msg_hdr.msg_iovlen = 1;
+        m.msg_hdr.msg_name = const_cast<sockaddr_storage*>(&out_[j].to->ss);
+        m.msg_hdr.msg_namelen = out_[j].to->len;
+        j++;
+      }
+      int count = j - i, sent = 0;
+      while (sent < count) {
+        int r = sendmmsg(out_[i].fd, sendMsgs_ + sent, static_cast<unsigned>(count - sent), MSG_DONTWAIT);
+        if (r < 0) {
+          // The first message failed (a full buffer, an ICMP error on the socket): drop it, go on.
+          stats.drops.sendFailed++;
+          sent++;
+          continue;
+        }
+        for (int k = sent; k < sent + r; k++) {
+          stats.txPackets++;
+          stats.txBytes += out_[i + k].iov.iov_len;
+        }
+        sent += r;
+      }
+      i = j;
+    }
+    outCount_ = 0;
+    slotNext_ = 0;
+  }
+
+  void addHandUp(std::unique_ptr<HandUpBatch>& up, uint8_t kind, uint32_t ref, const Endpoint& from, const uint8_t* data, size_t length) {
+    if (!up) {
+      up = std::make_unique<HandUpBatch>();
+      up->thread = index_;
+    }
+    if (up->data.size() + length > kHandUpMaxBytes) {
+      handUp(std::move(up));
+      up = std::make_unique<HandUpBatch>();
+      up->thread = index_;
+    }
+    HandUpPacket p{kind, ref, from.ip.family, from.ip, from.port, static_cast<uint32_t>(up->data.size()), static_cast<uint32_t>(length)};
+    up->packets.push_back(p);
+    up->data.insert(up->data.end(), data, data + length);
+    stats.handedUp++;
+  }
+
+  void handUp(std::unique_ptr<HandUpBatch> up) {
+    size_t n = up->packets.size();
+    HandUpBatch* raw = up.release();
+    if (!engine_.handUp_(raw)) {
+      // TypeScript is behind: drop rather than queue without bound (counted).
+      delete raw;
+      handUpFull_.fetch_add(n);
+    }
+  }
+
+  // Datagrams from clients on a listener: ChannelData on an installed channel goes to the
+  // peer from the allocation's relayed socket; everything else goes up to TypeScript.
+  void readListener(uint32_t listener, int fd, std::unique_ptr<HandUpBatch>& up) {
+    int base = 0;
+    int n = receive(fd, base);
+    if (n == 0) return;
+    const int64_t now = monotonicNs();
+    ClientKey key;
+    key.listener = listener;
+    for (int i = base; i < base + n; i++) {
+      uint8_t* data = payload(i);
+      const size_t size = msgs_[i].msg_len;
+      if (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        stats.drops.truncated++;
+        continue;
+      }
+      Endpoint from;
+      if (!endpointFrom(from_[i], msgs_[i].msg_hdr.msg_namelen, from)) continue;
+      Alloc* a = nullptr;
+      if (size > 0 && (data[0] & 0xc0) == 0x40) {
+        key.port = from.port;
+        key.ip = from.ip;
+        auto it = byClient_.find(key);
+        if (it != byClient_.end()) a = it->second;
+      }
+      const Decision d = fromClient(a, data, size, now);
+      switch (d.verdict) {
+        case Verdict::Forward: queueSend(a->fd, data + 4, d.length, d.channel->peer); break;
+        case Verdict::DropMalformed: stats.drops.malformed++; break;
+        case Verdict::DropBandwidth: stats.drops.bandwidth++; break;
+        case Verdict::HandUp: addHandUp(up, 0, listener, from, data, size); break;
+      }
+    }
+  }
+
+  // Datagrams from peers on a relayed socket: on a bound channel of a UDP client they go
+  // to the client as ChannelData, framed in place in the 4 bytes kept in front.
+  void readRelay(Alloc* a, std::unique_ptr<HandUpBatch>& up) {
+    int base = 0;
+    int n = receive(a->fd, base);
+    if (n == 0) return;
+    const int64_t now = monotonicNs();
+    const int clientFd = a->hasClient ? listenerFd(a->clientKey.listener) : -1;
+    for (int i = base; i < base + n; i++) {
+      uint8_t* data = payload(i);
+      const size_t size = msgs_[i].msg_len;
+      if (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        stats.drops.truncated++;
+        continue;
+      }
+      Endpoint from;
+      if (!endpointFrom(from_[i], msgs_[i].msg_hdr.msg_namelen, from)) continue;
+      const Decision d = clientFd >= 0 ? fromPeer(*a, from, size, now) : Decision{Verdict::HandUp, nullptr, 0};
+      switch (d.verdict) {
+        case Verdict::Forward:
+          writeChannelHeader(data - 4, d.channel->number, size);
+          queueSend(clientFd, data - 4, size + 4, a->client);
+          break;
+        case Verdict::DropBandwidth: stats.drops.bandwidth++; break;
+        case Verdict::DropMalformed: stats.drops.malformed++; break;
+        case Verdict::HandUp: addHandUp(up, 1, a->id, from, data, size); break;
+      }
+    }
+  }
+
+  struct OutMsg {
+    int fd;
+    iovec iov;
+    const Endpoint* to;
+  };
+
+  Engine& engine_;
+  uint32_t index_;
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  double finalCpu_ = 0;
+  std::vector<int> listenerFds_;
+  std::unordered_map<uint64_t, Alloc*> byToken_;
+  std::unordered_map<ClientKey, Alloc*, ClientKeyHash> byClient_;
+  // Not zeroed: a page is touched only when a datagram that large arrives (RSS stays small).
+  std::unique_ptr<uint8_t[]> slots_{new uint8_t[static_cast<size_t>(kBatch) * kSlot]};
+  mmsghdr msgs_[kBatch];
+  iovec iov_[kBatch];
+  sockaddr_storage from_[kBatch];
+  OutMsg out_[kBatch];
+  mmsghdr sendMsgs_[kBatch];
+  int outCount_ = 0;
+  int slotNext_ = 0;
+};
+
+// ---- the engine ----------------------------------------------------------------------------
+
+Engine::Engine(uint32_t threads, HandUp handUp) : handUp_(std::move(handUp)) {
+  if (threads == 0) threads = 1;
+  for (uint32_t i = 0; i < threads; i++) threads_.push_back(std::make_unique<DataThread>(*this, i));
+}
+
+Engine::~Engine() { close(); }
+
+void Engine::start() {
+  if (started_ || closed_) return;
+  started_ = true;
+  for (auto& t : threads_) t->start();
+}
+
+static int udpSocket(int family, int bufferBytes, bool reusePort) {
+  int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int one = 1;
+  if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (reusePort && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    int err = errno;
+    ::close(fd);
+    return -err;
+  }
+  if (bufferBytes > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufferBytes, sizeof bufferBytes);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufferBytes, sizeof bufferBytes);
+  }
+  return fd;
+}
+
+int Engine::listen(int family, const std::string& host, uint16_t port, int bufferBytes, uint16_t& boundPort, bool shared) {
+  if (closed_) return -EBADF;
+  Endpoint at;
+  if (!makeEndpoint(family, host, port, at)) return -EINVAL;
+  std::vector<int> fds;
+  auto fail = [&fds](int err) {
+    for (int fd : fds) ::close(fd);
+    return err;
+  };
+  if (!shared) {
+    // SO_REUSEPORT would let this group join another relay's group on the same port (same
+    // user) and silently take part of its clients: a plain bind first says EADDRINUSE then
+    // (unless the operator asked for exactly that: `shared`, --reuse-port).
+    int probe = udpSocket(family, 0, false);
+    if (probe < 0) return probe;
+    if (bind(probe, reinterpret_cast<sockaddr*>(&at.ss), at.len) != 0) {
+      int err = errno;
+      ::close(probe);
+      return -err;
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(probe, reinterpret_cast<sockaddr*>(&ss), &len);
+    ::close(probe);
+    Endpoint bound;
+    if (!endpointFrom(ss, len, bound) || !makeEndpoint(family, host, bound.port, at)) return -EINVAL;
+  }
+  for (size_t i = 0; i < threads_.size(); i++) {
+    int fd = udpSocket(family, bufferBytes, true);
+    if (fd < 0) return fail(fd);
+    fds.push_back(fd);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&at.ss), at.len) != 0) return fail(-errno);
+    if (i == 0) {
+      // Port 0: the kernel's choice for the first socket; the others join it on that port.
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+      Endpoint bound;
+      if (!endpointFrom(ss, len, bound)) return fail(-EINVAL);
+      boundPort = bound.port;
+      if (!makeEndpoint(family, host, bound.port, at)) return fail(-EINVAL);
+    }
+  }
+  const uint32_t listener = static_cast<uint32_t>(listenerFamilies_.size());
+  listenerFamilies_.push_back(family);
+  for (size_t i = 0; i < threads_.size(); i++) {
+    std::lock_guard<std::mutex> lock(threads_[i]->mu);
+    threads_[i]->addListener(listener, fds[i]);
+  }
+  return static_cast<int>(listener);
+}
+
+void Engine::closeListener(uint32_t listener) {
+  if (closed_) return;
+  for (auto& t : threads_) {
+    std::lock_guard<std::mutex> lock(t->mu);
+    t->removeListener(listener);
+  }
+}
+
+int Engine::bindRelay(uint32_t id, uint32_t thread, int family, const std::string& host, uint16_t port, int bufferBytes, double bandwidth) {
+  if (closed_) return -EBADF;
+  if (allocs_.count(id) != 0) return -EEXIST;
+  Endpoint at;
+  if (!makeEndpoint(family, host, port, at)) return -EINVAL;
+  int fd = udpSocket(family, bufferBytes, false);
+  if (fd < 0) return fd;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&at.ss), at.len) != 0) {
+    int err = errno;
+    ::close(fd);
+    return -err;
+  }
+  auto a = std::make_unique<Alloc>();
+  a->id = id;
+  a->thread = thread % threads();
+  a->fd = fd;
+  a->token = nextToken_++;
+  a->family = family;
+  a->bucket.reset(bandwidth, monotonicNs());
+  DataThread& t = *threads_[a->thread];
+  {
+    std::lock_guard<std::mutex> lock(t.mu);
+    t.addRelay(a.get());
+  }
+  allocs_[id] = std::move(a);
+  return 0;
+}
+
+bool Engine::setClient(uint32_t id, uint32_t listener, const std::string& ip, uint16_t port) {
+  auto it = allocs_.find(id);
+  if (it == allocs_.end() || listener >= listenerFamilies_.size()) return false;
+  Alloc* a = it->second.get();
+  Endpoint client;
+  if (!makeEndpoint(listenerFamilies_[listener], ip, port, client)) return false;
+  DataThread& t = *threads_[a->thread];
+  std::lock_guard<std::mutex> lock(t.mu);
+  if (a->hasClient) return false;
+  a->client = client;
+  a->clientKey.listener = listener;
+  a->clientKey.port = port;
+  a->clientKey.ip = client.ip;
+  a->hasClient = true;
+  t.setClient(a);
+  return true;
+}
+
+static int64_t deadlineFrom(double ttlMs) {
+  return monotonicNs() + static_cast<int64_t>(ttlMs * 1e6);
+}
+
+bool Engine::setPermission(uint32_t id, const std::string& ip, double ttlMs) {
+  auto it = allocs_.find(id);
+  if (it == allocs_.end()) return false;
+  Alloc* a = it->second.get();
+  Endpoint peer;
+  if (!makeEndpoint(a->family, ip, 0, peer)) return false;
+  std::lock_guard<std::mutex> lock(threads_[a->thread]->mu);
+  auto& ps = a->permissions;
+  auto p = std::find_if(ps.begin(), ps.end(), [&](const Permission& x) { return x.ip == peer.ip; });
+  if (ttlMs <= 0) {
+    if (p != ps.end()) ps.erase(p);
+    return true;
+  }
+  if (p != ps.end()) p->deadlineNs = deadlineFrom(ttlMs);
+  else ps.push_back(Permission{peer.ip, deadlineFrom(ttlMs)});
+  return true;
+}
+
+bool Engine::setChannel(uint32_t id, uint16_t number, const std::string& ip, uint16_t port, double ttlMs) {
+  auto it = allocs_.find(id);
+  if (it == allocs_.end()) return false;
+  Alloc* a = it->second.get();
+  Endpoint peer;
+  if (!makeEndpoint(a->family, ip, port, peer)) return false;
+  std::lock_guard<std::mutex> lock(threads_[a->thread]->mu);
+  auto& cs = a->channels;
+  auto c = std::find_if(cs.begin(), cs.end(), [&](const Channel& x) { return x.number == number; });
+  if (ttlMs <= 0) {
+    if (c != cs.end()) cs.erase(c);
+    return true;
+  }
+  if (c != cs.end()) {
+    c->peer = peer;
+    c->deadlineNs = deadlineFrom(ttlMs);
+  } else {
+    cs.push_back(Channel{number, peer, deadlineFrom(ttlMs)});
+  }
+  return true;
+}
+
+bool Engine::closeRelay(uint32_t id, Counters& last) {
+  auto it = allocs_.find(id);
+  if (it == allocs_.end()) return false;
+  std::unique_ptr<Alloc> a = std::move(it->second);
+  allocs_.erase(it);
+  {
+    // Once this lock is ours no batch is using the entry, and none will find it again.
+    std::lock_guard<std::mutex> lock(threads_[a->thread]->mu);
+    threads_[a->thread]->removeRelay(a.get());
+    last = a->counters;
+  }
+  ::close(a->fd);
+  return true;
+}
+
+int Engine::sendClient(uint32_t listener, const std::string& ip, uint16_t port, const uint8_t* data, size_t length) {
+  if (closed_ || listener >= listenerFamilies_.size()) return -EBADF;
+  Endpoint to;
+  if (!makeEndpoint(listenerFamilies_[listener], ip, port, to)) return -EINVAL;
+  int fd = threads_[0]->listenerFd(listener);
+  if (fd < 0) return -EBADF;
+  // Any of the listener's sockets will do: they share one address and port.
+  ssize_t r = sendto(fd, data, length, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to.ss), to.len);
+  return r < 0 ? -errno : 0;
+}
+
+int Engine::sendPeer(uint32_t id, const std::string& ip, uint16_t port, const uint8_t* data, size_t length) {
+  auto it = allocs_.find(id);
+  if (it == allocs_.end()) return -EBADF;
+  Endpoint to;
+  if (!makeEndpoint(it->second->family, ip, port, to)) return -EINVAL;
+  ssize_t r = sendto(it->second->fd, data, length, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to.ss), to.len);
+  return r < 0 ? -errno : 0;
+}
+
+void Engine::collect(std::vector<std::pair<uint32_t, Counters>>& out) {
+  for (uint32_t i = 0; i < threads_.size(); i++) {
+    std::lock_guard<std::mutex> lock(threads_[i]->mu);
+    for (auto& [id, a] : allocs_) {
+      if (a->thread != i || !a->counters.any()) continue;
+      out.emplace_back(id, a->counters);
+      a->counters = Counters{};
+    }
+  }
+}
+
+void Engine::stats(std::vector<ThreadStats>& out, std::vector<double>& cpuSeconds) {
+  for (auto& t : threads_) {
+    {
+      std::lock_guard<std::mutex> lock(t->mu);
+      out.push_back(t->stats);
+    }
+    out.back().drops.handUpFull = t->handUpFull_.load();
+    cpuSeconds.push_back(t->cpuSeconds());
+  }
+}
+
+void Engine::close() {
+  if (closed_) return;
+  closed_ = true;
+  for (auto& t : threads_) t->stop();
+  for (auto& [id, a] : allocs_) ::close(a->fd);
+  allocs_.clear();
+  threads_.clear();  // closes the listeners, epoll and eventfds
+}
+
+}  // namespace sovereign

@@ -1,0 +1,116 @@
+/**
+ * NodePeerLink with real node-datachannel peers and real relays: the call runs through
+ * relay A; relay A dies; the control plane sends both an `ice-restart` naming relay B.
+ * Without ICE restart in libdatachannel, each helper builds a new peer connection on
+ * relay B and renegotiates, and the (pre-negotiated) data channel carries data again.
+ */
+import nodeDataChannel from 'node-datachannel'
+import t from 'tap'
+import WebSocket from 'ws'
+
+import { NodePeerLink, ndcIceServers, type NdcDataChannel, type NdcPeerConnectionConstructor } from '../../../control-plane/client/node-peer-link.js'
+import { SignalClient, type WebSocketConstructor } from '../../../control-plane/client/signal-client.js'
+import type { IceServerShape, WelcomeMessage } from '../../../control-plane/protocol/server-messages.js'
+import { mintTurnCredential } from '../../../relay/auth/index.js'
+import { startRelayNode, type RelayNode } from '../../../relay/relay-node.js'
+import { FakeControlPlane, forwardSignals } from './fake-control-plane.js'
+
+const SECRET = 'node-peer-link-secret-0123'
+const MEETING = 'eu-west.0123456789abcdefghjkmnpqrs'
+const WS = WebSocket as unknown as WebSocketConstructor
+
+function welcome(participantId: string, iceServers: IceServerShape[]): WelcomeMessage {
+  return {
+    type: 'welcome', protocol: 1, participantId, displayName: participantId, role: 'attendee', capabilities: [], iceServers, participants: [],
+    meeting: {
+      id: MEETING, homeRegion: 'eu-west', residencyMode: 'region', keyMode: 'e2ee', locked: false, waitingRoom: false,
+      joinBeforeHost: true, hostOnlyScreenShare: true, fileTransfer: false, recording: 'off', capacity: 10,
+    },
+  }
+}
+
+function serverOf(relay: RelayNode, participantId: string): IceServerShape {
+  const udp = relay.addresses.find((a) => a.transport === 'udp')!
+  const c = mintTurnCredential({ secret: SECRET, meetingId: MEETING, participantId, ttlSeconds: 600, now: Date.now })
+  return { urls: [`turn:127.0.0.1:${udp.port}?transport=udp`], username: c.username, credential: c.password, expiresAt: c.expiresAt }
+}
+
+const within = <T>(p: Promise<T>, what: string, ms = 20_000): Promise<T> =>
+  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref())])
+
+t.test('the protocol\'s ICE servers become node-datachannel TURN servers (a REST username keeps its colons)', async (t) => {
+  t.same(ndcIceServers([{ urls: ['turn:127.0.0.1:3478?transport=udp', 'turn:127.0.0.1:3478?transport=tcp', 'turns:[::1]:5349?transport=tcp', 'stun:127.0.0.1:3478'], username: '1700000000:m:p', credential: 'pw' }]), [
+    { hostname: '127.0.0.1', port: 3478, relayType: 'TurnUdp', username: '1700000000:m:p', password: 'pw' },
+    { hostname: '127.0.0.1', port: 3478, relayType: 'TurnTcp', username: '1700000000:m:p', password: 'pw' },
+    { hostname: '::1', port: 5349, relayType: 'TurnTls', username: '1700000000:m:p', password: 'pw' },
+  ])
+})
+
+t.test('an ice-restart rebuilds each node-datachannel peer on the named relay and the channel carries data again', async (t) => {
+  const relays = await Promise.all(['a', 'b'].map(() => startRelayNode({ listen: ['127.0.0.1:0'], secrets: [SECRET], allowPeers: ['127.0.0.0/8'] })))
+  const [relayA, relayB] = relays as [RelayNode, RelayNode]
+  t.teardown(() => relayB.close())
+  const allocations = { a: 0, b: 0 }
+  relayA.server.events.on('allocation-created', () => { allocations.a += 1 })
+  relayB.server.events.on('allocation-created', () => { allocations.b += 1 })
+  const cp = await FakeControlPlane.start()
+  t.teardown(() => cp.stop())
+
+  const join = async (id: string) => {
+    const client = SignalClient.connect(cp.url, { WebSocket: WS, token: `tok.en.${id}` })
+    t.teardown(() => client.close())
+    const conn = await cp.connections.next()
+    await conn.messages.next()
+    conn.send(welcome(id, [serverOf(relayA, id)]))
+    await client.joined
+    return { client, conn }
+  }
+  const a = await join('p_a')
+  const b = await join('p_b')
+  void forwardSignals(a.conn, 'p_a', b.conn)
+  void forwardSignals(b.conn, 'p_b', a.conn)
+
+  const PeerConnection = nodeDataChannel.PeerConnection as unknown as NdcPeerConnectionConstructor
+  const channels = [{ label: 'chat', id: 1 }]
+  const linkB = new NodePeerLink(b.client, { remote: 'p_a', PeerConnection, channels, offer: false, bindAddress: '127.0.0.1' })
+  linkB.on('channel', (label, dc) => { if (label === 'chat') dc.onMessage((m) => dc.sendMessage(String(m))) })
+  let current: NdcDataChannel | undefined
+  const linkA = new NodePeerLink(a.client, { remote: 'p_b', PeerConnection, channels, offer: true, bindAddress: '127.0.0.1' })
+  linkA.on('channel', (_label, dc) => { current = dc })
+  t.teardown(() => { linkA.close(); linkB.close(); nodeDataChannel.cleanup() })
+  const rebuilt: string[] = []
+  let onRebuilt = () => {}
+  linkA.on('rebuilt', (r) => { rebuilt.push(`a:${r}`); onRebuilt() })
+  linkB.on('rebuilt', (r) => { rebuilt.push(`b:${r}`); onRebuilt() })
+  const bothRebuilt = new Promise<void>((resolve) => { onRebuilt = () => { if (rebuilt.includes('a:relay-lost') && rebuilt.includes('b:relay-lost')) resolve() } })
+  linkB.start()
+  linkA.start()
+
+  const exchange = async (text: string) => {
+    const deadline = Date.now() + 20_000
+    for (;;) {
+      const dc = current
+      if (dc?.isOpen()) {
+        const got = new Promise<string>((resolve) => dc.onMessage((m) => resolve(String(m))))
+        dc.sendMessage(text)
+        const answer = await Promise.race([got, new Promise<undefined>((r) => setTimeout(() => r(undefined), 300))])
+        if (answer === text) return answer
+      } else {
+        await new Promise((r) => setTimeout(r, 50)) // nothing to await on a channel that is not there yet
+      }
+      if (Date.now() > deadline) throw new Error(`no echo of ${text}`)
+    }
+  }
+  t.equal(await within(exchange('before'), 'first echo'), 'before', 'the channel carries data through relay A')
+  t.ok(allocations.a >= 2 && allocations.b === 0, `relay A allocated for both, relay B for none (${allocations.a}, ${allocations.b})`)
+
+  await relayA.close()
+  const restartedAt = Date.now()
+  a.conn.send({ type: 'ice-restart', reason: 'relay-lost', relayId: 'relay-a', iceServers: [serverOf(relayB, 'p_a')] })
+  b.conn.send({ type: 'ice-restart', reason: 'relay-lost', relayId: 'relay-a', iceServers: [serverOf(relayB, 'p_b')] })
+  await within(bothRebuilt, 'both links rebuilt')
+  t.equal(await within(exchange('after'), 'echo after the restart'), 'after', 'a new connection on relay B carries data again')
+  t.comment(`data flowed again ${Date.now() - restartedAt} ms after the ice-restart`)
+  t.ok(allocations.b >= 2, `relay B allocated for both (${allocations.b})`)
+  t.ok(rebuilt.includes('a:relay-lost') && rebuilt.includes('b:relay-lost'), `both rebuilt for the lost relay (${rebuilt.join(', ')})`)
+})

@@ -1,0 +1,4 @@
+/** node-datachannel.test.ts again, on the TypeScript data path (that file runs the native engine where built). */
+import { onTsPath } from '../../support/data-paths.js'
+
+await onTsPath(() => import('./node-datachannel.test.js'))
