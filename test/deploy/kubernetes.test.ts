@@ -143,6 +143,14 @@ for (const name of overlays) {
     const args: string[] = spec.containers[0].args
     t.ok(spec.terminationGracePeriodSeconds > Number(args[args.indexOf('--grace') + 1]), 'SIGKILL comes after the drain grace')
     t.ok(spec.terminationGracePeriodSeconds > parse(o.networkYaml!).relay.drainGraceSeconds, 'and after the config drain grace')
+    const relayContainer = spec.containers[0]
+    t.equal(args[args.indexOf('--data-threads') + 1], '$(DATA_THREADS)', 'the native data threads come from DATA_THREADS')
+    const threads = relayContainer.env.find((e: any) => e.name === 'DATA_THREADS')
+    t.same(threads?.valueFrom?.resourceFieldRef, { containerName: relayContainer.name, resource: 'limits.cpu', divisor: '1' }, 'DATA_THREADS is the container\'s own CPU limit in whole cores')
+    const cpu = relayContainer.resources?.limits?.cpu
+    t.match(String(cpu), /^[1-9]\d*$/, `the CPU limit is whole cores (${cpu}), so no thread shares a core`)
+    t.equal(String(relayContainer.resources?.requests?.cpu), String(cpu), 'requests equal limits: Guaranteed QoS')
+    t.equal(String(relayContainer.resources?.requests?.memory), String(relayContainer.resources?.limits?.memory), 'for memory too')
     const hpa = o.named('HorizontalPodAutoscaler', 'sovereign-relay')!
     const metric = hpa.spec.metrics[0].pods.metric.name
     t.equal(metric, 'sovereign_relay_allocations')

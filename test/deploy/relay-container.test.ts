@@ -30,7 +30,8 @@ t.test('the relay container command joins its region, reports ready, and drains 
   const configFile = join(dir, 'network.yaml')
   await writeFile(configFile, overlay.networkYaml!)
   const [turnPort, metricsPort] = [await freePort(), await freePort()]
-  const vars: Record<string, string> = { HOST_IP: '127.0.0.1', NODE_NAME: 'test-node-1', SOVEREIGN_REGION: overlay.region! }
+  // DATA_THREADS as the kubelet fills it: the CPU limit in whole cores.
+  const vars: Record<string, string> = { HOST_IP: '127.0.0.1', NODE_NAME: 'test-node-1', SOVEREIGN_REGION: overlay.region!, DATA_THREADS: String(container.resources.limits.cpu) }
   const args = (container.args as string[]).map((a) => a
     .replace(/\$\((\w+)\)/g, (_, n: string) => vars[n] ?? `<unset ${n}>`)
     .replace(/^\/etc\/sovereign\/network\.yaml$/, configFile)
@@ -56,6 +57,10 @@ t.test('the relay container command joins its region, reports ready, and drains 
   t.equal((await fetch(`${base}/healthz`)).status, 200, '/healthz')
   t.equal((await fetch(`${base}/readyz`)).status, 200, '/readyz while accepting')
   t.match(await (await fetch(`${base}/metrics`)).text(), /sovereign_relay_state_up 1/, 'connected to the region Redis')
+  // Where the native engine is built (it is in the image), it runs one thread per core of the CPU limit.
+  const dataPath = /"event":"data-path","dataPath":"(\w+)","dataThreads":(\d+)/.exec(output)
+  t.ok(dataPath, 'the relay logs which data path runs (event data-path)')
+  if (dataPath?.[1] === 'native') t.equal(dataPath[2], vars.DATA_THREADS, 'native data threads = the CPU limit')
   child.kill('SIGTERM')
   t.equal(await exited, 0, `exits cleanly after draining (no allocations to wait for): ${output}`)
   t.match(output, /SIGTERM: draining/)
