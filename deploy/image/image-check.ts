@@ -174,7 +174,8 @@ async function checkRelay(): Promise<void> {
     'relay', '--listen', `127.0.0.1:${turnPort}`, '--secret', secret, '--metrics', `127.0.0.1:${metricsPort}`,
     '--allow-peers', '127.0.0.0/8', '--data-path', 'native', '--data-threads', '2',
   ], { env: { SOVEREIGN_HEALTH_URL: health } })
-  const peer = await echoPeer('127.0.0.1')
+  // Another loopback address: the relay refuses peers on its own address (hairpin guard).
+  const peer = await echoPeer('127.0.0.2')
   let client: TurnClient | undefined
   try {
     if (!await check('answers /healthz', async () => { await waitReady(relay, health); return health })) return
@@ -211,6 +212,15 @@ async function checkRelay(): Promise<void> {
         const back = await client!.nextData((r) => r.channel === 0x4000, 5000)
         expect(back.data.equals(payload), 'the echoed payload differs')
         return `${payload.length} bytes out and back through channel 0x4000`
+      })
+      await check('the native engine forwarded them', async () => {
+        // Forwarded by the data threads = received by them and not handed up to TypeScript.
+        const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
+        const sum = (re: RegExp) => [...metrics.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0)
+        const rx = sum(/^sovereign_relay_data_thread_packets_total\{[^}]*direction="rx"[^}]*\} (\d+)$/gm)
+        const handedUp = sum(/^sovereign_relay_data_thread_handed_up_total\{[^}]*\} (\d+)$/gm)
+        expect(rx - handedUp >= 2, `data threads received ${rx}, handed up ${handedUp}`)
+        return `${rx - handedUp} of ${rx} datagrams the data threads received never reached JavaScript`
       })
     }
     await check('its HEALTHCHECK passes', async () => { await podman('healthcheck', 'run', relay.name) })
