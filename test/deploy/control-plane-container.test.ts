@@ -1,7 +1,7 @@
 /**
- * The control-plane container's command line, run for real: the args of
- * deploy/kubernetes/30-control-plane.yaml with POD_NAME filled, the listen address moved
- * to a free loopback port, the ConfigMap's network config as the file and the Secret's
+ * The control-plane container's command line, run for real: the args of the eu-central
+ * overlay's rendered control-plane Deployment with POD_NAME and the region filled, the
+ * listen address moved to a free loopback port, the ConfigMap's network config as the file and the Secret's
  * variables as fake values (a real report key; the Redis URL at the test Redis). The
  * probes' paths must answer, and SIGTERM must end it cleanly.
  */
@@ -15,30 +15,31 @@ import t from 'tap'
 import { generateReportKeyPair } from '../../control-plane/report/report-signature.js'
 import { freePort } from '../support/free-port.js'
 import { ROOT, yamlDocuments } from './support/deploy-files.js'
+import { renderOverlay } from './support/kustomize.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects are read loosely here */
-const docs = yamlDocuments('deploy/kubernetes/30-control-plane.yaml') as any[]
-const container = docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0]
-const [cm] = yamlDocuments('deploy/kubernetes/10-config.yaml') as any[]
+const overlay = renderOverlay('eu-central')
+const container = overlay.deployment('sovereign-control-plane').spec.template.spec.containers[0]
+const [secret] = yamlDocuments('deploy/kubernetes/secrets.example.yaml') as any[]
 
 
 t.test('the control-plane container command serves its probes and stops on SIGTERM', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'sovereign-cp-container-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const configFile = join(dir, 'network.yaml')
-  await writeFile(configFile, cm.data['network.yaml'])
+  await writeFile(configFile, overlay.networkYaml!)
   const port = await freePort()
   const metricsPort = await freePort()
   const args = (container.args as string[]).map((a) => a
     .replace('$(POD_NAME)', 'sovereign-control-plane-test')
+    .replace('$(SOVEREIGN_REGION)', overlay.region!)
     .replace(/^\/etc\/sovereign\/network\.yaml$/, configFile)
     .replace(/^0\.0\.0\.0:8080$/, `127.0.0.1:${port}`)
     .replace(/^0\.0\.0\.0:9090$/, `127.0.0.1:${metricsPort}`))
   t.notMatch(args.join(' '), /\$\(|0\.0\.0\.0/, 'loopback only, every variable filled')
   const env: Record<string, string> = { ...process.env as Record<string, string> }
-  for (const e of container.env) {
-    if (!e.valueFrom?.secretKeyRef) continue
-    env[e.name] = e.name.endsWith('REDIS_URL') ? 'redis://127.0.0.1:6379' : e.name.endsWith('REPORT_KEY') ? generateReportKeyPair().privateKeyPem : `fake-${e.name.toLowerCase()}-value`
+  for (const name of Object.keys(secret.stringData)) {
+    env[name] = name.endsWith('REDIS_URL') ? 'redis://127.0.0.1:6379' : name.endsWith('REPORT_KEY') ? generateReportKeyPair().privateKeyPem : `fake-${name.toLowerCase()}-value`
   }
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), ...args, '--log-level', 'warn'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
@@ -48,7 +49,7 @@ t.test('the control-plane container command serves its probes and stops on SIGTE
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
 
   const base = `http://127.0.0.1:${port}`
-  const probe = docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0]
+  const probe = container
   let ready: Response | undefined
   for (let i = 0; i < 200 && child.exitCode === null; i++) {
     ready = await fetch(`${base}${probe.readinessProbe.httpGet.path}`).catch(() => undefined)

@@ -9,7 +9,7 @@ import t from 'tap'
 
 import { parseConfig } from '../../config/load-config.js'
 import { checkArgv } from './support/cli-commands.js'
-import { filesIn, read, yamlDocuments } from './support/deploy-files.js'
+import { filesIn, read } from './support/deploy-files.js'
 
 const run = promisify(execFile)
 const ANALYZE = '/usr/bin/systemd-analyze'
@@ -71,10 +71,10 @@ for (const unit of units) {
 }
 
 t.test('the secrets file and region file satisfy the example network config', async (t) => {
-  const [cm] = (yamlDocuments('deploy/kubernetes/10-config.yaml') as Array<{ data: Record<string, string> }>)
-  const config = parseConfig({ text: cm!.data['network.yaml']!, source: 'network.yaml' }, { env: secrets })
+  const text = read('deploy/kubernetes/base/network.yaml')
+  const config = parseConfig({ text, source: 'network.yaml' }, { env: secrets })
   t.ok(config.regionById(region.SOVEREIGN_REGION!), `region ${region.SOVEREIGN_REGION} is in the config`)
-  t.throws(() => parseConfig({ text: cm!.data['network.yaml']!, source: 'network.yaml' }, { env: { EU_CENTRAL_REDIS_URL: secrets.EU_CENTRAL_REDIS_URL } }), { code: 'CONFIG_INVALID' }, 'a missing secret is refused')
+  t.throws(() => parseConfig({ text, source: 'network.yaml' }, { env: { EU_CENTRAL_REDIS_URL: secrets.EU_CENTRAL_REDIS_URL } }), { code: 'CONFIG_INVALID' }, 'a missing secret is refused')
   t.ok(Object.keys(secrets).length >= 4, 'the secrets file lists every secret')
 })
 
