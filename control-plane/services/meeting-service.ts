@@ -103,6 +103,8 @@ export interface Admission {
   readonly participant: Participant
   readonly meeting: Meeting
   readonly iceServers: readonly IceServerShape[]
+  /** The relays behind `iceServers`, in the same order: what failover watches for this participant. */
+  readonly relays: ReadonlyArray<{ readonly id: string; readonly region: string }>
   /** Admitted participants, including this one. */
   readonly participants: readonly Participant[]
 }
@@ -506,6 +508,23 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     return this.#admission(meeting, participant, where, relays, admitted)
   }
 
+  /**
+   * Failover (issue 12): a relay handed to this participant left the fleet or drains.
+   * Fresh ICE servers are built exactly as at join (allowed set only, live and not
+   * draining, new meeting-scoped credentials, each issuance audited), and the failover
+   * itself is audited: which relay, why, and where the participant goes (or that no relay
+   * of the allowed set is left: then `iceServers` is empty and the caller fails closed).
+   */
+  async failover(meetingId: string, participantId: string, from: { readonly relayId: string; readonly cause: 'relay-lost' | 'relay-draining' }): Promise<Admission> {
+    const admission = await this.welcome(meetingId, participantId)
+    const to = admission.relays.map((r) => r.id).join(',')
+    await this.#audit(meetingId, {
+      kind: 'relay-failover', allow: admission.relays.length > 0, reason: from.cause === 'relay-lost' ? 'relay_lost' : 'relay_draining',
+      participantId, relayId: from.relayId, detail: admission.relays.length > 0 ? `to ${to}` : 'no relay of the allowed set left',
+    })
+    return admission
+  }
+
   /** A host grants or revokes a capability: stored with the participant, so its next socket keeps it. */
   async grant(meetingId: string, participantId: string, capability: CapabilityName, grant: boolean): Promise<Participant> {
     this.#assertOpen()
@@ -608,6 +627,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       ...(where.location ? { near: where.location } : {}), max: this.#options.relaysPerParticipant ?? 2,
     })
     const iceServers: IceServerShape[] = []
+    const handed: Array<{ id: string; region: string }> = []
     for (const relay of choice.relays) {
       const secret = config.regionById(relay.region)?.relaySecrets[0]?.value
       if (secret === undefined) continue
@@ -616,6 +636,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
       const urls = [...relay.udp.map((a) => `turn:${a}?transport=udp`), ...relay.tcp.map((a) => `turn:${a}?transport=tcp`), ...(relay.tls ?? []).map((a) => `turns:${a}?transport=tcp`)].slice(0, 8)
       if (urls.length === 0) continue
       iceServers.push({ urls, username: credential.username, credential: credential.password, expiresAt: credential.expiresAt })
+      handed.push({ id: relay.id, region: relay.region })
     }
     // One entry per relay handed out: the report counts issuances by relay (and region). Sent together, in order.
     const writes: Promise<void>[] = []
@@ -627,7 +648,7 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     }
     if (!choice.verdict.allow) writes.push(this.#publish({ type: 'refused', meetingId: meeting.id, reason: choice.verdict.reason, kind: 'relay-issued' }))
     await Promise.all(writes)
-    return { participant, meeting, iceServers, participants }
+    return { participant, meeting, iceServers, relays: handed, participants }
   }
 
   /**

@@ -1,0 +1,26 @@
+/**
+ * One region relay in a process of its own, for failover runs that SIGKILL it (no
+ * cleanup at all: its fleet entry stays until its heartbeat TTL runs out, as after a
+ * crash). argv: config file, key prefix, region, relay id, heartbeat ms, heartbeat TTL ms.
+ * Prints `ready <udp host:port>` once it listens and has beaten once.
+ */
+import { readFileSync } from 'node:fs'
+
+import { parseConfig } from '../config/load-config.js'
+import { startRegionRelay } from '../relay/region/region-relay.js'
+
+const [configPath, prefix, region, id, heartbeatMs, heartbeatTtlMs] = process.argv.slice(2)
+if (!configPath || !prefix || !region || !id) throw new Error('usage: failover-relay <config> <prefix> <region> <id> [heartbeatMs] [ttlMs]')
+const config = parseConfig({ text: readFileSync(configPath, 'utf8'), source: configPath }, { env: {} })
+const relay = await startRegionRelay({
+  config, region, id, metrics: null, statePrefix: prefix,
+  ...(heartbeatMs ? { heartbeatMs: Number(heartbeatMs) } : {}),
+  ...(heartbeatTtlMs ? { heartbeatTtlMs: Number(heartbeatTtlMs) } : {}),
+  log: (message) => process.stderr.write(`${id}: ${message}\n`),
+})
+await relay.heartbeat.beatNow()
+const udp = relay.node.addresses.find((a) => a.transport === 'udp')!
+process.stdout.write(`ready ${udp.host}:${udp.port}\n`)
+const stop = (): void => { void relay.close().then(() => process.exit(0)) }
+process.on('SIGTERM', stop)
+process.on('disconnect', stop)
