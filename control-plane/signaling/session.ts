@@ -234,6 +234,7 @@ export class SignalSession {
       const admission = await this.#deps.meetings.failover(this.#meetingId!, this.#participantId!, { relayId, cause })
       if (this.#state !== 'admitted') return false
       this.#relays = admission.relays
+      this.#deps.metrics.failovers.inc({ cause, outcome: admission.iceServers.length === 0 ? 'no_relay' : 'moved' })
       if (admission.iceServers.length === 0) {
         this.send({ type: 'error', code: 'SR_NO_RELAY_AVAILABLE', message: `${ERROR_CODES.SR_NO_RELAY_AVAILABLE.message}: relay ${relayId} is gone (${cause}) and no other relay of the meeting's allowed set is live`.slice(0, 512) })
         return false
