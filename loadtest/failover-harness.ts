@@ -74,6 +74,9 @@ geo:
     - { cidr: 127.2.0.0/16, country: US }
 relay:
   allowPeers: [127.0.0.0/8]
+  # libdatachannel leaves a closed connection's TURN allocation to expire (no Refresh 0), and a
+  # benchmark moves the same two participants back and forth many times within its lifetime.
+  quotas: { allocationsPerParticipant: 64 }
 tenants:
   - id: acme
     apiKeys: [{ id: acme-1, sha256: ${hashApiKey(generateApiKey('test'))} }]
@@ -140,7 +143,7 @@ export class FailoverNetwork {
   async startRelay(id: RelayId): Promise<RelayProcess> {
     const script = siblingModule(import.meta.url, './failover-relay')
     const { heartbeatMs, heartbeatTtlMs } = this.timing
-    const child = spawn(process.execPath, [...nodeArgsFor(script), script, this.#configPath, this.prefix, REGION_OF[id], id, String(heartbeatMs), String(heartbeatTtlMs)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [...nodeArgsFor(script), script, this.#configPath, this.prefix, REGION_OF[id], id, String(heartbeatMs), String(heartbeatTtlMs)], { stdio: ['pipe', 'pipe', 'inherit'] })
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     const udp = await new Promise<string>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! })
@@ -172,8 +175,17 @@ export class FailoverNetwork {
     return this.#regionState(id).fleet.requestDrain(id, { requestedAt: Date.now(), by: 'bench:failover' })
   }
 
-  undrain(id: RelayId): Promise<boolean> {
-    return this.#regionState(id).fleet.cancelDrain(id)
+  /**
+   * Cancels the drain and resolves once the relay itself says it takes allocations again: a
+   * beat sent after one that learned of the cancel. Until then the registry can still read
+   * `draining` from a beat the relay sent before it heard (false → true → false).
+   */
+  async undrain(id: RelayId): Promise<void> {
+    const fleet = this.#regionState(id).fleet
+    const cancelledAt = Date.now()
+    await fleet.cancelDrain(id)
+    const settled = (r: { id: string; draining: boolean; sentAt: number }) => r.id === id && !r.draining && r.sentAt > cancelledAt + this.timing.heartbeatMs
+    while (!(await fleet.liveRelays()).some(settled)) await new Promise((resolve) => setTimeout(resolve, 20))
   }
 
   #regionState(id: RelayId): RegionState {
@@ -230,7 +242,8 @@ export class Call {
   readonly linkB: NodePeerLink
   /** Arrival times (ms, performance.now) of the echoes at the offerer. */
   readonly echoes: number[] = []
-  #channel: NdcDataChannel | undefined
+  /** The offerer's channels, newest last: probes go on the newest open one (the old one carries on until the new one opens). */
+  #channels: NdcDataChannel[] = []
   #seq = 0
   #timer: NodeJS.Timeout
   #waiters: Array<() => void> = []
@@ -242,7 +255,7 @@ export class Call {
     this.linkB.on('channel', (_label, dc) => dc.onMessage((m) => { try { dc.sendMessage(String(m)) } catch { /* a replaced channel closes under us */ } }))
     this.linkA = new NodePeerLink(a, { remote: bobId, PeerConnection, channels, offer: true, bindAddress: '127.1.0.2' })
     this.linkA.on('channel', (_label, dc) => {
-      this.#channel = dc
+      this.#channels = [...this.#channels.slice(-5), dc]
       dc.onMessage(() => {
         this.echoes.push(performance.now())
         for (const w of this.#waiters.splice(0)) w()
@@ -252,8 +265,8 @@ export class Call {
     this.linkB.start()
     this.linkA.start()
     this.#timer = setInterval(() => {
-      const dc = this.#channel
-      if (dc?.isOpen()) { try { dc.sendMessage(String(++this.#seq)) } catch { /* closing: the next channel takes over */ } }
+      const dc = [...this.#channels].reverse().find((c) => c.isOpen())
+      if (dc) { try { dc.sendMessage(String(++this.#seq)) } catch { /* closing: the next channel takes over */ } }
     }, probeMs)
   }
 

@@ -23,4 +23,5 @@ const udp = relay.node.addresses.find((a) => a.transport === 'udp')!
 process.stdout.write(`ready ${udp.host}:${udp.port}\n`)
 const stop = (): void => { void relay.close().then(() => process.exit(0)) }
 process.on('SIGTERM', stop)
-process.on('disconnect', stop)
+// The parent holds our stdin: when it goes (even by a crash), so do we, rather than beat on as an orphan.
+process.stdin.on('end', stop).resume()

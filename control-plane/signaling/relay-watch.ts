@@ -30,16 +30,17 @@ export function snapshotOf(relays: readonly Pick<LiveRelay, 'id' | 'draining'>[]
 
 /**
  * The changes from `before` to `after` that move calls: a relay gone (`relay-lost`), or
- * one that was taking allocations and now drains (`relay-draining`). A relay that was
- * already draining and then goes is not moved twice: its participants moved at the drain.
- * A new relay, or one that stops draining, moves nobody.
+ * one that was taking allocations and now drains (`relay-draining`). A draining relay that
+ * goes is lost too: whoever moved off it at the drain no longer holds it (so nobody moves
+ * twice), and whoever could not (no other relay then) moves now. A new relay, or one that
+ * stops draining, moves nobody.
  */
 export function fleetChanges(region: string, before: FleetSnapshot, after: FleetSnapshot): RelayChange[] {
   const out: RelayChange[] = []
   for (const [relayId, was] of before) {
     const now = after.get(relayId)
     if (now === undefined) {
-      if (!was.draining) out.push({ region, relayId, cause: 'relay-lost' })
+      out.push({ region, relayId, cause: 'relay-lost' })
     } else if (now.draining && !was.draining) {
       out.push({ region, relayId, cause: 'relay-draining' })
     }

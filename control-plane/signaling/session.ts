@@ -233,12 +233,15 @@ export class SignalSession {
       if (this.#state !== 'admitted' || this.#minor < 1 || !this.#relays.some((r) => r.id === relayId)) return false
       const admission = await this.#deps.meetings.failover(this.#meetingId!, this.#participantId!, { relayId, cause })
       if (this.#state !== 'admitted') return false
-      this.#relays = admission.relays
       this.#deps.metrics.failovers.inc({ cause, outcome: admission.iceServers.length === 0 ? 'no_relay' : 'moved' })
       if (admission.iceServers.length === 0) {
+        // Nowhere to go. A draining relay still relays: the call stays on it and is still watched, so
+        // its death later moves the participant (relay-lost). A lost relay is simply no longer held.
+        if (cause === 'relay-lost') this.#relays = this.#relays.filter((r) => r.id !== relayId)
         this.send({ type: 'error', code: 'SR_NO_RELAY_AVAILABLE', message: `${ERROR_CODES.SR_NO_RELAY_AVAILABLE.message}: relay ${relayId} is gone (${cause}) and no other relay of the meeting's allowed set is live`.slice(0, 512) })
         return false
       }
+      this.#relays = admission.relays
       this.send({ type: 'ice-restart', iceServers: [...admission.iceServers].slice(0, 16), reason: cause, relayId })
       return true
     }
@@ -297,8 +300,8 @@ export class SignalSession {
       throw err
     }
     // Fail closed: no relay of the allowed set is live, so no server at all rather than one outside it.
-    this.#relays = admission.relays
     if (admission.iceServers.length === 0) return this.#error('SR_NO_RELAY_AVAILABLE', re)
+    this.#relays = admission.relays
     this.send({ type: 'ice-restart', iceServers: [...admission.iceServers].slice(0, 16), reason: 'requested', ...(re === undefined ? {} : { re }) })
   }
 

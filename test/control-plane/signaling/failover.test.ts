@@ -94,18 +94,25 @@ t.test('a relay that dies or drains moves each v1.1 participant it carried once,
   const refusals = await refused
   t.same(refusals.map((m) => m.code), ['SR_NO_RELAY_AVAILABLE', 'SR_NO_RELAY_AVAILABLE'], 'a draining last relay: a coded refusal, no servers')
 
-  t.same(seen.get('alice')!.restarts.map((m) => [m.reason, m.relayId]), [['relay-lost', 'eu-r1']], 'alice (node 1): one ice-restart for one event')
-  t.same(seen.get('bob')!.restarts.map((m) => [m.reason, m.relayId]), [['relay-lost', 'eu-r1']], 'bob (node 2): one ice-restart for one event')
+  // The call stayed on the draining relay, still watched: when it goes, they move to a relay live by then.
+  await one.state.fleet.heartbeat(relay('eu-r4', '127.0.0.4:3478'), 60_000)
+  const later = Promise.all([alice, bob].map((c) => bounded(new Promise<IceRestartMessage>((resolve) => c.once('ice-restart', resolve)), 'ice-restart after the drained relay went')))
+  await one.state.fleet.cancelDrain('eu-r2')
+  await one.state.fleet.deregister('eu-r2')
+  for (const m of await later) t.same([m.reason, m.relayId, m.iceServers.map((s) => s.urls[0])], ['relay-lost', 'eu-r2', ['turn:127.0.0.4:3478?transport=udp']], 'relay-lost, to the new relay')
+
+  t.same(seen.get('alice')!.restarts.map((m) => [m.reason, m.relayId]), [['relay-lost', 'eu-r1'], ['relay-lost', 'eu-r2']], 'alice (node 1): one ice-restart per event')
+  t.same(seen.get('bob')!.restarts.map((m) => [m.reason, m.relayId]), [['relay-lost', 'eu-r1'], ['relay-lost', 'eu-r2']], 'bob (node 2): one ice-restart per event')
   t.notOk(oldFrames.some((m) => m.type === 'ice-restart' || m.type === 'error'), 'the v1.0 client was sent neither')
   t.equal(old.readyState, WebSocket.OPEN, 'and keeps its session')
 
   const audit = (await one.state.audit.read(meeting.id)).filter((e) => e.kind === 'relay-failover')
   t.same(audit.map((e) => [e.actor, e.relayId, e.reason, e.allow]).sort(), [
-    ['eu-cp-1', 'eu-r1', 'relay_lost', true], ['eu-cp-1', 'eu-r2', 'relay_draining', false],
-    ['eu-cp-2', 'eu-r1', 'relay_lost', true], ['eu-cp-2', 'eu-r2', 'relay_draining', false],
+    ['eu-cp-1', 'eu-r1', 'relay_lost', true], ['eu-cp-1', 'eu-r2', 'relay_draining', false], ['eu-cp-1', 'eu-r2', 'relay_lost', true],
+    ['eu-cp-2', 'eu-r1', 'relay_lost', true], ['eu-cp-2', 'eu-r2', 'relay_draining', false], ['eu-cp-2', 'eu-r2', 'relay_lost', true],
   ], 'each node audits the moves of the participants it holds')
   const metrics = await one.app.sovereign.registry.getSingleMetricAsString('sovereign_cp_signal_failovers_total')
-  t.match(metrics, /cause="relay-lost",outcome="moved"\} 1/, 'node 1 counted its move')
-  await one.state.fleet.cancelDrain('eu-r2')
-  await one.state.fleet.deregister('eu-r2')
+  t.match(metrics, /cause="relay-lost",outcome="moved"\} 2/, 'node 1 counted its moves')
+  t.match(metrics, /cause="relay-draining",outcome="no_relay"\} 1/, 'and the drain it could not move')
+  await one.state.fleet.deregister('eu-r4')
 })

@@ -10,7 +10,7 @@ t.test('fleet changes: a relay gone is lost, one that starts draining drains, no
     ['nothing changed', { a: false, b: false }, { a: false, b: false }, []],
     ['a relay left the fleet', { a: false, b: false }, { b: false }, [['a', 'relay-lost']]],
     ['a relay started draining', { a: false, b: false }, { a: true, b: false }, [['a', 'relay-draining']]],
-    ['a draining relay that then goes moves nobody twice', { a: true, b: false }, { b: false }, []],
+    ['a draining relay that then goes is lost (whoever still holds it moves)', { a: true, b: false }, { b: false }, [['a', 'relay-lost']]],
     ['a relay still draining', { a: true }, { a: true }, []],
     ['a relay stopped draining', { a: true }, { a: false }, []],
     ['a new relay joined', { a: false }, { a: false, c: false }, []],
