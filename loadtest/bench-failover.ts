@@ -123,6 +123,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await call?.close()
+    // Closed connections finish on libdatachannel's threads; cleaning up under them crashes at exit.
+    await new Promise((resolve) => setTimeout(resolve, 500))
     nodeDataChannel.cleanup()
     await net.close()
   }
