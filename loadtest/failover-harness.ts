@@ -45,7 +45,7 @@ export interface FailoverTiming {
 
 export const TEST_TIMING: FailoverTiming = { heartbeatMs: 250, heartbeatTtlMs: 1000, fleetWatchMs: 200, probeMs: 20 }
 
-function configText(redis: string): string {
+function configText(redis: string, timing: FailoverTiming): string {
   const secret = (r: string) => `${r}-failover-relay-secret-${randomBytes(6).toString('hex')}`
   return `
 version: 1
@@ -53,7 +53,7 @@ regions:
   - id: eu-central
     country: DE
     location: { lat: 50.1, lon: 8.7 }
-    controlPlane: { url: "http://127.0.0.1:18080" }
+    controlPlane: { url: "http://127.0.0.1:18080", limits: { signaling: { fleetWatchSeconds: ${timing.fleetWatchMs / 1000} } } }
     redis: { url: "${redis}" }
     relaySecrets: [ { id: eu1, value: "${secret('eu')}" } ]
     relays:
@@ -77,6 +77,8 @@ relay:
   # libdatachannel leaves a closed connection's TURN allocation to expire (no Refresh 0), and a
   # benchmark moves the same two participants back and forth many times within its lifetime.
   quotas: { allocationsPerParticipant: 64 }
+  # A short heartbeat TTL, so a SIGKILLed relay leaves the fleet in about a second.
+  heartbeat: { intervalSeconds: ${timing.heartbeatMs / 1000}, ttlSeconds: ${timing.heartbeatTtlMs / 1000} }
 tenants:
   - id: acme
     apiKeys: [{ id: acme-1, sha256: ${hashApiKey(generateApiKey('test'))} }]
@@ -113,7 +115,7 @@ export class FailoverNetwork {
     this.prefix = `t-failover-${randomBytes(5).toString('hex')}`
     this.#dir = mkdtempSync(join(tmpdir(), 'sovereign-failover-'))
     this.#configPath = join(this.#dir, 'network.yaml')
-    const text = configText(redis)
+    const text = configText(redis, timing)
     writeFileSync(this.#configPath, text)
     this.config = parseConfig({ text, source: this.#configPath }, { env: {} })
   }
@@ -129,7 +131,6 @@ export class FailoverNetwork {
     const app = await buildApp({
       region: 'eu-central', nodeId: 'eu-cp-1', config: () => net.config, state, geo, defaultMetrics: false,
       liveRelaysOf: (region) => (region === 'us-east' ? other.fleet.liveRelays() : Promise.resolve([])),
-      signaling: { fleetWatchMs: timing.fleetWatchMs },
     })
     app.addHook('onClose', async () => { await other.close() })
     net.#app = app
@@ -142,8 +143,7 @@ export class FailoverNetwork {
 
   async startRelay(id: RelayId): Promise<RelayProcess> {
     const script = siblingModule(import.meta.url, './failover-relay')
-    const { heartbeatMs, heartbeatTtlMs } = this.timing
-    const child = spawn(process.execPath, [...nodeArgsFor(script), script, this.#configPath, this.prefix, REGION_OF[id], id, String(heartbeatMs), String(heartbeatTtlMs)], { stdio: ['pipe', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [...nodeArgsFor(script), script, this.#configPath, this.prefix, REGION_OF[id], id], { stdio: ['pipe', 'pipe', 'inherit'] })
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     const udp = await new Promise<string>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! })

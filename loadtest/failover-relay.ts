@@ -1,7 +1,8 @@
 /**
  * One region relay in a process of its own, for failover runs that SIGKILL it (no
  * cleanup at all: its fleet entry stays until its heartbeat TTL runs out, as after a
- * crash). argv: config file, key prefix, region, relay id, heartbeat ms, heartbeat TTL ms.
+ * crash). argv: config file, key prefix, region, relay id; the heartbeat period and TTL
+ * come from the config (`relay.heartbeat`).
  * Prints `ready <udp host:port>` once it listens and has beaten once.
  */
 import { readFileSync } from 'node:fs'
@@ -9,13 +10,11 @@ import { readFileSync } from 'node:fs'
 import { parseConfig } from '../config/load-config.js'
 import { startRegionRelay } from '../relay/region/region-relay.js'
 
-const [configPath, prefix, region, id, heartbeatMs, heartbeatTtlMs] = process.argv.slice(2)
-if (!configPath || !prefix || !region || !id) throw new Error('usage: failover-relay <config> <prefix> <region> <id> [heartbeatMs] [ttlMs]')
+const [configPath, prefix, region, id] = process.argv.slice(2)
+if (!configPath || !prefix || !region || !id) throw new Error('usage: failover-relay <config> <prefix> <region> <id>')
 const config = parseConfig({ text: readFileSync(configPath, 'utf8'), source: configPath }, { env: {} })
 const relay = await startRegionRelay({
   config, region, id, metrics: null, statePrefix: prefix,
-  ...(heartbeatMs ? { heartbeatMs: Number(heartbeatMs) } : {}),
-  ...(heartbeatTtlMs ? { heartbeatTtlMs: Number(heartbeatTtlMs) } : {}),
   log: (message) => process.stderr.write(`${id}: ${message}\n`),
 })
 await relay.heartbeat.beatNow()
