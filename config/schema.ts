@@ -109,6 +109,8 @@ export const ControlPlaneLimits = Type.Object({
       leaseSeconds: Type.Number({ minimum: 0.5, maximum: 600, default: 15 }),
       renewSeconds: Type.Number({ minimum: 0.1, maximum: 200, default: 5 }),
     }, { additionalProperties: false, default: {} }),
+    /** Failover: how often each node reads the fleet of the relays it handed out; a dead relay's calls move about `relay.heartbeat.ttlSeconds` plus this after its last beat. */
+    fleetWatchSeconds: Type.Number({ minimum: 0.05, maximum: 60, default: 0.5 }),
   }, { additionalProperties: false, default: {} }),
   /** HTTP API: requests with a valid API key count against that key, all others against the client address. Over it: 429 SR_RATE_LIMITED. */
   http: Type.Object({
@@ -291,6 +293,11 @@ export const RelaySettings = Type.Object({
   dataPath: Type.Union([Type.Literal('auto'), Type.Literal('native'), Type.Literal('ts')], { default: 'auto' }),
   /** Native data threads; default: the number of cores. */
   dataThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+  /** Fleet heartbeat: a relay beats every `intervalSeconds`; one silent for `ttlSeconds` (crash, SIGKILL) leaves the fleet and its calls fail over. */
+  heartbeat: Type.Object({
+    intervalSeconds: Type.Number({ minimum: 0.05, maximum: 60, default: 1 }),
+    ttlSeconds: Type.Number({ minimum: 0.2, maximum: 600, default: 3 }),
+  }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false, default: {} })
 
 export const NetworkConfig = Type.Object({

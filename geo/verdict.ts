@@ -19,6 +19,9 @@ export const REASONS = [
   'peer_allowed_by_operator',
   'peer_public_address',
   'no_residency_policy',
+  // failover (issue 12): why a participant was moved off a relay
+  'relay_lost',
+  'relay_draining',
   // denied
   'region_unknown',
   'region_not_allowed_for_tenant',

@@ -12,6 +12,11 @@
  * servers; their `ice-restart` rebuilds). Offer collisions follow perfect negotiation: the
  * polite side (the larger participant id, unless told) yields.
  *
+ * Make before break: a connection that is still connected when it is replaced (a draining
+ * relay still relays) stays open, with its channels, until the new one connects, as an ICE
+ * restart keeps the old pair until a new one is selected (RFC 8445 §9). An app sends on
+ * the newest channel that is open. A connection that is not connected is closed at once.
+ *
  * node-datachannel is injected (`PeerConnection`), never imported: the client package
  * stays free of native modules. Only its structural shape below is relied on.
  *
@@ -113,6 +118,8 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
   readonly #options: NodePeerLinkOptions
   readonly #polite: boolean
   #pc: NdcPeerConnection | undefined
+  /** The connection being replaced, kept while it is still connected and the new one is not yet. */
+  #previous: NdcPeerConnection | undefined
   #generation = 0
   #askedForServers = false
   #closed = false
@@ -145,6 +152,8 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
     if (this.#closed) return
     this.#closed = true
     for (const off of this.#off.splice(0)) off()
+    this.#previous?.close()
+    this.#previous = undefined
     this.#pc?.close()
     this.emit('close')
   }
@@ -175,7 +184,14 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
     pc.onStateChange((state) => {
       if (!current()) return
       this.emit('state', state)
-      if (state === 'connected') this.#askedForServers = false
+      if (state === 'connected') {
+        this.#askedForServers = false
+        // The new connection carries the call now: the one it replaced can go (not from inside a
+        // native callback: libdatachannel may still be delivering on it).
+        const previous = this.#previous
+        this.#previous = undefined
+        if (previous !== undefined) setTimeout(() => previous.close(), 0)
+      }
       // No ICE restart here: ask for fresh servers; the answering ice-restart rebuilds.
       if (state === 'failed') this.#askForServers()
     })
@@ -185,7 +201,14 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
 
   #rebuild(reason: NodePeerLinkEvents['rebuilt'][0], offer: boolean): void {
     if (this.#closed) return
-    this.#pc?.close()
+    const old = this.#pc
+    if (old !== undefined && old.state() === 'connected') {
+      this.#previous?.close()
+      this.#previous = old
+    } else {
+      // Never connected (e.g. our side of an offer collision): it carries nothing, and the one it replaced still does.
+      old?.close()
+    }
     this.#build(offer)
     this.emit('rebuilt', reason)
   }

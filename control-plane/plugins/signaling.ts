@@ -17,6 +17,7 @@ import { LIMITS, SUBPROTOCOL } from '../protocol/version.js'
 import type { MeetingEvent } from '../services/meeting-events.js'
 import { observedAddress, trustedProxies, type TrustedProxy } from '../signaling/remote-address.js'
 import { PresenceKeeper } from '../signaling/presence-keeper.js'
+import { RelayWatch } from '../signaling/relay-watch.js'
 import { SignalSession, summaryOf } from '../signaling/session.js'
 import { isSignalBusMessage, SIGNAL_BUS_CHANNEL, type SignalBusMessage } from '../signaling/signal-bus.js'
 import { createSignalingMetrics } from '../signaling/signaling-metrics.js'
@@ -48,6 +49,8 @@ export interface SignalingOptions {
   readonly unjoinedSockets?: { readonly perAddress: number; readonly perNode: number }
   /** Presence lease and its renewal period (read when the plugin starts); config default 15 s and 5 s. */
   readonly presence?: { readonly leaseMs: number; readonly renewMs: number }
+  /** Failover: how often the fleets of the handed relays' regions are read; config default 0.5 s (the delay after a relay's death is its heartbeat TTL plus this). */
+  readonly fleetWatchMs?: number
 }
 
 /** The limits one new socket gets: options first, then the running config, then the protocol's own. */
@@ -135,6 +138,21 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
     now: ctx.now,
   })
   keeper.start()
+
+  // Failover (issue 12): this node moves the participants it holds off a relay that died or drains.
+  const sessionsOf = () => [...byMeeting.values()].flatMap((set) => [...set])
+  const watch = new RelayWatch({
+    intervalMs: options.fleetWatchMs ?? (ctx.config().regionById(ctx.region)?.controlPlane.limits.signaling.fleetWatchSeconds ?? 0.5) * 1000,
+    regions: () => new Set([ctx.region, ...sessionsOf().flatMap((s) => s.relays.map((r) => r.region))]),
+    liveRelays: (region) => ctx.liveRelays(region),
+    onChange: (change) => {
+      const moving = sessionsOf().filter((s) => s.relays.some((r) => r.id === change.relayId && r.region === change.region))
+      for (const s of moving) void s.failover(change.relayId, change.cause).catch((err) => log(err, 'failover'))
+      if (moving.length > 0) app.log.info({ relayId: change.relayId, region: change.region, cause: change.cause, sessions: moving.length }, 'moving participants off a relay')
+    },
+    log,
+  })
+  watch.start()
 
   /**
    * One session per participant (issue 9, item 3): a join on `event.session` replaces the
@@ -240,6 +258,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
 
   app.addHook('onClose', async () => {
     await keeper.close()
+    await watch.close()
     for (const type of EVENTS) ctx.meetings.off(type, onEvent)
     offStateLost()
     await subscription.unsubscribe()

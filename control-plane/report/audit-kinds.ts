@@ -15,8 +15,14 @@ export const MEDIA_ISSUANCE_KINDS = ['relay-issued'] as const
 export const KEY_KINDS = ['key-generated', 'key-delivery', 'key-rotation'] as const
 export const SIGNALING_KINDS = [
   'meeting-created', 'allowed-regions', 'settings', 'admission', 'waiting', 'signal', 'host-command', 'capability', 'leave',
-  'removal', 'lock', 'unlock', 'meeting-ended', 'refusal',
+  'removal', 'lock', 'unlock', 'meeting-ended', 'refusal', 'relay-failover',
 ] as const
+/**
+ * A control-plane node moved a participant off a relay that died or drains (issue 12):
+ * `relayId` the relay it left, `reason` relay_lost | relay_draining, `detail` where it went.
+ * A decision of the home region's signaling, listed in the report's `media.failovers`.
+ */
+export const FAILOVER_KIND = 'relay-failover'
 /** A node of another region answered with a redirect: evidence that it did not serve the meeting. */
 export const REDIRECT_KIND = 'redirect'
 

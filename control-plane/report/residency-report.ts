@@ -13,7 +13,7 @@
  * addresses were seen); participant ids are the control plane's pseudonyms, not identities.
  */
 import type { AuditEvent } from '../../state/audit.js'
-import { actorKindOf, carriesMedia, evidenceOf } from './audit-kinds.js'
+import { actorKindOf, carriesMedia, evidenceOf, FAILOVER_KIND } from './audit-kinds.js'
 
 export const REPORT_FORMAT = 'sovereign.residency-report.v1'
 
@@ -65,6 +65,19 @@ export interface ReportRefusal {
   readonly countries?: readonly string[]
 }
 
+export interface ReportFailover {
+  readonly at: string
+  /** The relay the participant was moved off. */
+  readonly relay: string
+  readonly region: string | null
+  readonly reason: string
+  readonly participantId: string | null
+  readonly moved: boolean
+  readonly detail: string | null
+  /** The control-plane node that moved it. */
+  readonly by: string
+}
+
 export interface ReportViolation {
   readonly at: string
   readonly rule: ViolationRule
@@ -102,6 +115,8 @@ export interface ResidencyReport {
     readonly regions: readonly string[]
     readonly relays: readonly ActorSummary[]
     readonly issued: ReadonlyArray<{ readonly relay: string; readonly region: string | null; readonly issuances: number }>
+    /** Participants moved off a relay that died or drained (issue 12), in time order; `moved: false` when no relay of the set was left. */
+    readonly failovers: readonly ReportFailover[]
   }
   readonly signaling: { readonly regions: readonly string[]; readonly nodes: readonly ActorSummary[] }
   readonly keys: {
@@ -178,6 +193,7 @@ export function buildResidencyReport(input: BuildReportInput): ResidencyReport {
   for (const e of entries) if (actorKindOf(e.kind) === 'relay' && e.region !== undefined) relayRegions.set(e.actor, e.region)
 
   const issued = new Map<string, number>()
+  const failovers: ReportFailover[] = []
   const participants = new Map<string, { countries: Set<string>; first: number }>()
   const addresses = new Set<string>()
   const refusals: ReportRefusal[] = []
@@ -217,6 +233,12 @@ export function buildResidencyReport(input: BuildReportInput): ResidencyReport {
     if (evidence === 'media') relays.add(e)
     else if (evidence === 'keys') keyNodes.add(e)
     else nodes.add(e)
+    if (e.kind === FAILOVER_KIND && e.relayId !== undefined) {
+      failovers.push({
+        at: iso(e.at), relay: e.relayId, region: relayRegions.get(e.relayId) ?? null, reason: e.reason,
+        participantId: e.participantId ?? null, moved: e.allow, detail: e.detail ?? null, by: e.actor,
+      })
+    }
 
     if (!e.allow) continue
     if (e.region === undefined) {
@@ -278,6 +300,7 @@ export function buildResidencyReport(input: BuildReportInput): ResidencyReport {
       regions: sorted([...relays.regions(), ...[...issued.keys()].flatMap((r) => relayRegions.get(r) ?? [])]),
       relays: relays.list(),
       issued: countMap(issued).map(([relay, issuances]) => ({ relay, region: relayRegions.get(relay) ?? null, issuances })),
+      failovers,
     },
     signaling: { regions: nodes.regions(), nodes: nodes.list() },
     keys: { mode: meeting.keyMode, regions: keyNodes.regions(), nodes: keyNodes.list(), deliveries, rotations },

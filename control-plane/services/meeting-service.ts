@@ -96,6 +96,8 @@ export interface Admission {
   readonly participant: Participant
   readonly meeting: Meeting
   readonly iceServers: readonly IceServerShape[]
+  /** The relays behind `iceServers`, in the same order: what failover watches for this participant. */
+  readonly relays: ReadonlyArray<{ readonly id: string; readonly region: string }>
   /** Admitted participants, including this one. */
   readonly participants: readonly Participant[]
 }
@@ -451,6 +453,23 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
     return this.#admission(meeting, participant, where, relays, admitted)
   }
 
+  /**
+   * Failover (issue 12): a relay handed to this participant left the fleet or drains.
+   * Fresh ICE servers are built exactly as at join (allowed set only, live and not
+   * draining, new meeting-scoped credentials, each issuance audited), and the failover
+   * itself is audited: which relay, why, and where the participant goes (or that no relay
+   * of the allowed set is left: then `iceServers` is empty and the caller fails closed).
+   */
+  async failover(meetingId: string, participantId: string, from: { readonly relayId: string; readonly cause: 'relay-lost' | 'relay-draining' }): Promise<Admission> {
+    const admission = await this.welcome(meetingId, participantId)
+    const to = admission.relays.map((r) => r.id).join(',')
+    await this.#audit(meetingId, {
+      kind: 'relay-failover', allow: admission.relays.length > 0, reason: from.cause === 'relay-lost' ? 'relay_lost' : 'relay_draining',
+      participantId, relayId: from.relayId, detail: admission.relays.length > 0 ? `to ${to}` : 'no relay of the allowed set left',
+    })
+    return admission
+  }
+
   /** A host grants or revokes a capability: stored with the participant, so its next socket keeps it. */
   async grant(meetingId: string, participantId: string, capability: CapabilityName, grant: boolean): Promise<Participant> {
     this.#assertOpen()
@@ -540,10 +559,10 @@ export class MeetingService extends EventEmitter<MeetingEventMap> {
 
   /** Relays chosen and credentials minted for an admitted participant (relay-issuance.ts); `participants`: the admitted, itself included. */
   async #admission(meeting: Meeting, participant: Participant, where: GeoResult, relays: readonly LiveRelay[], participants: Participant[]): Promise<Admission> {
-    const iceServers = await issueRelays({
+    const issued = await issueRelays({
       config: this.config, journal: this.#journal, meeting, participant, where, relays, max: this.#options.relaysPerParticipant ?? 2, now: this.#now,
     })
-    return { participant, meeting, iceServers, participants }
+    return { participant, meeting, iceServers: issued.iceServers, relays: issued.relays, participants }
   }
 
   async #change(meetingId: string, actor: Actor, make: (current: Meeting) => Parameters<RegionState['meetings']['update']>[2]): Promise<Meeting> {

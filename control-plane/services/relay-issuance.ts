@@ -28,12 +28,27 @@ export interface IssueRelaysInput {
   readonly now: () => number
 }
 
-export async function issueRelays({ config, journal, meeting, participant, where, relays, max, now }: IssueRelaysInput): Promise<IceServerShape[]> {
+export interface IssuedRelays {
+  readonly iceServers: IceServerShape[]
+  /** The relays behind `iceServers`, in the same order: what failover watches for this participant. */
+  readonly relays: Array<{ readonly id: string; readonly region: string }>
+}
+
+export async function issueRelays({ config, journal, meeting, participant, where, relays, max, now }: IssueRelaysInput): Promise<IssuedRelays> {
   const choice = selectRelays({
     relays, allowedRegions: meeting.allowedRegions, regions: regionsOf(config),
     ...(where.location ? { near: where.location } : {}), max,
   })
-  const iceServers = iceServersFor({ config, relays: choice.relays, meetingId: meeting.id, participantId: participant.id, now })
+  // One relay at a time, so each ICE server stays paired with the relay behind it (a relay
+  // of a region without a secret, or with no address, gets none).
+  const iceServers: IceServerShape[] = []
+  const handed: Array<{ id: string; region: string }> = []
+  for (const relay of choice.relays) {
+    const [server] = iceServersFor({ config, relays: [relay], meetingId: meeting.id, participantId: participant.id, now })
+    if (server === undefined) continue
+    iceServers.push(server)
+    handed.push({ id: relay.id, region: relay.region })
+  }
   // Sent together, in order (one connection keeps it).
   const writes: Promise<void>[] = []
   if (choice.relays.length === 0) {
@@ -44,5 +59,5 @@ export async function issueRelays({ config, journal, meeting, participant, where
   }
   if (!choice.verdict.allow) writes.push(journal.publish({ type: 'refused', meetingId: meeting.id, reason: choice.verdict.reason, kind: 'relay-issued' }))
   await Promise.all(writes)
-  return iceServers
+  return { iceServers, relays: handed }
 }

@@ -71,6 +71,10 @@ export class SignalSession {
   #role: RoleName = 'attendee'
   #displayName = ''
   #publicKey: string | undefined
+  /** v1.1: the protocol revision the client declared in `join.minor` (0 when it did not). */
+  #minor = 0
+  /** The relays in the ICE servers this participant was handed last (welcome, then each ice-restart): failover moves it off them. */
+  #relays: ReadonlyArray<{ readonly id: string; readonly region: string }> = []
   #holder: CapabilityHolder = { role: 'attendee', granted: new Set(), revoked: new Set() }
   #settings: CapabilitySettings | undefined
   #queue: Promise<void> = Promise.resolve()
@@ -93,6 +97,9 @@ export class SignalSession {
   get role(): RoleName { return this.#role }
   get displayName(): string { return this.#displayName }
   get publicKey(): string | undefined { return this.#publicKey }
+  get minor(): number { return this.#minor }
+  /** Relays handed to this participant last (ids and regions). */
+  get relays(): ReadonlyArray<{ readonly id: string; readonly region: string }> { return this.#relays }
   get isHostRole(): boolean { return this.#role === 'host' || this.#role === 'co-host' }
   /** Closed, or being closed by the server (its leave, if any, is already under way). */
   get ending(): boolean { return this.#state === 'closed' || this.#serverEnded }
@@ -214,6 +221,36 @@ export class SignalSession {
     if (this.#state === 'admitted') this.send({ type: 'key-delivery', version: delivery.version, sealed: delivery.sealed })
   }
 
+  /**
+   * Failover (issue 12): relay `relayId` left the fleet or drains. A participant that was
+   * handed it and speaks v1.1 gets fresh ICE servers of the meeting's allowed set in an
+   * `ice-restart` (PROTOCOL.md, "Failover"); when none is left, a coded refusal
+   * (`SR_NO_RELAY_AVAILABLE`), never a relay outside the set. Queued behind the socket's
+   * messages, so it never overtakes the welcome. Resolves true when it moved the participant.
+   */
+  failover(relayId: string, cause: 'relay-lost' | 'relay-draining'): Promise<boolean> {
+    const run = async (): Promise<boolean> => {
+      // A v1.0 client has no ice-restart (it is never sent a later revision unprompted): its own ICE failure is its signal.
+      if (this.#state !== 'admitted' || this.#minor < 1 || !this.#relays.some((r) => r.id === relayId)) return false
+      const admission = await this.#deps.meetings.failover(this.#meetingId!, this.#participantId!, { relayId, cause })
+      if (this.#state !== 'admitted') return false
+      this.#deps.metrics.failovers.inc({ cause, outcome: admission.iceServers.length === 0 ? 'no_relay' : 'moved' })
+      if (admission.iceServers.length === 0) {
+        // Nowhere to go. A draining relay still relays: the call stays on it and is still watched, so
+        // its death later moves the participant (relay-lost). A lost relay is simply no longer held.
+        if (cause === 'relay-lost') this.#relays = this.#relays.filter((r) => r.id !== relayId)
+        this.send({ type: 'error', code: 'SR_NO_RELAY_AVAILABLE', message: `${ERROR_CODES.SR_NO_RELAY_AVAILABLE.message}: relay ${relayId} is gone (${cause}) and no other relay of the meeting's allowed set is live`.slice(0, 512) })
+        return false
+      }
+      this.#relays = admission.relays
+      this.send({ type: 'ice-restart', iceServers: [...admission.iceServers].slice(0, 16), reason: cause, relayId })
+      return true
+    }
+    const done = this.#queue.then(run)
+    this.#queue = done.then(() => undefined, (err: unknown) => this.#deps.log(err, 'failover failed'))
+    return done
+  }
+
   /** A grant or revoke for this participant; returns its capabilities afterwards. */
   applyGrant(capability: CapabilityName, grant: boolean): CapabilityName[] {
     const granted = new Set(this.#holder.granted)
@@ -265,6 +302,7 @@ export class SignalSession {
     }
     // Fail closed: no relay of the allowed set is live, so no server at all rather than one outside it.
     if (admission.iceServers.length === 0) return this.#error('SR_NO_RELAY_AVAILABLE', re)
+    this.#relays = admission.relays
     this.send({ type: 'ice-restart', iceServers: [...admission.iceServers].slice(0, 16), reason: 'requested', ...(re === undefined ? {} : { re }) })
   }
 
@@ -305,6 +343,7 @@ export class SignalSession {
     this.#role = claims.role
     this.#displayName = join.displayName ?? claims.displayName ?? claims.identity
     this.#publicKey = join.publicKey
+    this.#minor = join.minor ?? 0
     this.#holder = holderOf(claims.role, claims.capabilities, result.participant.grants)
     this.#settings = result.meeting.settings
     this.#deps.register(this)
@@ -334,6 +373,7 @@ export class SignalSession {
   async #welcome(admission: Admission): Promise<WelcomeMessage> {
     const meeting = admission.meeting
     this.#settings = meeting.settings
+    this.#relays = admission.relays
     const key = meeting.settings.keyMode === 'managed' && this.#publicKey !== undefined
       ? await this.#deps.deliverKey(meeting.id, admission.participant.id, this.#publicKey)
       : undefined

@@ -11,6 +11,7 @@ export interface SignalingMetrics {
   readonly joinSeconds: Histogram
   readonly slowConsumers: Counter
   readonly unjoinedRefused: Counter
+  readonly failovers: Counter<'cause' | 'outcome'>
 }
 
 export function createSignalingMetrics(registry: Registry): SignalingMetrics {
@@ -24,6 +25,7 @@ export function createSignalingMetrics(registry: Registry): SignalingMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     }),
     slowConsumers: new Counter({ name: 'sovereign_cp_signal_slow_consumers_total', help: 'signaling sockets closed because too much was queued for them (SR_SLOW_CONSUMER, close 4019)', registers }),
+    failovers: new Counter({ name: 'sovereign_cp_signal_failovers_total', help: 'participants moved off a relay that left the fleet or drains, by cause (relay-lost, relay-draining) and outcome (moved, no_relay)', labelNames: ['cause', 'outcome'], registers }),
     unjoinedRefused: new Counter({ name: 'sovereign_cp_signal_unjoined_refused_total', help: 'new signaling sockets refused because too many sockets had not joined yet, from the address or on the node (SR_TOO_MANY_UNJOINED, close 4021)', registers }),
   }
 }

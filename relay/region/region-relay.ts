@@ -267,8 +267,8 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   const relayServiceFields = { relayPorts: { min: settings.ports.min, max: settings.ports.max }, ...(node.metricsUrl !== undefined ? { metrics: new URL(node.metricsUrl).host } : {}) }
   const heartbeat = startHeartbeat({
     fleet: own.fleet,
-    ...(o.heartbeatMs !== undefined ? { intervalMs: o.heartbeatMs } : {}),
-    ...(o.heartbeatTtlMs !== undefined ? { ttlMs: o.heartbeatTtlMs } : {}),
+    intervalMs: o.heartbeatMs ?? settings.heartbeat.intervalSeconds * 1000,
+    ttlMs: o.heartbeatTtlMs ?? settings.heartbeat.ttlSeconds * 1000,
     onError: () => { /* reported through sovereign_relay_state_up; the loop retries */ },
     // A failed beat learns nothing: the last-known drain state stays until Redis answers.
     onBeat: (_beat, reply) => followDrainRequest(reply.drainRequest),

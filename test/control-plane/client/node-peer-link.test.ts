@@ -114,3 +114,69 @@ t.test('an ice-restart rebuilds each node-datachannel peer on the named relay an
   t.ok(allocations.b >= 2, `relay B allocated for both (${allocations.b})`)
   t.ok(rebuilt.includes('a:relay-lost') && rebuilt.includes('b:relay-lost'), `both rebuilt for the lost relay (${rebuilt.join(', ')})`)
 })
+
+/** A structural node-datachannel PeerConnection whose state the test moves by hand. */
+class ScriptedPeerConnection {
+  static made: ScriptedPeerConnection[] = []
+  closed = false
+  #state = 'new'
+  #onState: (state: string) => void = () => {}
+  constructor(readonly name: string) { ScriptedPeerConnection.made.push(this) }
+  close() { this.closed = true }
+  setLocalDescription() {}
+  setRemoteDescription() {}
+  addRemoteCandidate() {}
+  createDataChannel(): NdcDataChannel {
+    return { close() {}, isOpen: () => false, sendMessage: () => true, onOpen() {}, onClosed() {}, onMessage() {} }
+  }
+  state() { return this.#state }
+  signalingState() { return 'stable' }
+  remoteDescription() { return null }
+  onLocalDescription() {}
+  onLocalCandidate() {}
+  onStateChange(cb: (state: string) => void) { this.#onState = cb }
+  move(state: string) { this.#state = state; this.#onState(state) }
+}
+
+t.test('make before break: a connection still connected when an ice-restart replaces it stays open until the new one connects', async (t) => {
+  const cp = await FakeControlPlane.start()
+  t.teardown(() => cp.stop())
+  const client = SignalClient.connect(cp.url, { WebSocket: WS, token: 'tok.en.p_a' })
+  t.teardown(() => client.close())
+  const conn = await cp.connections.next()
+  await conn.messages.next()
+  conn.send(welcome('p_a', [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: 'u', credential: 'c' }]))
+  await client.joined
+  ScriptedPeerConnection.made = []
+  const link = new NodePeerLink(client, { remote: 'p_b', PeerConnection: ScriptedPeerConnection as unknown as NdcPeerConnectionConstructor, channels: [{ label: 'chat', id: 1 }], offer: true })
+  t.teardown(() => link.close())
+  link.start()
+  const [first] = ScriptedPeerConnection.made
+  first!.move('connected')
+
+  const rebuilt = new Promise((resolve) => link.once('rebuilt', resolve))
+  conn.send({ type: 'ice-restart', reason: 'relay-draining', relayId: 'relay-a', iceServers: [{ urls: ['turn:127.0.0.2:3478?transport=udp'], username: 'u', credential: 'c' }] })
+  await within(rebuilt, 'rebuilt')
+  const second = ScriptedPeerConnection.made[1]!
+  t.equal(link.pc, second as never, 'the new connection is the current one')
+  t.equal(first!.closed, false, 'the old one, still connected through the draining relay, stays open meanwhile')
+
+  second.move('connected')
+  await new Promise((resolve) => setImmediate(resolve)) // the old one is closed outside the native callback
+  await new Promise((resolve) => setTimeout(resolve, 1))
+  t.equal(first!.closed, true, 'and closes once the new one connected')
+
+  // A connection that never connected carries nothing: replaced, it closes at once.
+  const rebuiltAgain = new Promise((resolve) => link.once('rebuilt', resolve))
+  second.move('connected')
+  conn.send({ type: 'ice-restart', reason: 'relay-lost', relayId: 'relay-b', iceServers: [{ urls: ['turn:127.0.0.3:3478?transport=udp'], username: 'u', credential: 'c' }] })
+  await within(rebuiltAgain, 'rebuilt again')
+  const third = ScriptedPeerConnection.made[2]!
+  const rebuiltThird = new Promise((resolve) => link.once('rebuilt', resolve))
+  conn.send({ type: 'ice-restart', reason: 'relay-lost', relayId: 'relay-c', iceServers: [{ urls: ['turn:127.0.0.4:3478?transport=udp'], username: 'u', credential: 'c' }] })
+  await within(rebuiltThird, 'rebuilt a third time')
+  t.equal(third.closed, true, 'the never-connected one closes at once')
+  t.equal(second.closed, false, 'while the last connected one still waits for its successor')
+  link.close()
+  t.equal(second.closed, true, 'closing the link closes it too')
+})

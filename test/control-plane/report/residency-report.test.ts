@@ -125,3 +125,19 @@ t.test('an empty audit trail gives an empty, compliant report', async (t) => {
   t.equal(r.summary.compliant, true)
   t.equal(r.summary.entries, 0)
 })
+
+t.test('a failover is listed with the relay left, why, when, by whom and where the participant went', async (t) => {
+  const moved: AuditEvent[] = [
+    { at: T0 + 90_000, actor: 'cp-eu-1', region: 'eu-west', kind: 'relay-failover', allow: true, reason: 'relay_lost', participantId: 'p_alice', relayId: 'relay-eu-1', detail: 'to relay-eu-2' },
+    { at: T0 + 95_000, actor: 'cp-eu-2', region: 'eu-west', kind: 'relay-failover', allow: false, reason: 'relay_draining', participantId: 'p_bob', relayId: 'relay-eu-2', detail: 'no relay of the allowed set left' },
+  ]
+  const r = build([...trail, ...moved], { relayRegions: { 'relay-eu-2': 'eu-west' } })
+  t.same(r.media.failovers, [
+    { at: '2026-11-25T09:01:30.000Z', relay: 'relay-eu-1', region: 'eu-west', reason: 'relay_lost', participantId: 'p_alice', moved: true, detail: 'to relay-eu-2', by: 'cp-eu-1' },
+    { at: '2026-11-25T09:01:35.000Z', relay: 'relay-eu-2', region: 'eu-west', reason: 'relay_draining', participantId: 'p_bob', moved: false, detail: 'no relay of the allowed set left', by: 'cp-eu-2' },
+  ])
+  t.ok(r.refusals.entries.some((e) => e.kind === 'relay-failover' && e.reason === 'relay_draining'), 'a failover with nowhere to go is a refusal')
+  t.same(r.media.issued, [{ relay: 'relay-eu-1', region: 'eu-west', issuances: 2 }], 'the relay left is not counted as issued')
+  t.equal(r.summary.compliant, true)
+  t.same(build().media.failovers, [], 'a meeting without failover lists none')
+})

@@ -1,0 +1,26 @@
+/**
+ * One region relay in a process of its own, for failover runs that SIGKILL it (no
+ * cleanup at all: its fleet entry stays until its heartbeat TTL runs out, as after a
+ * crash). argv: config file, key prefix, region, relay id; the heartbeat period and TTL
+ * come from the config (`relay.heartbeat`).
+ * Prints `ready <udp host:port>` once it listens and has beaten once.
+ */
+import { readFileSync } from 'node:fs'
+
+import { parseConfig } from '../config/load-config.js'
+import { startRegionRelay } from '../relay/region/region-relay.js'
+
+const [configPath, prefix, region, id] = process.argv.slice(2)
+if (!configPath || !prefix || !region || !id) throw new Error('usage: failover-relay <config> <prefix> <region> <id>')
+const config = parseConfig({ text: readFileSync(configPath, 'utf8'), source: configPath }, { env: {} })
+const relay = await startRegionRelay({
+  config, region, id, metrics: null, statePrefix: prefix,
+  log: (message) => process.stderr.write(`${id}: ${message}\n`),
+})
+await relay.heartbeat.beatNow()
+const udp = relay.node.addresses.find((a) => a.transport === 'udp')!
+process.stdout.write(`ready ${udp.host}:${udp.port}\n`)
+const stop = (): void => { void relay.close().then(() => process.exit(0)) }
+process.on('SIGTERM', stop)
+// The parent holds our stdin: when it goes (even by a crash), so do we, rather than beat on as an orphan.
+process.stdin.on('end', stop).resume()
