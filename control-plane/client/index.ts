@@ -8,7 +8,7 @@
  * bundle of this file is `sovereign-relay/client/browser` (dist/client/sovereign-client.js).
  */
 export {
-  SignalClient, ClientClosedError, ClientReconnectingError, ConnectionLostError, NoWebSocketError, SignalRefusedError,
+  SignalClient, ClientClosedError, ClientReconnectingError, ConnectionLostError, ClientNotOpenError, NoWebSocketError, SignalRefusedError,
   type CloseInfo, type ConnectOptions, type JoinResult, type MediaKeyEvent, type ReconnectingEvent, type SignalClientEvents,
   type WebSocketConstructor, type WebSocketLike,
 } from './signal-client.js'

@@ -27,7 +27,7 @@ import type {
   SignalFromMessage, WaitReason, WaitingMessage, WelcomeMessage,
 } from '../protocol/server-messages.js'
 import { PROTOCOL_MINOR, SUBPROTOCOL } from '../protocol/version.js'
-import { openMediaKey, type ParticipantKeyPair } from './open-key.js'
+import { KeyOpenError, openMediaKey, type ParticipantKeyPair } from './open-key.js'
 import { reconnectDelay, shouldReconnect, type ReconnectOptions } from './reconnect-policy.js'
 import { TypedEmitter } from './typed-emitter.js'
 
@@ -129,6 +129,13 @@ export class ClientClosedError extends Error {
   readonly code = 'ERR_CLIENT_CLOSED'
   override readonly name = 'ClientClosedError'
   constructor() { super('the signaling client is closed') }
+}
+
+/** A send before the socket is open (await `client.joined` first). */
+export class ClientNotOpenError extends Error {
+  readonly code = 'ERR_CLIENT_NOT_OPEN'
+  override readonly name = 'ClientNotOpenError'
+  constructor() { super('the signaling socket is not open yet: await client.joined first') }
 }
 
 /** Neither an injected WebSocket nor the platform's own (Node before 22): nothing to connect with. */
@@ -309,7 +316,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     if (this.#closed) throw new ClientClosedError()
     const frame = encodeClientMessage(message) // throws TypeError on an invalid message: never put garbage on the wire
     if (this.reconnecting) throw new ClientReconnectingError()
-    if (this.#socket.readyState !== OPEN) throw new Error('the signaling socket is not open yet: await client.joined first')
+    if (this.#socket.readyState !== OPEN) throw new ClientNotOpenError()
     this.#socket.send(frame)
   }
 
@@ -494,7 +501,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     const welcome = this.#welcome
     const keyPair = this.#options.keyPair
     if (!welcome || !keyPair) {
-      this.emit('key-error', new Error('received a sealed media key without a welcome or a key pair'))
+      this.emit('key-error', new KeyOpenError('received a sealed media key without a welcome or a key pair'))
       return
     }
     openMediaKey(sealed, { keyPair: keyPair.keyPair, meetingId: welcome.meeting.id, version, participantId: welcome.participantId })

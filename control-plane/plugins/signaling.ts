@@ -11,6 +11,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 
 import type { Region } from '../../config/network-config.js'
+import { ControlPlaneError } from '../control-plane-error.js'
 import { encodeServerMessage } from '../protocol/codec.js'
 import { CLOSE_CODES, ERROR_CODES } from '../protocol/error-codes.js'
 import { LIMITS, SUBPROTOCOL } from '../protocol/version.js'
@@ -93,7 +94,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
   const publish = (message: SignalBusMessage) => ctx.state.bus.publish(SIGNAL_BUS_CHANNEL, message)
 
   const onBus = (payload: unknown) => {
-    if (!isSignalBusMessage(payload)) return log(new Error('undecodable signaling bus message'), 'signaling bus')
+    if (!isSignalBusMessage(payload)) return log(new ControlPlaneError('ERR_CP_BUS_UNDECODABLE', 'undecodable signaling bus message'), 'signaling bus')
     const sessions = local(payload.meetingId).filter((s) => s.state === 'admitted')
     switch (payload.t) {
       case 'signal':

@@ -456,3 +456,11 @@ t.test('a runtime with no WebSocket and none injected is told so with a code, be
   ;(globalThis as { WebSocket?: unknown }).WebSocket = undefined
   t.throws(() => SignalClient.connect('ws://127.0.0.1:1/v1/signal', { token: 'tok.en.x' }), { code: 'ERR_NO_WEBSOCKET' })
 })
+
+t.test('a send before the socket is open is refused with a code, not put on the wire', async (t) => {
+  const cp = await FakeControlPlane.start()
+  t.teardown(() => cp.stop())
+  const client = SignalClient.connect(cp.url, { WebSocket: WS, token: 'tok.en.x', reconnect: false })
+  t.teardown(() => client.close())
+  t.throws(() => client.lock(), { code: 'ERR_CLIENT_NOT_OPEN' })
+})
