@@ -37,9 +37,11 @@ t.test('after an outage longer than the lease, a node that reconnects first lets
   const meeting = await fast.app.sovereign.meetings.create(acme, { passcodeRequired: false, waitingRoom: false })
   const mint = async (identity: string, role: 'host' | 'attendee') => (await fast.app.sovereign.meetings.mintToken(meeting.id, acme, { identity, role })).token
   const host = SignalClient.connect(fast.url, { WebSocket: DE, token: await mint('hana', 'host') })
-  const ann = SignalClient.connect(slow.url, { WebSocket: DE, token: await mint('ann', 'attendee') })
-  clients.push(host, ann)
+  clients.push(host)
   t.equal((await bounded(host.joined, 'host joined')).kind, 'welcome')
+  // After the host's welcome: an attendee arriving first would wait for the host.
+  const ann = SignalClient.connect(slow.url, { WebSocket: DE, token: await mint('ann', 'attendee') })
+  clients.push(ann)
   t.equal((await bounded(ann.joined, 'ann joined')).kind, 'welcome')
   const left: string[] = []
   host.on('participant-left', (id) => left.push(id))
