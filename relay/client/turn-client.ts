@@ -1,5 +1,6 @@
 /**
- * A TURN client over UDP (RFC 8656) built on the relay's own codec, for load generation:
+ * The project's one TURN client over UDP (RFC 8656), built on the relay's own codec; the
+ * load generators (loadtest/), the demo's probes (deploy/demo/) and the tests use it:
  * Allocate with the long-term credential mechanism (RFC 8489 §9.2: unauthenticated
  * request → 401 with REALM and NONCE → retry with MESSAGE-INTEGRITY; 438 → retry with the
  * new NONCE), CreatePermission, ChannelBind, Refresh, Send indications and ChannelData.
@@ -12,39 +13,28 @@
  *
  * The per-packet path is `sendFrame()` (a caller-built ChannelData frame, no allocation)
  * and `onChannelData` (a view of the received datagram, no decode object allocated).
+ *
+ * Only the socket, the pending transactions and the retransmission timers live here; the
+ * bytes are built in client-messages.ts, the credential dance is judged in
+ * credential-session.ts and received frames are sorted in inbound.ts (all sans-IO).
  */
 import dgram from 'node:dgram'
 import { randomBytes } from 'node:crypto'
 
-import { CodedError } from '../geo/coded-error.js'
-import { Attr, Method, MessageClass, StunErrorCode, TRANSPORT_UDP } from '../relay/proto/constants.js'
-import { decodeMessage, encodeMessage, getAttribute, isStunMessage, type AttributeInput, type StunMessage } from '../relay/proto/message.js'
-import { decodeErrorCode } from '../relay/proto/error-code.js'
-import { decodeLifetime, encodeLifetime } from '../relay/proto/lifetime.js'
-import { encodeRequestedTransport } from '../relay/proto/requested-transport.js'
-import { encodeChannelNumber } from '../relay/proto/channel-number.js'
-import { decodeNonce, decodeRealm, encodeNonce, encodeRealm, encodeUsername } from '../relay/proto/text-attributes.js'
-import { decodeXorAddress, encodeXorAddress, type TransportAddress } from '../relay/proto/xor-address.js'
-import { longTermKey, verifyMessageIntegrity } from '../relay/proto/message-integrity.js'
-import { CHANNEL_DATA_HEADER_LENGTH, encodeChannelData, isChannelData } from '../relay/proto/channel-data.js'
+import { Attr, Method, TRANSPORT_UDP } from '../proto/constants.js'
+import { getAttribute, type AttributeInput, type StunMessage } from '../proto/message.js'
+import { decodeLifetime, encodeLifetime } from '../proto/lifetime.js'
+import { encodeRequestedTransport } from '../proto/requested-transport.js'
+import { encodeChannelNumber } from '../proto/channel-number.js'
+import { decodeXorAddress, encodeXorAddress, type TransportAddress } from '../proto/xor-address.js'
+import { CHANNEL_DATA_HEADER_LENGTH } from '../proto/channel-data.js'
+import { channelFrame, encodeRequest, encodeSendIndication, reXor } from './client-messages.js'
+import { CredentialSession } from './credential-session.js'
+import { classifyInbound } from './inbound.js'
+import { TurnClientError, type TurnClientErrorCode } from './turn-client-error.js'
 
 export type { TransportAddress }
-
-export type TurnClientErrorCode =
-  | 'ERR_TURN_TIMEOUT' // no response after every retransmission
-  | 'ERR_TURN_REJECTED' // an error response the client does not recover from
-  | 'ERR_TURN_BAD_RESPONSE' // a response missing what the RFC requires, or failing integrity
-  | 'ERR_TURN_CLOSED' // the client was closed with the request outstanding
-  | 'ERR_TURN_STATE' // e.g. channelBind before allocate
-
-export class TurnClientError extends CodedError<TurnClientErrorCode> {
-  /** The STUN error code when the server answered with an error response. */
-  readonly stunCode: number | undefined
-  constructor(code: TurnClientErrorCode, message: string, stunCode?: number) {
-    super(code, message)
-    this.stunCode = stunCode
-  }
-}
+export { TurnClientError, type TurnClientErrorCode }
 
 export interface TurnClientOptions {
   server: { host: string; port: number }
@@ -86,9 +76,6 @@ interface Pending {
   reject: (e: Error) => void
 }
 
-/** Retries a request gets for 401/438 before the error stands. */
-const MAX_AUTH_RETRIES = 3
-
 export class TurnClient {
   readonly socket: dgram.Socket
   readonly server: { host: string; port: number }
@@ -101,14 +88,11 @@ export class TurnClient {
   /** Datagrams that were neither ChannelData nor a response to a pending request. */
   stray = 0
 
-  readonly #password: string
+  readonly #session: CredentialSession
   readonly #rtoMs: number
   readonly #maxTransmissions: number
   readonly #verify: boolean
   readonly #pending = new Map<string, Pending>()
-  #realm: string | undefined
-  #nonce: string | undefined
-  #key: Buffer | undefined
   #relayed: TransportAddress | undefined
   #closed = false
 
@@ -116,7 +100,7 @@ export class TurnClient {
     this.socket = socket
     this.server = opts.server
     this.username = opts.username
-    this.#password = opts.password
+    this.#session = new CredentialSession(opts.username, opts.password)
     this.#rtoMs = opts.rtoMs ?? 500
     this.#maxTransmissions = opts.maxTransmissions ?? 7
     this.#verify = opts.verifyResponses ?? true
@@ -144,7 +128,7 @@ export class TurnClient {
   }
 
   get relayed(): TransportAddress | undefined { return this.#relayed }
-  get realm(): string | undefined { return this.#realm }
+  get realm(): string | undefined { return this.#session.realm }
   get localAddress(): TransportAddress {
     const a = this.socket.address()
     return { family: a.family === 'IPv6' ? 6 : 4, address: a.address, port: a.port }
@@ -213,16 +197,7 @@ export class TurnClient {
 
   /** RFC 8656 §10.1: a Send indication (the slow path; no response). */
   sendIndication(peer: TransportAddress, data: Buffer): void {
-    const transactionId = randomBytes(12)
-    this.socket.send(encodeMessage({
-      method: Method.Send,
-      cls: MessageClass.Indication,
-      transactionId,
-      attributes: [
-        { type: Attr.XorPeerAddress, value: encodeXorAddress(peer, transactionId) },
-        { type: Attr.Data, value: data },
-      ],
-    }))
+    this.socket.send(encodeSendIndication(peer, data))
   }
 
   /** Stops retransmitting, fails outstanding requests, closes the socket. Idempotent. */
@@ -239,48 +214,21 @@ export class TurnClient {
 
   /**
    * RFC 8489 §9.2.4/§9.2.5: send with credentials once a REALM/NONCE is known; on 401
-   * learn them and retry, on 438 take the new NONCE and retry.
+   * learn them and retry, on 438 take the new NONCE and retry (the session decides).
    */
   async #authenticatedRequest(method: number, attributes: AttributeInput[], firstTransactionId?: Buffer): Promise<StunMessage> {
     let transactionId = firstTransactionId ?? randomBytes(12)
     let attrs = attributes
     for (let attempt = 0; ; attempt++) {
-      const authed = this.#key !== undefined
-      const all = authed
-        ? [
-            ...attrs,
-            { type: Attr.Username, value: encodeUsername(this.username) },
-            { type: Attr.Realm, value: encodeRealm(this.#realm!) },
-            { type: Attr.Nonce, value: encodeNonce(this.#nonce!) },
-          ]
-        : attrs
-      const packet = encodeMessage(
-        { method, cls: MessageClass.Request, transactionId, attributes: all },
-        authed ? { integrityKey: this.#key!, fingerprint: true } : { fingerprint: true },
-      )
-      const res = await this.#transact(method, transactionId, packet)
-      if (res.cls === MessageClass.SuccessResponse) {
-        if (authed && this.#verify && !verifyMessageIntegrity(res, this.#key!)) {
-          throw new TurnClientError('ERR_TURN_BAD_RESPONSE', `${methodName(method)} success response fails MESSAGE-INTEGRITY`)
-        }
-        return res
+      const cred = this.#session.credentials()
+      const res = await this.#transact(method, transactionId, encodeRequest(method, attrs, transactionId, cred))
+      const verdict = this.#session.judge(res, cred, attempt, this.#verify)
+      this.stats.challenges = this.#session.challenges
+      this.stats.staleNonces = this.#session.staleNonces
+      if (verdict.kind === 'accept') return res
+      if (verdict.kind === 'rejected') {
+        throw new TurnClientError('ERR_TURN_REJECTED', `${methodName(method)} rejected: ${verdict.code} ${verdict.reason}`, verdict.code)
       }
-      const err = errorOf(res)
-      const retriable = attempt < MAX_AUTH_RETRIES &&
-        (err.code === StunErrorCode.StaleNonce || (err.code === StunErrorCode.Unauthorized && !authed))
-      if (!retriable) {
-        throw new TurnClientError('ERR_TURN_REJECTED', `${methodName(method)} rejected: ${err.code} ${err.reason}`, err.code)
-      }
-      const realm = getAttribute(res, Attr.Realm)
-      const nonce = getAttribute(res, Attr.Nonce)
-      if (!nonce || (!realm && this.#realm === undefined)) {
-        throw new TurnClientError('ERR_TURN_BAD_RESPONSE', `${err.code} without NONCE/REALM`, err.code)
-      }
-      if (err.code === StunErrorCode.Unauthorized) this.stats.challenges++
-      else this.stats.staleNonces++
-      if (realm) this.#realm = decodeRealm(realm.value)
-      this.#nonce = decodeNonce(nonce.value)
-      this.#key = longTermKey(this.username, this.#realm!, this.#password)
       // A new transaction (new id); XOR-ed attributes must be re-encoded with it.
       const next = randomBytes(12)
       attrs = reXor(attrs, transactionId, next)
@@ -323,26 +271,27 @@ export class TurnClient {
   }
 
   #onMessage(msg: Buffer): void {
-    if (isChannelData(msg)) {
-      if (this.onChannelData) this.onChannelData(msg.readUInt16BE(0), msg)
-      return
-    }
-    if (!isStunMessage(msg)) { this.stray++; return }
-    const m = decodeMessage(msg)
-    if (m.cls === MessageClass.Indication) {
-      if (m.method === Method.Data && this.onDataIndication) {
-        const peer = getAttribute(m, Attr.XorPeerAddress)
-        const data = getAttribute(m, Attr.Data)
-        if (peer && data) this.onDataIndication(decodeXorAddress(peer.value, m.transactionId), data.value)
+    const inbound = classifyInbound(msg)
+    switch (inbound.kind) {
+      case 'channel-data':
+        if (this.onChannelData) this.onChannelData(inbound.channel, inbound.frame)
+        return
+      case 'data-indication':
+        if (this.onDataIndication) this.onDataIndication(inbound.peer, inbound.data)
+        return
+      case 'stray':
+        this.stray++
+        return
+      case 'response': {
+        const m = inbound.message
+        const key = m.transactionId.toString('latin1')
+        const p = this.#pending.get(key)
+        if (!p || p.method !== m.method) { this.stray++; return }
+        clearTimeout(p.timer)
+        this.#pending.delete(key)
+        p.resolve(m)
       }
-      return
     }
-    const key = m.transactionId.toString('latin1')
-    const p = this.#pending.get(key)
-    if (!p || p.method !== m.method) { this.stray++; return }
-    clearTimeout(p.timer)
-    this.#pending.delete(key)
-    p.resolve(m)
   }
 
   #failAll(err: Error): void {
@@ -354,31 +303,10 @@ export class TurnClient {
   }
 }
 
-/**
- * A ChannelData frame of `size` payload bytes on `channel`, for `sendFrame`. The payload
- * starts at offset CHANNEL_DATA_HEADER_LENGTH; callers stamp sequence numbers and
- * timestamps into it in place.
- */
-export function channelFrame(channel: number, size: number): Buffer {
-  return encodeChannelData(channel, Buffer.alloc(size), { pad: false })
-}
-export { CHANNEL_DATA_HEADER_LENGTH }
+export { CHANNEL_DATA_HEADER_LENGTH, channelFrame }
 
 /** base64(HMAC-SHA1(secret, username)) with username `<expiry>:<identity>` (TURN REST API). */
 export { turnRestCredential } from './rest-credential.js'
-
-function errorOf(res: StunMessage): { code: number; reason: string } {
-  const attr = getAttribute(res, Attr.ErrorCode)
-  if (!attr) throw new TurnClientError('ERR_TURN_BAD_RESPONSE', 'error response without ERROR-CODE')
-  return decodeErrorCode(attr.value)
-}
-
-/** XOR-PEER-ADDRESS values depend on the transaction id (IPv6): re-encode for a new one. */
-function reXor(attrs: AttributeInput[], from: Buffer, to: Buffer): AttributeInput[] {
-  return attrs.map((a) =>
-    a.type === Attr.XorPeerAddress ? { type: a.type, value: encodeXorAddress(decodeXorAddress(a.value, from), to) } : a,
-  )
-}
 
 const METHOD_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Method).map(([k, v]) => [v, k]))
 function methodName(method: number): string {

@@ -1,11 +1,11 @@
 import t from 'tap'
 import dgram from 'node:dgram'
 
-import { startCoturn, type Coturn } from '../../loadtest/coturn.js'
-import { startEchoPeer, type EchoPeer } from '../../loadtest/echo-peer.js'
-import { closeFlows, runFixedRate, runMaxRate, setupFlows } from '../../loadtest/packet-load.js'
-import { onPath } from '../../loadtest/spawn-node.js'
-import { TurnClient, TurnClientError, channelFrame, turnRestCredential } from '../../loadtest/turn-client.js'
+import { startCoturn, type Coturn } from '../../../loadtest/coturn.js'
+import { startEchoPeer, type EchoPeer } from '../../../loadtest/echo-peer.js'
+import { closeFlows, runFixedRate, runMaxRate, setupFlows } from '../../../loadtest/packet-load.js'
+import { onPath } from '../../../loadtest/spawn-node.js'
+import { TurnClient, TurnClientError, channelFrame, turnRestCredential } from '../../../relay/client/turn-client.js'
 
 const SECRET = 'loadtest-secret'
 const skip = onPath('turnserver') ? false : 'turnserver (coturn) is not on PATH'
