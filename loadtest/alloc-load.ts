@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks'
 
 import { CpuMeter } from './proc-stats.js'
-import { TurnClient, TurnClientError } from './turn-client.js'
+import { TurnClient, TurnClientError } from '../relay/client/turn-client.js'
 
 export interface OpenClientsOptions {
   /** Client i uses servers[i % servers.length]. */

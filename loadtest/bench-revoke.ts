@@ -27,7 +27,7 @@ import { loadConfig } from '../config/load-config.js'
 import { mintTurnCredential } from '../relay/auth/credentials.js'
 import { startRegionRelay } from '../relay/region/region-relay.js'
 import { openRegionState } from '../state/region-state.js'
-import { TurnClient } from './turn-client.js'
+import { TurnClient } from '../relay/client/turn-client.js'
 import { PolicyCache } from '../state/policy-cache.js'
 import { newMeetingId } from '../state/meeting-id.js'
 

@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process'
 import { pathToFileURL } from 'node:url'
 
 import { closeFlows, runMaxRate, setupFlows, type Flow, type PacketRunOptions, type PacketRunResult } from './packet-load.js'
-import { turnRestCredential } from './rest-credential.js'
+import { turnRestCredential } from '../relay/client/rest-credential.js'
 import { siblingModule, spawnNode, stopChild } from './spawn-node.js'
 
 interface Setup {

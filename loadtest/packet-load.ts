@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks'
 
 import { Histogram, type HistogramSummary } from './histogram.js'
 import { CpuMeter } from './proc-stats.js'
-import { CHANNEL_DATA_HEADER_LENGTH, TurnClient, channelFrame, type TransportAddress } from './turn-client.js'
+import { CHANNEL_DATA_HEADER_LENGTH, TurnClient, channelFrame, type TransportAddress } from '../relay/client/turn-client.js'
 
 /** Payload bytes the benchmark needs for its own fields. */
 export const MIN_PAYLOAD_BYTES = 20

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 
 import { freeUdpPort, startCoturn, waitForBinding } from './coturn.js'
 import { HeapProbe, freeTcpPort } from './heap-probe.js'
-import { turnRestCredential, type RestCredential } from './rest-credential.js'
+import { turnRestCredential, type RestCredential } from '../relay/client/rest-credential.js'
 import { siblingModule, spawnNode, stopChild } from './spawn-node.js'
 
 /**

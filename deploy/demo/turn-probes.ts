@@ -1,6 +1,6 @@
 /**
  * The two things a relay must refuse, tried against a real relay over UDP with a real
- * meeting credential (loadtest/turn-client.ts speaks RFC 8656 with the long-term
+ * meeting credential (relay/client/turn-client.ts speaks RFC 8656 with the long-term
  * credential mechanism):
  *
  *   foreign peer      — an admitted participant allocates, then asks for a permission to
@@ -10,7 +10,7 @@
  *                       the source address against the attendee policy again at
  *                       allocation (guarantee 6) → 403.
  */
-import { TurnClient, TurnClientError, type TransportAddress } from '../../loadtest/turn-client.js'
+import { TurnClient, TurnClientError, type TransportAddress } from '../../relay/client/turn-client.js'
 
 export interface TurnServer {
   readonly host: string

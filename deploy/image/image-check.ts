@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { parseDocument } from 'yaml'
 
 import { publishedKeys } from '../local/banner.js'
-import { turnRestCredential } from '../../loadtest/rest-credential.js'
+import { turnRestCredential } from '../../relay/client/rest-credential.js'
 import { Attr, Method, MessageClass, decodeXorAddress, getAttribute } from '../../relay/proto/index.js'
 import { freePort } from '../../test/support/free-port.js'
 import { request } from '../../test/support/stun-builder.js'

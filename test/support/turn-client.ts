@@ -1,35 +1,16 @@
 /**
- * A small TURN client over real sockets (UDP or TCP) for end-to-end tests, built on the
- * relay's codec. It does the long-term credential dance (401 → retry with REALM and
- * NONCE, 438 → retry with the new NONCE) and exposes each method and both data paths.
+ * The test face of the project's one TURN client (relay/client/turn-client.ts): the same
+ * client, opened the way the tests have always written it (`TurnClient.connect`), with
+ * a server's error response thrown as `TurnError` carrying the STUN code, and received
+ * data queued for `nextData`. No protocol logic lives here.
  */
-import { randomBytes } from 'node:crypto'
 import dgram from 'node:dgram'
-import net from 'node:net'
-import tls from 'node:tls'
 
 import {
-  Attr,
-  MessageClass,
-  Method,
-  StreamFramer,
-  decodeChannelData,
-  decodeLifetime,
-  decodeMessage,
-  decodeXorAddress,
-  encodeChannelData,
-  encodeChannelNumber,
-  encodeLifetime,
-  encodeRequestedTransport,
-  encodeXorAddress,
-  getAttribute,
-  isChannelData,
-  TRANSPORT_UDP,
-  type AttributeInput,
-  type StunMessage,
-  type TransportAddress,
-} from '../../relay/proto/index.js'
-import { errorCodeOf, indication, request, textOf, type Credentials } from './stun-builder.js'
+  TurnClient as Client,
+  TurnClientError,
+} from '../../relay/client/turn-client.js'
+import type { AttributeInput, StunMessage, TransportAddress } from '../../relay/proto/index.js'
 
 export interface TurnClientOptions {
   transport: 'udp' | 'tcp' | 'tls'
@@ -51,148 +32,78 @@ export interface Received {
   data: Buffer
 }
 
+/** An error response from the relay: `code` is the STUN error code (403, 437, 508, …). */
 export class TurnError extends Error {
   readonly code: number
-  readonly response: StunMessage
-  constructor(code: number, response: StunMessage) {
-    super(`TURN error ${code}`)
+  constructor(code: number, cause: TurnClientError) {
+    super(`TURN error ${code}`, { cause })
     this.code = code
-    this.response = response
   }
 }
 
-export class TurnClient {
-  readonly #o: TurnClientOptions
-  readonly #pending = new Map<string, { resolve: (m: StunMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>()
-  readonly #waiters: Array<(r: Received) => boolean> = []
-  readonly received: Received[] = []
-  #udp: dgram.Socket | undefined
-  #tcp: net.Socket | undefined
-  #realm: string | undefined
-  #nonce: string | undefined
-  #closed = false
-  closedByServer = false
-  relayed: TransportAddress | undefined
+/** The relay's refusal as a TurnError; anything else as it is. */
+function rethrow(err: unknown): never {
+  if (err instanceof TurnClientError && err.code === 'ERR_TURN_REJECTED' && err.stunCode !== undefined) throw new TurnError(err.stunCode, err)
+  throw err
+}
 
-  private constructor(o: TurnClientOptions) {
-    this.#o = o
+export class TurnClient {
+  readonly client: Client
+  readonly received: Received[] = []
+  readonly #waiters: Array<(r: Received) => boolean> = []
+
+  private constructor(client: Client) {
+    this.client = client
+    client.onChannelData = (channel, frame) => this.#deliver({ channel, data: Buffer.from(frame.subarray(4, 4 + frame.readUInt16BE(2))) })
+    client.onDataIndication = (peer, data) => this.#deliver({ peer, data: Buffer.from(data) })
   }
 
   static async connect(o: TurnClientOptions): Promise<TurnClient> {
-    const c = new TurnClient(o)
-    if (o.transport === 'udp') {
-      const s = dgram.createSocket(o.host.includes(':') ? 'udp6' : 'udp4')
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject)
-        s.bind(0, o.localAddress, () => resolve())
-      })
-      s.on('message', (m) => c.#onFrame(m))
-      c.#udp = s
-    } else {
-      const s = o.transport === 'tls'
-        ? tls.connect({ host: o.host, port: o.port, ca: o.ca, servername: o.servername ?? 'localhost', ...(o.localAddress ? { localAddress: o.localAddress } : {}) })
-        : net.connect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) })
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject)
-        s.once(o.transport === 'tls' ? 'secureConnect' : 'connect', () => resolve())
-      })
-      const framer = new StreamFramer()
-      s.on('data', (chunk: Buffer) => {
-        for (const f of framer.push(chunk)) c.#onFrame(f)
-      })
-      s.on('close', () => {
-        c.closedByServer = !c.#closed
-      })
-      s.on('error', () => {}) // a reset shows as close; tests assert on closedByServer
-      c.#tcp = s
-    }
-    return c
+    const timeoutMs = o.timeoutMs ?? 2000
+    return new TurnClient(await Client.open({
+      transport: o.transport,
+      server: { host: o.host, port: o.port },
+      username: o.username,
+      password: o.password,
+      ...(o.ca !== undefined ? { ca: o.ca } : {}),
+      ...(o.servername !== undefined ? { servername: o.servername } : {}),
+      // Tests bind where they say, or on every address as a plain socket would.
+      ...(o.localAddress !== undefined ? { localHost: o.localAddress } : o.transport === 'udp' ? { localHost: o.host.includes(':') ? '::' : '0.0.0.0' } : {}),
+      // One transmission and one deadline, over every transport: loopback does not lose.
+      connectUdp: false,
+      rtoMs: timeoutMs,
+      maxTransmissions: 1,
+      timeoutMs,
+      verifyResponses: false,
+      requireAllocation: false,
+    }))
   }
 
-  get localPort(): number {
-    return this.#udp ? this.#udp.address().port : this.#tcp!.localPort!
-  }
+  get localPort(): number { return this.client.localAddress.port }
+  get closedByServer(): boolean { return this.client.closedByServer }
+  get relayed(): TransportAddress | undefined { return this.client.relayed }
 
   /** Sends raw bytes as they are. */
-  raw(buf: Buffer): void {
-    if (this.#udp) this.#udp.send(buf, this.#o.port, this.#o.host)
-    else this.#tcp!.write(buf)
-  }
+  raw(buf: Buffer): void { this.client.sendRaw(buf) }
 
   /** Sends a request and resolves with the response (success or error), no retry. */
-  exchange(buf: Buffer): Promise<StunMessage> {
-    const msg = decodeMessage(buf)
-    const id = msg.transactionId.toString('hex')
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id)
-        reject(new Error(`no response to ${msg.method} within ${this.#o.timeoutMs ?? 2000} ms`))
-      }, this.#o.timeoutMs ?? 2000)
-      this.#pending.set(id, { resolve, reject, timer })
-      this.raw(buf)
-    })
-  }
+  exchange(buf: Buffer): Promise<StunMessage> { return this.client.exchange(buf) }
 
-  credentials(): Credentials | undefined {
-    if (this.#realm === undefined || this.#nonce === undefined) return undefined
-    return { username: this.#o.username, password: this.#o.password, realm: this.#realm, nonce: this.#nonce }
-  }
-
-  /** An authenticated request: learns REALM/NONCE from a 401 or 438 and retries once each. */
-  async request(method: number, attributes: AttributeInput[] = [], txn?: () => Buffer): Promise<StunMessage> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const res = await this.exchange(request(method, attributes, this.credentials(), txn?.()))
-      const code = errorCodeOf(res)
-      if (code === 401 || code === 438) {
-        const realm = textOf(res, Attr.Realm)
-        const nonce = textOf(res, Attr.Nonce)
-        const fresh = this.#realm === undefined || code === 438
-        this.#realm = realm
-        this.#nonce = nonce
-        if (fresh) continue
-      }
-      if (code !== 0) throw new TurnError(code, res)
-      return res
-    }
-    throw new Error('authentication did not converge')
+  /** An authenticated request: learns REALM/NONCE from a 401 or 438 and retries. */
+  request(method: number, attributes: AttributeInput[] = []): Promise<StunMessage> {
+    return this.client.request(method, attributes).catch(rethrow)
   }
 
   async allocate(extra: AttributeInput[] = []): Promise<{ relayed: TransportAddress; mapped: TransportAddress; lifetime: number }> {
-    const res = await this.request(Method.Allocate, [{ type: Attr.RequestedTransport, value: encodeRequestedTransport(TRANSPORT_UDP) }, ...extra])
-    this.relayed = decodeXorAddress(getAttribute(res, Attr.XorRelayedAddress)!.value, res.transactionId)
-    return {
-      relayed: this.relayed,
-      mapped: decodeXorAddress(getAttribute(res, Attr.XorMappedAddress)!.value, res.transactionId),
-      lifetime: decodeLifetime(getAttribute(res, Attr.Lifetime)!.value),
-    }
+    const r = await this.client.allocate({ attributes: extra }).catch(rethrow)
+    return { relayed: r.relayed, mapped: r.mapped!, lifetime: r.lifetime }
   }
 
-  async refresh(lifetime?: number): Promise<number> {
-    const res = await this.request(Method.Refresh, lifetime === undefined ? [] : [{ type: Attr.Lifetime, value: encodeLifetime(lifetime) }])
-    return decodeLifetime(getAttribute(res, Attr.Lifetime)!.value)
-  }
-
-  async createPermission(...peers: TransportAddress[]): Promise<void> {
-    const txn = randomBytes(12)
-    await this.request(Method.CreatePermission, peers.map((p) => ({ type: Attr.XorPeerAddress, value: encodeXorAddress(p, txn) })), () => txn)
-  }
-
-  async channelBind(channel: number, peer: TransportAddress): Promise<void> {
-    const txn = randomBytes(12)
-    await this.request(Method.ChannelBind, [
-      { type: Attr.ChannelNumber, value: encodeChannelNumber(channel) },
-      { type: Attr.XorPeerAddress, value: encodeXorAddress(peer, txn) },
-    ], () => txn)
-  }
-
-  sendIndication(peer: TransportAddress, data: Buffer): void {
-    const txn = randomBytes(12)
-    this.raw(indication(Method.Send, [{ type: Attr.XorPeerAddress, value: encodeXorAddress(peer, txn) }, { type: Attr.Data, value: data }], txn))
-  }
-
-  sendChannelData(channel: number, data: Buffer): void {
-    this.raw(encodeChannelData(channel, data, { pad: this.#o.transport !== 'udp' }))
-  }
+  refresh(lifetime?: number): Promise<number> { return this.client.refresh(lifetime).catch(rethrow) }
+  createPermission(...peers: TransportAddress[]): Promise<void> { return this.client.createPermission(peers).catch(rethrow) }
+  channelBind(channel: number, peer: TransportAddress): Promise<void> { return this.client.channelBind(channel, peer).catch(rethrow) }
+  sendIndication(peer: TransportAddress, data: Buffer): void { this.client.sendIndication(peer, data) }
+  sendChannelData(channel: number, data: Buffer): void { this.client.sendChannelData(channel, data) }
 
   /** Resolves with the next received data matching `match` (already received counts). */
   nextData(match: (r: Received) => boolean = () => true, timeoutMs = 2000): Promise<Received> {
@@ -212,44 +123,13 @@ export class TurnClient {
     })
   }
 
-  #onFrame(buf: Buffer): void {
-    if (isChannelData(buf)) {
-      const { channel, data } = decodeChannelData(buf)
-      return this.#deliver({ channel, data: Buffer.from(data) })
-    }
-    const msg = decodeMessage(buf)
-    if (msg.cls === MessageClass.Indication && msg.method === Method.Data) {
-      const peer = decodeXorAddress(getAttribute(msg, Attr.XorPeerAddress)!.value, msg.transactionId)
-      return this.#deliver({ peer, data: Buffer.from(getAttribute(msg, Attr.Data)!.value) })
-    }
-    const id = msg.transactionId.toString('hex')
-    const p = this.#pending.get(id)
-    if (p) {
-      this.#pending.delete(id)
-      clearTimeout(p.timer)
-      p.resolve(msg)
-    }
-  }
-
   #deliver(r: Received): void {
     const i = this.#waiters.findIndex((w) => w(r))
     if (i >= 0) this.#waiters.splice(i, 1)
     else this.received.push(r)
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    for (const p of this.#pending.values()) {
-      clearTimeout(p.timer)
-      p.reject(new Error('client closed'))
-    }
-    this.#pending.clear()
-    if (this.#udp) await new Promise<void>((resolve) => this.#udp!.close(() => resolve()))
-    if (this.#tcp) {
-      this.#tcp.destroy()
-    }
-  }
+  close(): Promise<void> { return this.client.close() }
 }
 
 /** A UDP echo peer on a loopback address: sends back every datagram to its sender. */

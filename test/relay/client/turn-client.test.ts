@@ -1,11 +1,12 @@
 import t from 'tap'
 import dgram from 'node:dgram'
+import net from 'node:net'
 
-import { startCoturn, type Coturn } from '../../loadtest/coturn.js'
-import { startEchoPeer, type EchoPeer } from '../../loadtest/echo-peer.js'
-import { closeFlows, runFixedRate, runMaxRate, setupFlows } from '../../loadtest/packet-load.js'
-import { onPath } from '../../loadtest/spawn-node.js'
-import { TurnClient, TurnClientError, channelFrame, turnRestCredential } from '../../loadtest/turn-client.js'
+import { startCoturn, type Coturn } from '../../../loadtest/coturn.js'
+import { startEchoPeer, type EchoPeer } from '../../../loadtest/echo-peer.js'
+import { closeFlows, runFixedRate, runMaxRate, setupFlows } from '../../../loadtest/packet-load.js'
+import { onPath } from '../../../loadtest/spawn-node.js'
+import { TurnClient, TurnClientError, channelFrame, turnRestCredential } from '../../../relay/client/turn-client.js'
 
 const SECRET = 'loadtest-secret'
 const skip = onPath('turnserver') ? false : 'turnserver (coturn) is not on PATH'
@@ -28,6 +29,57 @@ t.test('a request to a server that never answers fails with ERR_TURN_TIMEOUT aft
   await client.close()
   t.equal(seen, 3, 'the server saw the request three times')
   silent.close()
+})
+
+t.test('over TCP a request is sent once and fails with ERR_TURN_TIMEOUT after timeoutMs', async (t) => {
+  let bytes = 0
+  const silent = net.createServer((s) => { s.on('data', (d) => { bytes += d.length }) })
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()))
+  t.teardown(() => new Promise<void>((r) => silent.close(() => r())))
+  const client = await TurnClient.open({
+    transport: 'tcp',
+    server: { host: '127.0.0.1', port: (silent.address() as net.AddressInfo).port },
+    ...turnRestCredential(SECRET, 'nobody'),
+    timeoutMs: 50,
+  })
+  const err = await client.allocate().then(() => undefined, (e: unknown) => e)
+  t.equal((err as TurnClientError).code, 'ERR_TURN_TIMEOUT')
+  t.equal(client.stats.retransmissions, 0, 'a reliable transport is not retransmitted on')
+  t.equal(bytes, 20 + 8 + 8, 'one Allocate: header, REQUESTED-TRANSPORT, FINGERPRINT')
+  await client.close()
+})
+
+t.test('over TCP a server that hangs up fails the outstanding request with ERR_TURN_CLOSED and says so', async (t) => {
+  const rude = net.createServer((s) => { s.once('data', () => s.destroy()) })
+  await new Promise<void>((r) => rude.listen(0, '127.0.0.1', () => r()))
+  t.teardown(() => new Promise<void>((r) => rude.close(() => r())))
+  const client = await TurnClient.open({
+    transport: 'tcp',
+    server: { host: '127.0.0.1', port: (rude.address() as net.AddressInfo).port },
+    ...turnRestCredential(SECRET, 'nobody'),
+  })
+  await t.rejects(client.allocate(), { code: 'ERR_TURN_CLOSED' })
+  t.equal(client.closedByServer, true)
+  await client.close()
+})
+
+t.test('with requireAllocation false a request out of order goes to the server', async (t) => {
+  const server = dgram.createSocket('udp4')
+  await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()))
+  const got = new Promise<Buffer>((r) => server.once('message', (m) => r(m)))
+  const client = await TurnClient.open({
+    server: { host: '127.0.0.1', port: server.address().port },
+    ...turnRestCredential(SECRET, 'nobody'),
+    requireAllocation: false,
+    connectUdp: false,
+    rtoMs: 5,
+    maxTransmissions: 1,
+  })
+  const refused = client.refresh(600).then(() => undefined, (e: unknown) => e)
+  t.equal((await got).readUInt16BE(0), 0x0004, 'a Refresh request reached the server')
+  t.equal(((await refused) as TurnClientError).code, 'ERR_TURN_TIMEOUT')
+  await client.close()
+  server.close()
 })
 
 t.test('against coturn', { skip }, async (t) => {
