@@ -6,12 +6,16 @@
  */
 import { randomBytes } from 'node:crypto'
 
+import { encodeChannelData } from '../proto/channel-data.js'
 import { Attr, MessageClass, Method } from '../proto/constants.js'
 import { encodeMessage } from '../proto/message.js'
 import { encodeXorAddress } from '../proto/xor-address.js'
 import type { Allocation } from './allocation.js'
 import type { DropReason } from './events.js'
 import { hasPermission } from './permission.js'
+
+const PAD = { pad: true } as const
+const NO_PAD = { pad: false } as const
 
 /** Copied into each message by the encoder, so one buffer serves every indication. */
 const INDICATION_ID = randomBytes(12)
@@ -25,16 +29,8 @@ export function framePeerData(a: Allocation, address: string, port: number, data
   a.toClientBytes += data.length
   a.toClientPackets++
   const binding = a.channels.lookupPeer(address, port)
-  if (binding !== undefined && binding.expiresAt > now) {
-    const stream = a.tuple.transport === 'tcp'
-    const frameLength = 4 + data.length
-    const frame = Buffer.allocUnsafe(stream ? (frameLength + 3) & ~3 : frameLength)
-    frame.writeUInt16BE(binding.number, 0)
-    frame.writeUInt16BE(data.length, 2)
-    data.copy(frame, 4)
-    if (stream) frame.fill(0, frameLength)
-    return frame
-  }
+  // The codec's framing (relay/proto/channel-data.ts), padded on stream transports (§12.5).
+  if (binding !== undefined && binding.expiresAt > now) return encodeChannelData(binding.number, data, a.tuple.transport === 'tcp' ? PAD : NO_PAD)
   // Indications are never matched to anything (RFC 8489 §6.3.2); a random prefix and
   // a counter are unique enough and avoid a CSPRNG call per packet.
   INDICATION_ID.writeUInt32BE((INDICATION_ID.readUInt32BE(8) + 1) >>> 0, 8)
