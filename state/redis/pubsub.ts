@@ -3,6 +3,7 @@
  * many handlers listen; ioredis re-subscribes after a reconnect. SUBSCRIBE while Redis
  * is down rejects (StateUnavailableError) rather than waiting; retry when healthy.
  */
+import { StateUnavailableError } from '../errors.js'
 import { reportHandlerError } from '../handler-error.js'
 import type { PubSub, Subscription } from '../pubsub.js'
 import type { RedisConnection } from '../redis-connection.js'
@@ -26,6 +27,16 @@ export function createRedisPubSub(conn: RedisConnection, guard: Guard, options: 
     }
   }
   conn.subscriber.on('message', onMessage)
+  // Channels whose last handler left while Redis was unreachable: the UNSUBSCRIBE could not
+  // be sent, and ioredis re-subscribes every channel it knew after a reconnect. They are
+  // unsubscribed then (messages on them meanwhile reach no handler).
+  const orphaned = new Set<string>()
+  const stopWatching = conn.onResubscribed(() => {
+    for (const channel of orphaned) {
+      if (handlers.has(channel)) { orphaned.delete(channel); continue }
+      conn.subscriber.unsubscribe(channel).then(() => orphaned.delete(channel), () => { /* still down: the next resubscribe tries again */ })
+    }
+  })
 
   return {
     publish: (channel, message) => guarded(guard, async () => { await conn.command.publish(channel, message) }),
@@ -52,13 +63,23 @@ export function createRedisPubSub(conn: RedisConnection, guard: Guard, options: 
           s.delete(handler)
           if (s.size === 0) {
             handlers.delete(channel)
-            if (!guard.closed) await guarded(guard, () => conn.subscriber.unsubscribe(channel))
+            if (guard.closed) return
+            try {
+              await guarded(guard, () => conn.subscriber.unsubscribe(channel))
+            } catch (err) {
+              // Leaving a channel needs no answer from a Redis that is down: no handler hears
+              // it any more, and the channel is unsubscribed after the reconnect.
+              if (!(err instanceof StateUnavailableError)) throw err
+              orphaned.add(channel)
+            }
           }
         },
       }
     },
     onResubscribed: (listener) => conn.onResubscribed(listener),
     async close() {
+      stopWatching()
+      orphaned.clear()
       conn.subscriber.off('message', onMessage)
       handlers.clear()
     },
