@@ -15,6 +15,7 @@
  */
 import type { PresenceLease } from '../../state/presence.js'
 import type { MeetingService } from '../services/meeting-service.js'
+import { Rounds } from './rounds.js'
 
 export interface PresenceKeeperOptions {
   readonly leaseMs: number
@@ -32,9 +33,7 @@ export class PresenceKeeper {
   /** The renewal period in force: two renewals fit in every lease, so one lost round trip does not drop anyone. */
   readonly renewMs: number
   readonly #options: PresenceKeeperOptions
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<void> | undefined
-  #closed = false
+  readonly #rounds: Rounds
   /** No settling before this time (ms); Infinity while rounds fail. */
   #settleFrom = 0
   readonly #now: () => number
@@ -44,30 +43,25 @@ export class PresenceKeeper {
     this.leaseMs = options.leaseMs
     this.renewMs = Math.max(10, Math.min(options.renewMs, options.leaseMs / 2))
     this.#now = options.now ?? Date.now
+    this.#rounds = new Rounds(this.renewMs, () => this.#round())
   }
 
   start(): void {
-    if (this.#timer || this.#closed) return
-    this.#timer = setInterval(() => void this.tick(), this.renewMs)
-    this.#timer.unref()
+    this.#rounds.start()
   }
 
   /** One round: renew, then settle what ran out. Rounds never overlap; failures are logged and the next round tries again. */
   tick(): Promise<void> {
-    this.#running ??= this.#round().finally(() => { this.#running = undefined })
-    return this.#running
+    return this.#rounds.tick()
   }
 
   /** Stops renewing (the leases then run out unless the sessions leave first). Idempotent. */
-  async close(): Promise<void> {
-    this.#closed = true
-    clearInterval(this.#timer)
-    this.#timer = undefined
-    await this.#running
+  close(): Promise<void> {
+    return this.#rounds.close()
   }
 
   async #round(): Promise<void> {
-    if (this.#closed) return
+    if (this.#rounds.closed) return
     const { meetings, log } = this.#options
     const failed = (what: string) => (err: unknown) => {
       this.#settleFrom = Infinity
@@ -75,7 +69,7 @@ export class PresenceKeeper {
     }
     let renewed = true
     await meetings.renewPresence(this.#options.held(), this.leaseMs).catch((err: unknown) => { renewed = false; failed('presence renewal')(err) })
-    if (this.#closed || !renewed) return
+    if (this.#rounds.closed || !renewed) return
     // Back after an outage: the other nodes get one lease to renew theirs before anything is settled.
     if (this.#settleFrom === Infinity) this.#settleFrom = this.#now() + this.leaseMs
     if (this.#now() < this.#settleFrom) return

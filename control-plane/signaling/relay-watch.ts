@@ -12,6 +12,7 @@
  * `fleetChanges` is the pure part (tested with tables); the class only owns the timer.
  */
 import type { LiveRelay } from '../../state/fleet.js'
+import { Rounds } from './rounds.js'
 
 export type FailoverCause = 'relay-lost' | 'relay-draining'
 
@@ -62,32 +63,25 @@ export class RelayWatch {
   readonly intervalMs: number
   readonly #options: RelayWatchOptions
   readonly #last = new Map<string, FleetSnapshot>()
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<void> | undefined
-  #closed = false
+  readonly #rounds: Rounds
 
   constructor(options: RelayWatchOptions) {
     this.#options = options
     this.intervalMs = Math.max(10, options.intervalMs)
+    this.#rounds = new Rounds(this.intervalMs, () => this.#round())
   }
 
   start(): void {
-    if (this.#timer || this.#closed) return
-    this.#timer = setInterval(() => void this.tick(), this.intervalMs)
-    this.#timer.unref()
+    this.#rounds.start()
   }
 
   /** One round over the watched regions; rounds never overlap. Resolves once its changes were reported. */
   tick(): Promise<void> {
-    this.#running ??= this.#round().finally(() => { this.#running = undefined })
-    return this.#running
+    return this.#rounds.tick()
   }
 
-  async close(): Promise<void> {
-    this.#closed = true
-    clearInterval(this.#timer)
-    this.#timer = undefined
-    await this.#running
+  close(): Promise<void> {
+    return this.#rounds.close()
   }
 
   async #round(): Promise<void> {
@@ -101,7 +95,7 @@ export class RelayWatch {
       } catch (err) {
         return this.#options.log(err, `fleet watch: ${region} unreadable, no failover decided from it`)
       }
-      if (this.#closed) return
+      if (this.#rounds.closed) return
       const after = snapshotOf(relays)
       const before = this.#last.get(region)
       this.#last.set(region, after)
