@@ -53,6 +53,7 @@ export const NODE_ERROR_CODES = [
   'ERR_TLS_CERTIFICATE', // the certificate and key are not a usable PEM pair (garbage, mismatch)
   'ERR_NATIVE_UNAVAILABLE', // --data-path native, but the native engine cannot be loaded
   'ERR_DATA_PATH', // a data path or data thread count that is not one
+  'ERR_RELAY_SETUP', // the relay's own set-up is not one it can run: listen, relay or public addresses, secrets, region
 ] as const
 
 export type NodeErrorCode = (typeof NODE_ERROR_CODES)[number]

@@ -102,11 +102,11 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
   const now = o.now ?? Date.now
   const realm = o.realm ?? 'sovereign'
   const listen: HostPort[] = o.listen.map((l) => parseHostPort(l))
-  if (listen.length === 0) throw new RangeError('a relay needs at least one --listen address')
+  if (listen.length === 0) throw new RelayError('ERR_RELAY_SETUP', 'a relay needs at least one --listen address')
   const relayAddresses = pickRelayAddresses(listen, o.relayAddresses ?? [])
   const advertisedAddresses = pickPublicAddresses(o.publicAddresses ?? [])
   const secrets: TurnSecret[] = o.secrets.map((s, i) => (typeof s === 'string' ? { id: `s${i}`, value: s } : s))
-  if (secrets.length === 0) throw new RangeError('a relay needs at least one secret')
+  if (secrets.length === 0) throw new RelayError('ERR_RELAY_SETUP', 'a relay needs at least one secret')
   const auth = restAuth({
     realm,
     secrets,
@@ -179,7 +179,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     undrain: () => server.undrain(),
     setTlsCertificate: (cert, key) => sockets.setTlsCertificate(cert, key),
     setSecrets(next) {
-      if (next.length === 0) throw new RangeError('a relay needs at least one secret')
+      if (next.length === 0) throw new RelayError('ERR_RELAY_SETUP', 'a relay needs at least one secret')
       auth.verifier.setSecrets(next.map((x, i) => (typeof x === 'string' ? { id: `s${i}`, value: x } : x)))
     },
     revoke(target) {
@@ -224,8 +224,8 @@ function pickPublicAddresses(given: readonly string[]): { 4?: string; 6?: string
   for (const a of given) {
     const host = a.replace(/^\[|\]$/g, '')
     const family = parseIp(host, new Uint8Array(16))
-    if (family !== 4 && family !== 6) throw new RangeError(`public address "${a}" is not an IP address`)
-    if (out[family] !== undefined && out[family] !== host) throw new RangeError(`two public IPv${family} addresses given (${out[family]}, ${host}): one per family`)
+    if (family !== 4 && family !== 6) throw new RelayError('ERR_RELAY_SETUP', `public address "${a}" is not an IP address`)
+    if (out[family] !== undefined && out[family] !== host) throw new RelayError('ERR_RELAY_SETUP', `two public IPv${family} addresses given (${out[family]}, ${host}): one per family`)
     out[family] = host
   }
   return out
@@ -244,7 +244,7 @@ function pickRelayAddresses(listen: readonly HostPort[], explicit: readonly stri
     out[l.family] = l.host
   }
   if (out[4] === undefined && out[6] === undefined) {
-    throw new RangeError('listening on a wildcard address: give --relay-address (the address clients reach relayed sockets on)')
+    throw new RelayError('ERR_RELAY_SETUP', 'listening on a wildcard address: give --relay-address (the address clients reach relayed sockets on)')
   }
   return out
 }

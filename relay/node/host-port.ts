@@ -1,5 +1,6 @@
 /** `host:port` and `[v6]:port` listen addresses, as the CLI and config write them. */
 import { parseIp } from '../../geo/address/ip-address.js'
+import { RelayError } from '../errors.js'
 
 export interface HostPort {
   host: string
@@ -16,7 +17,7 @@ export function parseHostPort(text: string, defaultPort?: number): HostPort {
   // refused here too; brackets hold IPv6 only (RFC 3986 §3.2.2), as in the config.
   const family = host ? parseIp(host, new Uint8Array(16)) : 0
   if (!host || family === 0 || (bracketed !== null) !== (family === 6) || port === undefined || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`not an IP host:port (IPv6 as [::1]:3478): ${text}`)
+    throw new RelayError('ERR_RELAY_SETUP', `not an IP host:port (IPv6 as [::1]:3478): ${text}`)
   }
   return { host, port, family: family as 4 | 6 }
 }

@@ -26,6 +26,7 @@ import type { DrainRequest } from '../../state/fleet.js'
 import { startHeartbeat, type HeartbeatLoop } from '../../state/heartbeat.js'
 import { PolicyCache } from '../../state/policy-cache.js'
 import { StateRegistry } from '../../state/state-registry.js'
+import { RelayError } from '../errors.js'
 import { checkPeer, compilePeerPolicy } from '../peer-safety/index.js'
 import { readTlsFiles, renewTlsCertificate } from '../node/tls-files.js'
 import { startRelayNode, type RelayNode } from '../relay-node.js'
@@ -93,14 +94,14 @@ export async function resolvePublicAddress(address: string, lookup: (name: strin
   try {
     found = await lookup(address)
   } catch (err) {
-    throw new RangeError(`publicAddress "${address}" does not resolve: ${(err as Error).message}`)
+    throw new RelayError('ERR_RELAY_SETUP', `publicAddress "${address}" does not resolve: ${(err as Error).message}`)
   }
   const out: string[] = []
   for (const family of [4, 6]) {
     const first = found.find((f) => f.family === family)
     if (first) out.push(first.address)
   }
-  if (out.length === 0) throw new RangeError(`publicAddress "${address}" resolves to no address`)
+  if (out.length === 0) throw new RelayError('ERR_RELAY_SETUP', `publicAddress "${address}" resolves to no address`)
   return out
 }
 
@@ -113,11 +114,11 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
   const { config } = o
   const log = o.log ?? (() => {})
   const region = config.regionById(o.region)
-  if (!region) throw new RangeError(`no region "${o.region}" in ${config.source}`)
+  if (!region) throw new RelayError('ERR_RELAY_SETUP', `no region "${o.region}" in ${config.source}`)
   const instance = region.relays.find((r) => r.id === o.id)
   const listen = o.listen ?? instance?.listen
   if (!listen || listen.length === 0) {
-    throw new RangeError(`relay "${o.id}" is not declared in region ${o.region} of ${config.source}; declare it or give --listen`)
+    throw new RelayError('ERR_RELAY_SETUP', `relay "${o.id}" is not declared in region ${o.region} of ${config.source}; declare it or give --listen`)
   }
   const settings = config.relay
 
@@ -321,7 +322,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
     },
     reload(next) {
       const nextRegion = next.regionById(o.region)
-      if (!nextRegion) throw new RangeError(`the reloaded config has no region "${o.region}"`)
+      if (!nextRegion) throw new RelayError('ERR_RELAY_SETUP', `the reloaded config has no region "${o.region}"`)
       const needsRestart: string[] = []
       const before = current.regionById(o.region)!
       if (JSON.stringify(before.redis) !== JSON.stringify(nextRegion.redis)) needsRestart.push(`regions.${o.region}.redis`)

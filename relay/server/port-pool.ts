@@ -4,6 +4,8 @@
  * security considerations). The pool is sans-IO: it proposes free ports; the socket
  * layer tries to bind and reports back whether the kernel agreed.
  */
+import { RelayError } from '../errors.js'
+
 export class PortPool {
   readonly min: number
   readonly max: number
@@ -12,7 +14,7 @@ export class PortPool {
 
   constructor(min: number, max: number, random: () => number = Math.random) {
     if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 1 && max <= 65535 && min <= max)) {
-      throw new RangeError(`invalid relay port range ${min}-${max}`)
+      throw new RelayError('ERR_RELAY_SETUP', `invalid relay port range ${min}-${max}`)
     }
     this.min = min
     this.max = max

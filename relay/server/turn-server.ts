@@ -8,6 +8,7 @@
  * (peer datagram → ChannelData or Data indication).
  */
 import type { Verdict } from '../../geo/verdict.js'
+import { RelayError } from '../errors.js'
 import { Attr, MessageClass, Method, StunErrorCode, isComprehensionRequired } from '../proto/constants.js'
 import { hasFingerprint, verifyFingerprint } from '../proto/fingerprint.js'
 import { decodeMessage, type AttributeInput, type StunMessage } from '../proto/message.js'
@@ -454,8 +455,8 @@ function checkAdvertised(relay: { 4?: string; 6?: string }, advertised: { 4?: st
     const address = advertised[family]
     if (address === undefined) continue
     const ok = family === 4 ? writeIpv4(address, Buffer.alloc(4), 0) : writeIpv6(address, Buffer.alloc(16), 0)
-    if (!ok) throw new RangeError(`advertised IPv${family} address "${address}" is not an IPv${family} literal`)
-    if (relay[family] === undefined) throw new RangeError(`advertised IPv${family} address "${address}" given, but no IPv${family} relay address to map it to`)
+    if (!ok) throw new RelayError('ERR_RELAY_SETUP', `advertised IPv${family} address "${address}" is not an IPv${family} literal`)
+    if (relay[family] === undefined) throw new RelayError('ERR_RELAY_SETUP', `advertised IPv${family} address "${address}" given, but no IPv${family} relay address to map it to`)
   }
   return { ...advertised }
 }

@@ -71,8 +71,8 @@ t.test('a publicAddress host name is resolved once at start: one address per fam
     ? [{ address: '203.0.113.7', family: 4 }, { address: '203.0.113.8', family: 4 }, { address: '2001:db8::7', family: 6 }]
     : [])
   t.same(await resolvePublicAddress('turn-a.example.net', lookup), ['203.0.113.7', '2001:db8::7'], 'the first of each family')
-  await t.rejects(resolvePublicAddress('nothing.example.net', lookup), /publicAddress "nothing\.example\.net" resolves to no address/)
-  await t.rejects(resolvePublicAddress('gone.example.net', async () => { throw new Error('getaddrinfo ENOTFOUND gone.example.net') }), /does not resolve: getaddrinfo ENOTFOUND/)
+  await t.rejects(resolvePublicAddress('nothing.example.net', lookup), { code: 'ERR_RELAY_SETUP', message: /publicAddress "nothing\.example\.net" resolves to no address/ })
+  await t.rejects(resolvePublicAddress('gone.example.net', async () => { throw new Error('getaddrinfo ENOTFOUND gone.example.net') }), { code: 'ERR_RELAY_SETUP', message: /does not resolve: getaddrinfo ENOTFOUND/ })
 })
 
 t.test('a relay with a TLS listener registers it under the certificate\'s name, relays over it, and a reload picks up a renewed certificate', async (t) => {

@@ -14,6 +14,6 @@ t.test('the port pool hands out each port once, honours even-port requests, and 
 })
 
 t.test('a port range that is empty or out of bounds is refused at construction', async (t) => {
-  t.throws(() => new PortPool(5000, 4000))
-  t.throws(() => new PortPool(0, 10))
+  t.throws(() => new PortPool(5000, 4000), { code: 'ERR_RELAY_SETUP', message: /invalid relay port range 5000-4000/ })
+  t.throws(() => new PortPool(0, 10), { code: 'ERR_RELAY_SETUP' })
 })
