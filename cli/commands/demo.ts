@@ -8,6 +8,7 @@ import { releaseNativePeers, runDemo } from '../../deploy/demo/run-demo.js'
 import { formatBanner, publishedKeys } from '../../deploy/local/banner.js'
 import { LocalNetworkError } from '../../deploy/local/local-network-error.js'
 import { defaultConfigPath, startLocalNetwork, type LocalNetwork } from '../../deploy/local/local-network.js'
+import { logLevelOption, type LogLevel } from '../../platform/logger.js'
 
 interface DemoFlags {
   readonly url: string
@@ -17,6 +18,7 @@ interface DemoFlags {
   readonly start?: boolean
   readonly memory?: boolean
   readonly timeout: string
+  readonly logLevel?: LogLevel
 }
 
 const DEFAULT_URL = 'http://127.0.0.1:8080'
@@ -60,6 +62,7 @@ export function registerDemo(program: Command, io: DemoIo = processIo): void {
     .option('--start', 'first start the local network in this process, and keep it running until Ctrl-C')
     .option('--memory', 'with --start: use the in-process memory store even if Redis answers')
     .option('--timeout <ms>', 'bound on every awaited event', '10000')
+    .addOption(logLevelOption(undefined, 'with --start: the control planes\' log level (default: error, so their records do not bury the narration)'))
     .action(async (flags: DemoFlags) => io.finish(await demo(flags, io)))
 }
 
@@ -73,7 +76,7 @@ async function demo(flags: DemoFlags, io: DemoIo): Promise<number> {
   let url = flags.url
   if (flags.start === true) {
     try {
-      network = await startLocalNetwork({ ...(flags.memory === true ? { memory: true } : {}), controlPlaneLogLevel: 'error', log: (line) => io.err(`sovereign demo: ${line}`) })
+      network = await startLocalNetwork({ ...(flags.memory === true ? { memory: true } : {}), controlPlaneLogLevel: flags.logLevel ?? 'error', log: (line) => io.err(`sovereign demo: ${line}`) })
     } catch (err) {
       if (err instanceof LocalNetworkError) return fail(io, err.message)
       throw err
