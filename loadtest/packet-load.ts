@@ -44,6 +44,8 @@ export interface SetupOptions {
   /** Allocations set up at once. */
   concurrency?: number
   localHost?: string
+  /** Flow i's local address and port (overrides localHost). */
+  local?: (i: number) => { host: string; port: number }
   /** false: no TURN at all (the floor relay), just sockets sending ChannelData. */
   allocate?: boolean
 }
@@ -60,6 +62,7 @@ export async function setupFlows(opts: SetupOptions): Promise<Flow[]> {
         ...opts.credential(i),
         ...(opts.bufferBytes !== undefined ? { bufferBytes: opts.bufferBytes } : {}),
         ...(opts.localHost !== undefined ? { localHost: opts.localHost } : {}),
+        ...(opts.local ? { localHost: opts.local(i).host, localPort: opts.local(i).port } : {}),
       })
       if (opts.allocate !== false) {
         await client.allocate()
