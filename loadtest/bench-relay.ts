@@ -51,6 +51,7 @@ interface BenchOptions {
   floorLookup: 'default' | 'sync'
   heapBreakdown: boolean
   serverCpuQuota: number
+  threadCpuQuota?: number
   dataThreads: number
   loadProcesses: number
   oursSyncLookup: boolean
@@ -241,10 +242,11 @@ function nativeRun(opts: BenchOptions, where: Placement, server: ServerUnderTest
  */
 async function threadScaling(opts: BenchOptions, echo: PeerProcess): Promise<Record<1 | 2, PacketRunResult[]>> {
   const out: Record<1 | 2, PacketRunResult[]> = { 1: [], 2: [] }
+  const threadQuota = opts.threadCpuQuota ?? opts.serverCpuQuota
   for (let r = 0; r < opts.repeats; r++) {
     for (const threads of r % 2 === 0 ? [1, 2] as const : [2, 1] as const) {
       const plain = await startServerPlain('native', { ...opts, dataThreads: threads }, {}, false, echo)
-      const release = opts.serverCpuQuota ? limitCpu(plain.pids, opts.serverCpuQuota * threads, `threads${threads}-${plain.pids[0]}`) : () => {}
+      const release = threadQuota ? limitCpu(plain.pids, threadQuota * threads, `threads${threads}-${plain.pids[0]}`) : () => {}
       try {
         const peer = { family: 4 as const, address: echo.host, port: echo.port }
         const count = opts.load === 'native' ? opts.allocations * opts.loadProcesses : opts.allocations
@@ -264,8 +266,8 @@ async function threadScaling(opts: BenchOptions, echo: PeerProcess): Promise<Rec
           await closeFlows(flows)
         }
         out[threads].push(res)
-        log(`native ${threads} data thread(s)${opts.serverCpuQuota ? ` capped at ${opts.serverCpuQuota * threads} CPU` : ''} ${r + 1}/${opts.repeats}: ${res.pps.toFixed(0)} rt/s, loss ${(res.lossRatio * 100).toFixed(2)} %, ${cpuLine(res)}`)
-        checkServerBound(`native ${threads} data thread(s) ${r + 1}`, res, opts.serverCpuQuota * threads)
+        log(`native ${threads} data thread(s)${threadQuota ? ` capped at ${threadQuota * threads} CPU` : ''} ${r + 1}/${opts.repeats}: ${res.pps.toFixed(0)} rt/s, loss ${(res.lossRatio * 100).toFixed(2)} %, ${cpuLine(res)}`)
+        checkServerBound(`native ${threads} data thread(s) ${r + 1}`, res, threadQuota * threads)
       } finally {
         release()
         await plain.stop()
@@ -440,6 +442,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--floor-lookup <how>', "floor relay: dgram's default address lookup or a synchronous one").choices(['default', 'sync']).default('default'))
     .addOption(new Option('--heap-breakdown', 'memory scenario: diff two heap snapshots of our relay by constructor (slow)').default(false))
     .addOption(new Option('--server-cpu-quota <fraction>', 'cap each server process at this fraction of a CPU (cgroup v1 CFS quota, root) so the load side can saturate it; 0 = no cap').default(0).argParser(Number))
+    .addOption(new Option('--thread-cpu-quota <fraction>', 'threads scenario: cap per data thread (1 thread at this, 2 at twice it); default --server-cpu-quota').argParser(Number))
     .addOption(new Option('--ours-sync-lookup', 'lever experiment: our relay\'s sockets get a synchronous address lookup (api entry only)').default(false))
     .addOption(new Option('--nice <n>', 'nice value for every benchmark process (e.g. -10 on a machine busy with other work; needs root)').default(0).argParser(Number))
     .addOption(new Option('--load-processes <n>', 'generators at once, each with --allocations flows of its own (node: processes, max-rate runs only; native: threads of the one generator, every run); rates add up, the CPU printed for the generator is all of them').default(2).argParser(Number))
@@ -518,7 +521,8 @@ async function main(): Promise<void> {
       results.threads = scaling
       const one = median(scaling[1].map((r) => r.pps))
       const two = median(scaling[2].map((r) => r.pps))
-      const cap = opts.serverCpuQuota ? `, each thread capped at ${opts.serverCpuQuota} CPU` : ', uncapped'
+      const threadQuota = opts.threadCpuQuota ?? opts.serverCpuQuota
+      const cap = threadQuota ? `, each thread capped at ${threadQuota} CPU` : ', uncapped'
       rows.push(
         { scenario: `5 native data threads${cap}`, metric: 'round trips/s on 1 thread', native: one, better: 'info', unit: num(0) },
         { scenario: '', metric: 'round trips/s on 2 threads', native: two, better: 'info', unit: num(0) },
