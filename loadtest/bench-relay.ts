@@ -118,6 +118,13 @@ function cpuLine(r: PacketRunResult): string {
 
 const localsOf = (list: readonly { host: string; port: number }[]) => (i: number): { host: string; port: number } => list[i]!
 
+/** Per server: how many of its runs did not keep the server at its cap. */
+const notBound = (rows: PacketRows, names: readonly ServerName[], quota: number): Partial<Record<ServerName, number>> =>
+  Object.fromEntries(names.map((n) => [n, rows[n].filter((r) => !serverBound(r, quota)).length]))
+
+/** Round trips per CPU second of the engine's data threads. */
+const perThreadCpu = (r: PacketRunResult): number => (r.pps * r.measuredMs / 1000) / engineOf(r).reduce((t, w) => t + w.cpuSeconds, 0)
+
 /** The engine's data threads over a native-load run's window ([] otherwise). */
 const engineOf = (r: PacketRunResult): DataThreadWindow[] => (r as { engine?: DataThreadWindow[] }).engine ?? []
 const loadCpu = (r: PacketRunResult): number => (r.cpu.generator ?? 0) + (r.cpu.echo ?? 0)
@@ -126,10 +133,12 @@ const loadCpu = (r: PacketRunResult): number => (r.cpu.generator ?? 0) + (r.cpu.
  * Server-bound means the server sits at its CPU cap: below 90 % of it, the load side (or
  * something else) was the limit and the rate is not the server's.
  */
+const serverBound = (r: PacketRunResult, quota: number): boolean => serverCpu(r.cpu) / (r.measuredMs / 1000) >= 0.9 * quota
+
 function checkServerBound(label: string, r: PacketRunResult, quota: number): void {
   if (!quota) return
   const used = serverCpu(r.cpu) / (r.measuredMs / 1000)
-  if (used < 0.9 * quota) log(`WARNING ${label}: server used ${(used * 100).toFixed(0)} % of a core, under its ${(quota * 100).toFixed(0)} % cap: not server-bound`)
+  if (!serverBound(r, quota)) log(`WARNING ${label}: server used ${(used * 100).toFixed(0)} % of a core, under its ${(quota * 100).toFixed(0)} % cap: not server-bound`)
 }
 
 type PacketRows = Record<ServerName, PacketRunResult[]>
@@ -489,7 +498,7 @@ async function main(): Promise<void> {
         return { ours: v('ours'), native: v('native'), coturn: v('coturn'), floor: v('floor') }
       }
       if (opts.scenarios.includes('max')) {
-        const s = `1 max rate (${opts.load} load ${opts.loadProcesses}×${opts.allocations}×${opts.payload} B, window ${opts.window}${opts.burst > 1 ? `, burst ${opts.burst}` : ''})`
+        const s = `1 max rate (${opts.load} load ${opts.loadProcesses}×${opts.allocations}×${opts.payload} B, window ${Math.max(opts.window, opts.burst)}${opts.burst > 1 ? `, burst ${opts.burst}` : ''})`
         rows.push(
           { scenario: s, metric: 'round trips/s', ours: m('ours', (r) => r.pps, max), native: m('native', (r) => r.pps, max), coturn: m('coturn', (r) => r.pps, max), floor: m('floor', (r) => r.pps, max), better: 'higher', target: '≥ 1.0', unit: num(0) },
           { scenario: '', metric: 'Mbps (payload, each way)', ours: m('ours', (r) => r.mbps, max), native: m('native', (r) => r.mbps, max), coturn: m('coturn', (r) => r.mbps, max), floor: m('floor', (r) => r.mbps, max), better: 'info', unit: num(1) },
@@ -497,7 +506,10 @@ async function main(): Promise<void> {
           { scenario: '', metric: 'server CPU µs per round trip', ours: m('ours', perRt, max), native: m('native', perRt, max), coturn: m('coturn', perRt, max), floor: m('floor', perRt, max), better: 'info', unit: num(1) },
           { scenario: '', metric: 'round trips per core (projected to 100 % of a core)', ours: m('ours', (r) => 1e6 / perRt(r), max), native: m('native', (r) => 1e6 / perRt(r), max), coturn: m('coturn', (r) => 1e6 / perRt(r), max), floor: m('floor', (r) => 1e6 / perRt(r), max), better: 'higher', target: '≥ 1.5', unit: num(0) },
           { scenario: '', metric: 'server CPU (% of a core)', ours: m('ours', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), native: m('native', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), coturn: m('coturn', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), floor: m('floor', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), better: 'info', unit: num(0) },
-          ...(opts.serverCpuQuota ? [{ scenario: '', metric: 'server CPU ÷ its cap (< 0.90: not server-bound)', ...perServer((r) => serverCpu(r.cpu) / (r.measuredMs / 1000) / opts.serverCpuQuota, max), better: 'info' as const, unit: num(2) }] : []),
+          ...(opts.serverCpuQuota ? [
+            { scenario: '', metric: 'server CPU ÷ its cap (< 0.90: not server-bound)', ...perServer((r) => serverCpu(r.cpu) / (r.measuredMs / 1000) / opts.serverCpuQuota, max), better: 'info' as const, unit: num(2) },
+            { scenario: '', metric: `WARNING runs not server-bound (of ${opts.repeats})`, ...notBound(max, opts.servers, opts.serverCpuQuota), better: 'info' as const, unit: num(0) },
+          ] : []),
           { scenario: '', metric: 'load side CPU, generator + echo (% of a core)', ...perServer((r) => loadCpu(r) / r.measuredMs * 1e5, max), better: 'info', unit: num(0) },
           { scenario: '', metric: 'generator CPU µs per round trip', ...perServer((r) => (r.cpu.generator ?? 0) / ((r.pps * r.measuredMs) / 1000) * 1e6, max), better: 'info', unit: num(2) },
           { scenario: '', metric: 'engine: mean datagrams per recvmmsg', ...perServer((r) => meanBatch(engineOf(r)) ?? Number.NaN, max), better: 'info', unit: num(1) },
@@ -527,6 +539,11 @@ async function main(): Promise<void> {
         { scenario: `5 native data threads${cap}`, metric: 'round trips/s on 1 thread', native: one, better: 'info', unit: num(0) },
         { scenario: '', metric: 'round trips/s on 2 threads', native: two, better: 'info', unit: num(0) },
         { scenario: '', metric: '2 threads ÷ 1 thread', native: two / one, better: 'info', target: '≥ 1.8', check: (v) => v >= 1.8, unit: num(2) },
+        { scenario: '', metric: 'round trips per data-thread CPU second, 2 threads ÷ 1', native: median(scaling[2].map(perThreadCpu)) / median(scaling[1].map(perThreadCpu)), better: 'info', unit: num(2) },
+        ...(threadQuota ? [
+          { scenario: '', metric: `WARNING runs not server-bound on 1 / 2 threads (of ${opts.repeats})`, native: scaling[1].filter((r) => !serverBound(r, threadQuota)).length, better: 'info' as const, unit: num(0) },
+          { scenario: '', metric: '', native: scaling[2].filter((r) => !serverBound(r, 2 * threadQuota)).length, better: 'info' as const, unit: num(0) },
+        ] : []),
         { scenario: '', metric: 'server CPU (% of a core) on 1 / 2 threads', native: median(scaling[1].map((r) => serverCpu(r.cpu) / r.measuredMs * 1e5)), better: 'info', unit: num(0) },
         { scenario: '', metric: '', native: median(scaling[2].map((r) => serverCpu(r.cpu) / r.measuredMs * 1e5)), better: 'info', unit: num(0) },
         ...[0, 1].map((t) => ({
