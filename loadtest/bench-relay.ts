@@ -133,6 +133,9 @@ const loadCpu = (r: PacketRunResult): number => (r.cpu.generator ?? 0) + (r.cpu.
  * Server-bound means the server sits at its CPU cap: below 90 % of it, the load side (or
  * something else) was the limit and the rate is not the server's.
  */
+/** The CPU the server may use: its quota, or the core it is pinned to when uncapped (0: unknown). */
+const serverCap = (opts: BenchOptions, where: Placement): number => opts.serverCpuQuota || (where.server !== undefined ? 1 : 0)
+
 const serverBound = (r: PacketRunResult, quota: number): boolean => serverCpu(r.cpu) / (r.measuredMs / 1000) >= 0.9 * quota
 
 function checkServerBound(label: string, r: PacketRunResult, quota: number): void {
@@ -199,7 +202,7 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
           max[name].push(res)
           log(`${name} max rate ${r + 1}/${opts.repeats}: ${res.pps.toFixed(0)} rt/s, loss ${(res.lossRatio * 100).toFixed(2)} %, ` +
             `p50 ${res.rttUs.p50.toFixed(0)} µs, ${cpuLine(res)}`)
-          checkServerBound(`${name} max rate ${r + 1}`, res, opts.serverCpuQuota)
+          checkServerBound(`${name} max rate ${r + 1}`, res, serverCap(opts, where))
         }
       }
     }
@@ -506,9 +509,9 @@ async function main(): Promise<void> {
           { scenario: '', metric: 'server CPU µs per round trip', ours: m('ours', perRt, max), native: m('native', perRt, max), coturn: m('coturn', perRt, max), floor: m('floor', perRt, max), better: 'info', unit: num(1) },
           { scenario: '', metric: 'round trips per core (projected to 100 % of a core)', ours: m('ours', (r) => 1e6 / perRt(r), max), native: m('native', (r) => 1e6 / perRt(r), max), coturn: m('coturn', (r) => 1e6 / perRt(r), max), floor: m('floor', (r) => 1e6 / perRt(r), max), better: 'higher', target: '≥ 1.5', unit: num(0) },
           { scenario: '', metric: 'server CPU (% of a core)', ours: m('ours', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), native: m('native', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), coturn: m('coturn', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), floor: m('floor', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), better: 'info', unit: num(0) },
-          ...(opts.serverCpuQuota ? [
-            { scenario: '', metric: 'server CPU ÷ its cap (< 0.90: not server-bound)', ...perServer((r) => serverCpu(r.cpu) / (r.measuredMs / 1000) / opts.serverCpuQuota, max), better: 'info' as const, unit: num(2) },
-            { scenario: '', metric: `WARNING runs not server-bound (of ${opts.repeats})`, ...notBound(max, opts.servers, opts.serverCpuQuota), better: 'info' as const, unit: num(0) },
+          ...(serverCap(opts, where) ? [
+            { scenario: '', metric: `server CPU ÷ its cap of ${serverCap(opts, where)} CPU (< 0.90: not server-bound)`, ...perServer((r) => serverCpu(r.cpu) / (r.measuredMs / 1000) / serverCap(opts, where), max), better: 'info' as const, unit: num(2) },
+            { scenario: '', metric: `WARNING runs not server-bound (of ${opts.repeats})`, ...notBound(max, opts.servers, serverCap(opts, where)), better: 'info' as const, unit: num(0) },
           ] : []),
           { scenario: '', metric: 'load side CPU, generator + echo (% of a core)', ...perServer((r) => loadCpu(r) / r.measuredMs * 1e5, max), better: 'info', unit: num(0) },
           { scenario: '', metric: 'generator CPU µs per round trip', ...perServer((r) => (r.cpu.generator ?? 0) / ((r.pps * r.measuredMs) / 1000) * 1e6, max), better: 'info', unit: num(2) },
