@@ -15,6 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { allocateOp, closeClients, openClients, releaseOp, runPhase, type PhaseResult } from './alloc-load.js'
 import { startEchoPeer } from './echo-peer.js'
 import { meanBatch, type DataThreadWindow } from './engine-metrics.js'
+import { nativeProgram } from './native-build.js'
 import { startNativeEcho } from './native-echo.js'
 import { handOver, pickSourceAddresses, runNativeLoad, type NativeFlows, type NativeRunOptions } from './native-load.js'
 import { mergeRuns, startLoadHelper, type LoadHelper } from './load-helper.js'
@@ -482,6 +483,7 @@ async function main(): Promise<void> {
     (where.server ? `server on CPU ${where.server}, generator and echo peer on CPU ${where.generator}` : 'no pinning') +
     (opts.nice ? `, nice ${opts.nice}` : '') + (opts.serverCpuQuota ? `, server capped at ${opts.serverCpuQuota} CPU` : ''))
 
+  if (opts.load === 'native' || opts.echo === 'native') log(`native load side built: ${nativeProgram('udp-load')}, ${nativeProgram('udp-echo')}`)
   if (opts.echo === 'turnutils' && !onPath('turnutils_peer')) throw new Error('--echo turnutils needs turnutils_peer (coturn) on PATH')
   const echo: PeerProcess = opts.echo === 'turnutils'
     ? await startTurnutilsPeer({ cpus: where.echo, nice: opts.nice })

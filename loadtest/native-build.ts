@@ -4,7 +4,7 @@
  * change. No compiler: a clear error that names `--load node` as the way round it.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -36,6 +36,9 @@ export function nativeProgram(name: NativeProgram): string {
   const out = join(root, 'build', 'loadtest', name)
   if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) return out
   mkdirSync(dirname(out), { recursive: true })
-  execFileSync(compiler(), ['-O2', '-Wall', '-pthread', '-o', out, source, '-lm'], { stdio: ['ignore', 'ignore', 'inherit'] })
+  // Built under a private name, then renamed: a concurrent run never executes a half-written file.
+  const tmp = `${out}.${process.pid}.tmp`
+  execFileSync(compiler(), ['-O2', '-Wall', '-pthread', '-o', tmp, source, '-lm'], { stdio: ['ignore', 'ignore', 'inherit'] })
+  renameSync(tmp, out)
   return out
 }
