@@ -14,6 +14,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
 import { allocateOp, closeClients, openClients, releaseOp, runPhase, type PhaseResult } from './alloc-load.js'
 import { startEchoPeer } from './echo-peer.js'
+import { meanBatch, type DataThreadWindow } from './engine-metrics.js'
+import { nativeProgram } from './native-build.js'
+import { startNativeEcho } from './native-echo.js'
+import { handOver, pickSourceAddresses, runNativeLoad, type NativeFlows, type NativeRunOptions } from './native-load.js'
 import { mergeRuns, startLoadHelper, type LoadHelper } from './load-helper.js'
 import { startTurnutilsPeer, type PeerProcess } from './turnutils-peer.js'
 import { closeFlows, runFixedRate, runMaxRate, setupFlows, type Flow, type PacketRunResult } from './packet-load.js'
@@ -40,11 +44,15 @@ interface BenchOptions {
   relayArgs: string[]
   relayNodeArgs: string[]
   bufferBytes: number
-  echo: 'node' | 'turnutils'
+  load: 'native' | 'node'
+  burst: number
+  loadCpus?: string
+  echo: 'native' | 'node' | 'turnutils'
   oursEntry: 'cli' | 'api'
   floorLookup: 'default' | 'sync'
   heapBreakdown: boolean
   serverCpuQuota: number
+  threadCpuQuota?: number
   dataThreads: number
   loadProcesses: number
   oursSyncLookup: boolean
@@ -62,11 +70,12 @@ const median = (xs: number[]): number => {
 
 interface Placement { server?: string; generator?: string; echo?: string }
 
-function placement(pin: boolean): Placement {
+function placement(pin: boolean, loadCpus: string | undefined): Placement {
   if (!pin || osCpus().length < 2) return {}
   // The server gets a core of its own; the generator and the echo peer share the other
-  // (per round trip the server makes 4 socket calls, generator and peer 2 each).
-  return { server: '1', generator: '0', echo: '0' }
+  // (per round trip the server makes 4 socket calls, generator and peer 2 each), unless
+  // --load-cpus lets them use what the capped server leaves of its core too.
+  return { server: '1', generator: loadCpus ?? '0', echo: loadCpus ?? '0' }
 }
 
 async function startFor(name: ServerName, opts: BenchOptions, where: Placement, inspect = false, peer?: PeerProcess): Promise<ServerUnderTest> {
@@ -102,7 +111,38 @@ function cpuLine(r: PacketRunResult): string {
   const p = (v: number): string => `${((v / secs) * 100).toFixed(0)} %`
   const ours = serverCpu(r.cpu) + (r.cpu.generator ?? 0) + (r.cpu.echo ?? 0)
   const others = Math.max(0, (r.cpu.machineBusy ?? 0) - ours)
-  return `CPU: server ${p(serverCpu(r.cpu))}, generator ${p(r.cpu.generator ?? 0)}, echo ${p(r.cpu.echo ?? 0)}, other work ${p(others)}`
+  const engine = engineOf(r)
+  const batch = meanBatch(engine)
+  return `CPU: server ${p(serverCpu(r.cpu))}, generator ${p(r.cpu.generator ?? 0)}, echo ${p(r.cpu.echo ?? 0)}, other work ${p(others)}` +
+    (batch !== undefined ? `; engine: mean batch ${batch.toFixed(1)}, ${engine.map((t, i) => `thread ${i} ${t.rxPackets} rx ${p(t.cpuSeconds)}`).join(', ')}` : '')
+}
+
+const localsOf = (list: readonly { host: string; port: number }[]) => (i: number): { host: string; port: number } => list[i]!
+
+/** Per server: how many of its runs did not keep the server at its cap. */
+const notBound = (rows: PacketRows, names: readonly ServerName[], quota: number): Partial<Record<ServerName, number>> =>
+  Object.fromEntries(names.map((n) => [n, rows[n].filter((r) => !serverBound(r, quota)).length]))
+
+/** Round trips per CPU second of the engine's data threads. */
+const perThreadCpu = (r: PacketRunResult): number => (r.pps * r.measuredMs / 1000) / engineOf(r).reduce((t, w) => t + w.cpuSeconds, 0)
+
+/** The engine's data threads over a native-load run's window ([] otherwise). */
+const engineOf = (r: PacketRunResult): DataThreadWindow[] => (r as { engine?: DataThreadWindow[] }).engine ?? []
+const loadCpu = (r: PacketRunResult): number => (r.cpu.generator ?? 0) + (r.cpu.echo ?? 0)
+
+/**
+ * Server-bound means the server sits at its CPU cap: below 90 % of it, the load side (or
+ * something else) was the limit and the rate is not the server's.
+ */
+/** The CPU the server may use: its quota, or the core it is pinned to when uncapped (0: unknown). */
+const serverCap = (opts: BenchOptions, where: Placement): number => opts.serverCpuQuota || (where.server !== undefined ? 1 : 0)
+
+const serverBound = (r: PacketRunResult, quota: number): boolean => serverCpu(r.cpu) / (r.measuredMs / 1000) >= 0.9 * quota
+
+function checkServerBound(label: string, r: PacketRunResult, quota: number): void {
+  if (!quota) return
+  const used = serverCpu(r.cpu) / (r.measuredMs / 1000)
+  if (!serverBound(r, quota)) log(`WARNING ${label}: server used ${(used * 100).toFixed(0)} % of a core, under its ${(quota * 100).toFixed(0)} % cap: not server-bound`)
 }
 
 type PacketRows = Record<ServerName, PacketRunResult[]>
@@ -127,33 +167,43 @@ async function maxRateAll(flows: Flow[], helpers: readonly LoadHelper[], opts: B
 }
 
 async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerProcess): Promise<{ max: PacketRows; fixed: PacketRows; fixedRate: number }> {
-  const running = new Map<ServerName, { server: ServerUnderTest; flows: Flow[]; helpers: LoadHelper[] }>()
+  const running = new Map<ServerName, { server: ServerUnderTest; flows: Flow[]; helpers: LoadHelper[]; native?: NativeFlows }>()
   const max = { ours: [], native: [], coturn: [], floor: [] } as PacketRows
   const fixed = { ours: [], native: [], coturn: [], floor: [] } as PacketRows
   let fixedRate = 0
   try {
     for (const name of opts.servers) {
       const server = await startFor(name, opts, where, false, echo)
-      log(`${name}: up on ${endpoints(server).map((e) => `${e.host}:${e.port}`).join(', ')}; setting up ${opts.allocations} allocations with channels`)
+      log(`${name}: up on ${endpoints(server).map((e) => `${e.host}:${e.port}`).join(', ')}; setting up ${opts.load === 'native' ? opts.allocations * opts.loadProcesses : opts.allocations} allocations with channels`)
+      const count = opts.load === 'native' ? opts.allocations * opts.loadProcesses : opts.allocations
       const flows = await setupFlows({
         servers: endpoints(server),
-        count: opts.allocations,
+        count,
+        ...(opts.load === 'native' ? { local: localsOf(await pickSourceAddresses(count)) } : {}),
         peer: { family: 4, address: echo.host, port: echo.port },
         credential: (i) => server.credential(i),
         bufferBytes: opts.bufferBytes,
         allocate: name !== 'floor',
       })
-      running.set(name, { server, flows, helpers: name === 'floor' ? [] : await loadHelpers(opts, where, server, echo) })
+      if (opts.load === 'native') {
+        const native = await handOver(flows, { peer: { family: 4, address: echo.host, port: echo.port }, credential: (i) => server.credential(i), allocated: name !== 'floor' })
+        running.set(name, { server, flows: [], helpers: [], native })
+      } else {
+        running.set(name, { server, flows, helpers: name === 'floor' ? [] : await loadHelpers(opts, where, server, echo) })
+      }
     }
     const order = (r: number): ServerName[] => (r % 2 === 0 ? opts.servers : [...opts.servers].reverse())
     if (opts.scenarios.includes('max') || opts.scenarios.includes('fixed')) {
       for (let r = 0; r < opts.repeats; r++) {
         for (const name of order(r)) {
-          const { server, flows, helpers } = running.get(name)!
-          const res = await maxRateAll(flows, helpers, opts, cpuPids(server, echo))
+          const { server, flows, helpers, native } = running.get(name)!
+          const res = native
+            ? await runNativeLoad(native, nativeRun(opts, where, server, echo, { mode: 'max', window: opts.window }))
+            : await maxRateAll(flows, helpers, opts, cpuPids(server, echo))
           max[name].push(res)
           log(`${name} max rate ${r + 1}/${opts.repeats}: ${res.pps.toFixed(0)} rt/s, loss ${(res.lossRatio * 100).toFixed(2)} %, ` +
             `p50 ${res.rttUs.p50.toFixed(0)} µs, ${cpuLine(res)}`)
+          checkServerBound(`${name} max rate ${r + 1}`, res, serverCap(opts, where))
         }
       }
     }
@@ -162,11 +212,13 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
       fixedRate = Math.round(0.5 * Math.min(...reference.map((n) => median(max[n].map((x) => x.pps)))))
       for (let r = 0; r < opts.repeats; r++) {
         for (const name of order(r)) {
-          const { server, flows } = running.get(name)!
-          const res = await runFixedRate(flows, {
-            payloadBytes: opts.payload, rate: fixedRate, warmupMs: opts.warmup * 1000, durationMs: opts.duration * 1000,
-            cpuPids: cpuPids(server, echo),
-          })
+          const { server, flows, native } = running.get(name)!
+          const res = native
+            ? await runNativeLoad(native, nativeRun(opts, where, server, echo, { mode: 'fixed', rate: fixedRate }))
+            : await runFixedRate(flows, {
+              payloadBytes: opts.payload, rate: fixedRate, warmupMs: opts.warmup * 1000, durationMs: opts.duration * 1000,
+              cpuPids: cpuPids(server, echo),
+            })
           fixed[name].push(res)
           log(`${name} fixed ${fixedRate} pkt/s ${r + 1}/${opts.repeats}: p50 ${res.rttUs.p50.toFixed(0)} µs, p99 ${res.rttUs.p99.toFixed(0)} µs, loss ${(res.lossRatio * 100).toFixed(2)} %`)
         }
@@ -183,27 +235,52 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
 }
 
 /**
+ * A native-load run: the flows of all --load-processes dealt over as many generator
+ * threads, placed where the load side goes, with the engine's counters over the window.
+ */
+function nativeRun(opts: BenchOptions, where: Placement, server: ServerUnderTest, echo: PeerProcess, run: Pick<NativeRunOptions, 'mode' | 'window' | 'rate'>): NativeRunOptions {
+  return {
+    ...run,
+    payloadBytes: opts.payload, warmupMs: opts.warmup * 1000, durationMs: opts.duration * 1000,
+    burst: opts.burst, threads: opts.loadProcesses, bufferBytes: opts.bufferBytes,
+    cpuPids: cpuPids(server, echo), metricsUrl: server.metricsUrl,
+    placement: { cpus: where.generator, nice: opts.nice },
+  }
+}
+
+/**
  * Native data threads: the same load on 1 and on 2 threads, each thread capped at
  * --server-cpu-quota (the process at threads × quota), unpinned so the threads can spread
  * over the cores. Measures how the engine scales, not the machine.
  */
 async function threadScaling(opts: BenchOptions, echo: PeerProcess): Promise<Record<1 | 2, PacketRunResult[]>> {
   const out: Record<1 | 2, PacketRunResult[]> = { 1: [], 2: [] }
+  const threadQuota = opts.threadCpuQuota ?? opts.serverCpuQuota
   for (let r = 0; r < opts.repeats; r++) {
     for (const threads of r % 2 === 0 ? [1, 2] as const : [2, 1] as const) {
       const plain = await startServerPlain('native', { ...opts, dataThreads: threads }, {}, false, echo)
-      const release = opts.serverCpuQuota ? limitCpu(plain.pids, opts.serverCpuQuota * threads, `threads${threads}-${plain.pids[0]}`) : () => {}
+      const release = threadQuota ? limitCpu(plain.pids, threadQuota * threads, `threads${threads}-${plain.pids[0]}`) : () => {}
       try {
+        const peer = { family: 4 as const, address: echo.host, port: echo.port }
+        const count = opts.load === 'native' ? opts.allocations * opts.loadProcesses : opts.allocations
         const flows = await setupFlows({
-          servers: endpoints(plain), count: opts.allocations, peer: { family: 4, address: echo.host, port: echo.port },
+          servers: endpoints(plain), count, peer,
+          ...(opts.load === 'native' ? { local: localsOf(await pickSourceAddresses(count)) } : {}),
           credential: (i) => plain.credential(i), bufferBytes: opts.bufferBytes, allocate: true,
         })
-        const helpers = await loadHelpers(opts, {}, plain, echo)
-        const res = await maxRateAll(flows, helpers, opts, cpuPids(plain, echo))
-        await Promise.all(helpers.map((h) => h.close()))
+        let res: PacketRunResult
+        if (opts.load === 'native') {
+          const native = await handOver(flows, { peer, credential: (i) => plain.credential(i), allocated: true })
+          res = await runNativeLoad(native, nativeRun(opts, { generator: opts.loadCpus }, plain, echo, { mode: 'max', window: opts.window }))
+        } else {
+          const helpers = await loadHelpers(opts, {}, plain, echo)
+          res = await maxRateAll(flows, helpers, opts, cpuPids(plain, echo))
+          await Promise.all(helpers.map((h) => h.close()))
+          await closeFlows(flows)
+        }
         out[threads].push(res)
-        log(`native ${threads} data thread(s)${opts.serverCpuQuota ? ` capped at ${opts.serverCpuQuota * threads} CPU` : ''} ${r + 1}/${opts.repeats}: ${res.pps.toFixed(0)} rt/s, loss ${(res.lossRatio * 100).toFixed(2)} %, ${cpuLine(res)}`)
-        await closeFlows(flows)
+        log(`native ${threads} data thread(s)${threadQuota ? ` capped at ${threadQuota * threads} CPU` : ''} ${r + 1}/${opts.repeats}: ${res.pps.toFixed(0)} rt/s, loss ${(res.lossRatio * 100).toFixed(2)} %, ${cpuLine(res)}`)
+        checkServerBound(`native ${threads} data thread(s) ${r + 1}`, res, threadQuota * threads)
       } finally {
         release()
         await plain.stop()
@@ -370,20 +447,25 @@ async function main(): Promise<void> {
     .addOption(new Option('--relay-arg <arg...>', 'our relay: extra `sovereign relay` arguments').default([]))
     .addOption(new Option('--relay-node-arg <arg...>', 'our relay: extra node flags (e.g. --cpu-prof)').default([]))
     .addOption(new Option('--buffer-bytes <n>', "generator sockets' SO_RCVBUF/SO_SNDBUF request").default(1 << 20).argParser(Number))
-    .addOption(new Option('--echo <kind>', 'echo peer: node (loadtest/echo-peer.ts) or turnutils (coturn\'s C turnutils_peer, cheaper on CPU)').choices(['node', 'turnutils']).default('node'))
+    .addOption(new Option('--load <kind>', 'load side of the packet scenarios: native (loadtest/native: C, recvmmsg/sendmmsg, built with the installed cc) or node (packet-load.ts, one JS turn per datagram)').choices(['native', 'node']).default('native'))
+    .addOption(new Option('--burst <k>', 'native load: packets sent back to back to one flow per send opportunity (a video frame; one sendmmsg)').default(1).argParser(Number))
+    .addOption(new Option('--load-cpus <list>', 'CPUs for the generator and echo peer (default 0, the server having CPU 1); e.g. 0,1 to let them use what the capped server leaves'))
+    .addOption(new Option('--echo <kind>', 'echo peer: native (loadtest/native/udp-echo.c, batched), node (loadtest/echo-peer.ts) or turnutils (coturn\'s C turnutils_peer); default: native with --load native, else node').choices(['native', 'node', 'turnutils']))
     .addOption(new Option('--ours-entry <how>', 'start our relay through startRelayNode (loadtest/relay-process, the default) or the CLI (sovereign relay)').choices(['cli', 'api']).default('api'))
     .addOption(new Option('--floor-lookup <how>', "floor relay: dgram's default address lookup or a synchronous one").choices(['default', 'sync']).default('default'))
     .addOption(new Option('--heap-breakdown', 'memory scenario: diff two heap snapshots of our relay by constructor (slow)').default(false))
     .addOption(new Option('--server-cpu-quota <fraction>', 'cap each server process at this fraction of a CPU (cgroup v1 CFS quota, root) so the load side can saturate it; 0 = no cap').default(0).argParser(Number))
+    .addOption(new Option('--thread-cpu-quota <fraction>', 'threads scenario: cap per data thread (1 thread at this, 2 at twice it); default --server-cpu-quota').argParser(Number))
     .addOption(new Option('--ours-sync-lookup', 'lever experiment: our relay\'s sockets get a synchronous address lookup (api entry only)').default(false))
     .addOption(new Option('--nice <n>', 'nice value for every benchmark process (e.g. -10 on a machine busy with other work; needs root)').default(0).argParser(Number))
-    .addOption(new Option('--load-processes <n>', 'max-rate runs: generator processes at once, each with --allocations flows of its own (rates add up; the CPU printed for the generator is all of them)').default(2).argParser(Number))
+    .addOption(new Option('--load-processes <n>', 'generators at once, each with --allocations flows of its own (node: processes, max-rate runs only; native: threads of the one generator, every run); rates add up, the CPU printed for the generator is all of them').default(2).argParser(Number))
     .addOption(new Option('--data-threads <n>', 'native: data threads of the relay under test (1 = coturn\'s one relay thread)').default(1).argParser(Number))
     .addOption(new Option('--json <file>', 'also write every raw result to this file'))
     .parse()
-  const o = program.opts<Omit<BenchOptions, 'servers' | 'scenarios' | 'relayArgs' | 'relayNodeArgs'> & { servers: string; scenarios: string; relayArg: string[]; relayNodeArg: string[] }>()
+  const o = program.opts<Omit<BenchOptions, 'servers' | 'scenarios' | 'relayArgs' | 'relayNodeArgs' | 'echo'> & { servers: string; scenarios: string; relayArg: string[]; relayNodeArg: string[]; echo?: BenchOptions['echo'] }>()
   const opts: BenchOptions = {
     ...o, servers: o.servers.split(',') as ServerName[], scenarios: o.scenarios.split(','), relayArgs: o.relayArg, relayNodeArgs: o.relayNodeArg,
+    echo: o.echo ?? (o.load === 'native' ? 'native' : 'node'),
   }
   if (opts.servers.includes('coturn') && !onPath('turnserver')) {
     log('turnserver (coturn) is not on PATH: measuring ours alone, no ratios')
@@ -391,8 +473,9 @@ async function main(): Promise<void> {
   }
   if (opts.oursSyncLookup && opts.oursEntry !== 'api') throw new Error('--ours-sync-lookup works with --ours-entry api only')
   if (opts.serverCpuQuota && !cpuQuotaAvailable()) throw new Error('--server-cpu-quota needs the cgroup v1 cpu controller at /sys/fs/cgroup/cpu')
-  const where = placement(opts.pin)
+  const where = placement(opts.pin, opts.loadCpus)
   if (where.generator) pinProcess(process.pid, where.generator)
+  if (opts.load === 'node' && opts.burst !== 1) throw new Error('--burst needs --load native')
   const restorePriority = opts.nice ? raisePriority(opts.nice) : () => {}
   process.once('SIGINT', () => { restorePriority(); process.exit(130) })
   const runtime = import.meta.url.endsWith('.ts') ? 'tsx (TypeScript source)' : 'node (built JavaScript)'
@@ -400,9 +483,12 @@ async function main(): Promise<void> {
     (where.server ? `server on CPU ${where.server}, generator and echo peer on CPU ${where.generator}` : 'no pinning') +
     (opts.nice ? `, nice ${opts.nice}` : '') + (opts.serverCpuQuota ? `, server capped at ${opts.serverCpuQuota} CPU` : ''))
 
+  if (opts.load === 'native' || opts.echo === 'native') log(`native load side built: ${nativeProgram('udp-load')}, ${nativeProgram('udp-echo')}`)
   if (opts.echo === 'turnutils' && !onPath('turnutils_peer')) throw new Error('--echo turnutils needs turnutils_peer (coturn) on PATH')
-  const echo: PeerProcess = opts.echo === 'turnutils' ? await startTurnutilsPeer({ cpus: where.echo, nice: opts.nice }) : await startEchoPeer({ cpus: where.echo, nice: opts.nice })
-  log(`echo peer: ${opts.echo} on ${echo.host}:${echo.port}`)
+  const echo: PeerProcess = opts.echo === 'turnutils'
+    ? await startTurnutilsPeer({ cpus: where.echo, nice: opts.nice })
+    : opts.echo === 'native' ? await startNativeEcho({ cpus: where.echo, nice: opts.nice }) : await startEchoPeer({ cpus: where.echo, nice: opts.nice })
+  log(`load side: ${opts.load} generator${opts.load === 'native' ? ` (${opts.loadProcesses} thread(s)${opts.burst > 1 ? `, burst ${opts.burst}` : ''})` : ''}, echo peer: ${opts.echo} on ${echo.host}:${echo.port}`)
   const results: Record<string, unknown> = { options: opts, placement: where, runtime, node: process.version, cpu: osCpus()[0]?.model }
   const rows: Row[] = []
   try {
@@ -412,8 +498,12 @@ async function main(): Promise<void> {
       const m = (n: ServerName, f: (r: PacketRunResult) => number, from: PacketRows): number | undefined =>
         from[n].length ? median(from[n].map(f)) : undefined
       const perRt = (r: PacketRunResult): number => (serverCpu(r.cpu) / ((r.pps * r.measuredMs) / 1000)) * 1e6
+      const perServer = (f: (r: PacketRunResult) => number, from: PacketRows): Pick<Row, ServerName> => {
+        const v = (n: ServerName): number | undefined => { const x = m(n, f, from); return x === undefined || Number.isNaN(x) ? undefined : x }
+        return { ours: v('ours'), native: v('native'), coturn: v('coturn'), floor: v('floor') }
+      }
       if (opts.scenarios.includes('max')) {
-        const s = `1 max rate (${opts.loadProcesses}×${opts.allocations}×${opts.payload} B, window ${opts.window})`
+        const s = `1 max rate (${opts.load} load ${opts.loadProcesses}×${opts.allocations}×${opts.payload} B, window ${Math.max(opts.window, opts.burst)}${opts.burst > 1 ? `, burst ${opts.burst}` : ''})`
         rows.push(
           { scenario: s, metric: 'round trips/s', ours: m('ours', (r) => r.pps, max), native: m('native', (r) => r.pps, max), coturn: m('coturn', (r) => r.pps, max), floor: m('floor', (r) => r.pps, max), better: 'higher', target: '≥ 1.0', unit: num(0) },
           { scenario: '', metric: 'Mbps (payload, each way)', ours: m('ours', (r) => r.mbps, max), native: m('native', (r) => r.mbps, max), coturn: m('coturn', (r) => r.mbps, max), floor: m('floor', (r) => r.mbps, max), better: 'info', unit: num(1) },
@@ -421,6 +511,13 @@ async function main(): Promise<void> {
           { scenario: '', metric: 'server CPU µs per round trip', ours: m('ours', perRt, max), native: m('native', perRt, max), coturn: m('coturn', perRt, max), floor: m('floor', perRt, max), better: 'info', unit: num(1) },
           { scenario: '', metric: 'round trips per core (projected to 100 % of a core)', ours: m('ours', (r) => 1e6 / perRt(r), max), native: m('native', (r) => 1e6 / perRt(r), max), coturn: m('coturn', (r) => 1e6 / perRt(r), max), floor: m('floor', (r) => 1e6 / perRt(r), max), better: 'higher', target: '≥ 1.5', unit: num(0) },
           { scenario: '', metric: 'server CPU (% of a core)', ours: m('ours', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), native: m('native', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), coturn: m('coturn', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), floor: m('floor', (r) => serverCpu(r.cpu) / r.measuredMs * 1e5, max), better: 'info', unit: num(0) },
+          ...(serverCap(opts, where) ? [
+            { scenario: '', metric: `server CPU ÷ its cap of ${serverCap(opts, where)} CPU (< 0.90: not server-bound)`, ...perServer((r) => serverCpu(r.cpu) / (r.measuredMs / 1000) / serverCap(opts, where), max), better: 'info' as const, unit: num(2) },
+            { scenario: '', metric: `WARNING runs not server-bound (of ${opts.repeats})`, ...notBound(max, opts.servers, serverCap(opts, where)), better: 'info' as const, unit: num(0) },
+          ] : []),
+          { scenario: '', metric: 'load side CPU, generator + echo (% of a core)', ...perServer((r) => loadCpu(r) / r.measuredMs * 1e5, max), better: 'info', unit: num(0) },
+          { scenario: '', metric: 'generator CPU µs per round trip', ...perServer((r) => (r.cpu.generator ?? 0) / ((r.pps * r.measuredMs) / 1000) * 1e6, max), better: 'info', unit: num(2) },
+          { scenario: '', metric: 'engine: mean datagrams per recvmmsg', ...perServer((r) => meanBatch(engineOf(r)) ?? Number.NaN, max), better: 'info', unit: num(1) },
         )
       }
       if (opts.scenarios.includes('fixed')) {
@@ -430,6 +527,9 @@ async function main(): Promise<void> {
           { scenario: '', metric: 'round trip p99 (µs)', ours: m('ours', (r) => r.rttUs.p99, fixed), native: m('native', (r) => r.rttUs.p99, fixed), coturn: m('coturn', (r) => r.rttUs.p99, fixed), floor: m('floor', (r) => r.rttUs.p99, fixed), better: 'lower', target: '≤ 1.0', unit: num(0) },
           { scenario: '', metric: 'achieved round trips/s', ours: m('ours', (r) => r.pps, fixed), native: m('native', (r) => r.pps, fixed), coturn: m('coturn', (r) => r.pps, fixed), floor: m('floor', (r) => r.pps, fixed), better: 'info', unit: num(0) },
           { scenario: '', metric: 'loss', ours: m('ours', (r) => r.lossRatio, fixed), native: m('native', (r) => r.lossRatio, fixed), coturn: m('coturn', (r) => r.lossRatio, fixed), floor: m('floor', (r) => r.lossRatio, fixed), better: 'info', unit: pct },
+          { scenario: '', metric: 'server CPU (% of a core)', ...perServer((r) => serverCpu(r.cpu) / r.measuredMs * 1e5, fixed), better: 'info', unit: num(0) },
+          { scenario: '', metric: 'load side CPU, generator + echo (% of a core)', ...perServer((r) => loadCpu(r) / r.measuredMs * 1e5, fixed), better: 'info', unit: num(0) },
+          { scenario: '', metric: 'engine: mean datagrams per recvmmsg', ...perServer((r) => meanBatch(engineOf(r)) ?? Number.NaN, fixed), better: 'info', unit: num(1) },
         )
       }
     }
@@ -438,11 +538,29 @@ async function main(): Promise<void> {
       results.threads = scaling
       const one = median(scaling[1].map((r) => r.pps))
       const two = median(scaling[2].map((r) => r.pps))
-      const cap = opts.serverCpuQuota ? `, each thread capped at ${opts.serverCpuQuota} CPU` : ', uncapped'
+      const threadQuota = opts.threadCpuQuota ?? opts.serverCpuQuota
+      const cap = threadQuota ? `, each thread capped at ${threadQuota} CPU` : ', uncapped'
       rows.push(
         { scenario: `5 native data threads${cap}`, metric: 'round trips/s on 1 thread', native: one, better: 'info', unit: num(0) },
         { scenario: '', metric: 'round trips/s on 2 threads', native: two, better: 'info', unit: num(0) },
         { scenario: '', metric: '2 threads ÷ 1 thread', native: two / one, better: 'info', target: '≥ 1.8', check: (v) => v >= 1.8, unit: num(2) },
+        { scenario: '', metric: 'round trips per data-thread CPU second, 2 threads ÷ 1', native: median(scaling[2].map(perThreadCpu)) / median(scaling[1].map(perThreadCpu)), better: 'info', unit: num(2) },
+        ...(threadQuota ? [
+          { scenario: '', metric: `WARNING runs not server-bound on 1 / 2 threads (of ${opts.repeats})`, native: scaling[1].filter((r) => !serverBound(r, threadQuota)).length, better: 'info' as const, unit: num(0) },
+          { scenario: '', metric: '', native: scaling[2].filter((r) => !serverBound(r, 2 * threadQuota)).length, better: 'info' as const, unit: num(0) },
+        ] : []),
+        { scenario: '', metric: 'server CPU (% of a core) on 1 / 2 threads', native: median(scaling[1].map((r) => serverCpu(r.cpu) / r.measuredMs * 1e5)), better: 'info', unit: num(0) },
+        { scenario: '', metric: '', native: median(scaling[2].map((r) => serverCpu(r.cpu) / r.measuredMs * 1e5)), better: 'info', unit: num(0) },
+        ...[0, 1].map((t) => ({
+          scenario: '', metric: `2 threads: data thread ${t} CPU (% of a core)`,
+          native: median(scaling[2].map((r) => ((engineOf(r)[t]?.cpuSeconds ?? Number.NaN) / r.measuredMs) * 1e5)), better: 'info' as const, unit: num(0),
+        })),
+        { scenario: '', metric: '2 threads: quieter thread\'s share of packets', native: median(scaling[2].map((r) => {
+          const rx = engineOf(r).map((t) => t.rxPackets)
+          return rx.length < 2 ? Number.NaN : Math.min(...rx) / rx.reduce((x, y) => x + y, 0)
+        })), better: 'info', unit: pct },
+        { scenario: '', metric: 'load side CPU (% of a core) on 1 / 2 threads', native: median(scaling[1].map((r) => loadCpu(r) / r.measuredMs * 1e5)), better: 'info', unit: num(0) },
+        { scenario: '', metric: '', native: median(scaling[2].map((r) => loadCpu(r) / r.measuredMs * 1e5)), better: 'info', unit: num(0) },
       )
     }
     if (opts.scenarios.includes('allocs')) {

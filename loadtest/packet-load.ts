@@ -44,6 +44,8 @@ export interface SetupOptions {
   /** Allocations set up at once. */
   concurrency?: number
   localHost?: string
+  /** Flow i's local address and port (overrides localHost). */
+  local?: (i: number) => { host: string; port: number }
   /** false: no TURN at all (the floor relay), just sockets sending ChannelData. */
   allocate?: boolean
 }
@@ -60,9 +62,10 @@ export async function setupFlows(opts: SetupOptions): Promise<Flow[]> {
         ...opts.credential(i),
         ...(opts.bufferBytes !== undefined ? { bufferBytes: opts.bufferBytes } : {}),
         ...(opts.localHost !== undefined ? { localHost: opts.localHost } : {}),
+        ...(opts.local ? { localHost: opts.local(i).host, localPort: opts.local(i).port } : {}),
       })
       if (opts.allocate !== false) {
-        await client.allocate()
+        await allocateRetrying(client)
         await client.channelBind(0x4000, opts.peer)
       }
       flows[i] = { index: i, client, channel: 0x4000 }
@@ -70,6 +73,23 @@ export async function setupFlows(opts: SetupOptions): Promise<Flow[]> {
   }
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 16, opts.count) }, worker))
   return flows
+}
+
+/**
+ * Allocate, retrying a 508: on a machine shared with other work, every port a relay tries
+ * for the relayed socket may be held by someone else at that moment (the relay gives up
+ * after a number of bind attempts); a moment later some are free again.
+ */
+async function allocateRetrying(client: TurnClient, attempts = 5): Promise<void> {
+  for (let a = 1; ; a++) {
+    try {
+      await client.allocate()
+      return
+    } catch (err) {
+      if (a >= attempts || (err as { stunCode?: number }).stunCode !== 508) throw err
+      await new Promise((r) => setTimeout(r, 50 * a))
+    }
+  }
 }
 
 export async function closeFlows(flows: readonly Flow[], release = true): Promise<void> {

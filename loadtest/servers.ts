@@ -29,6 +29,8 @@ export interface ServerUnderTest {
   credential(i: number): RestCredential
   /** The inspector-backed heap probe of process 0, when started with `inspect`. */
   readonly heapProbe: HeapProbe | undefined
+  /** Ours: process 0's metrics base URL (GET /metrics), e.g. for the native engine's data thread counters. */
+  readonly metricsUrl?: string
   stop(): Promise<void>
 }
 
@@ -67,6 +69,7 @@ export async function startOurs(opts: StartServerOptions, dataPath: 'ts' | 'nati
   const dataThreads = opts.dataThreads ?? 1
   const children: ChildProcess[] = []
   const ports: number[] = []
+  const metricsUrls: string[] = []
   let heapProbe: HeapProbe | undefined
   try {
     for (let i = 0; i < (opts.processes ?? 1); i++) {
@@ -107,6 +110,7 @@ export async function startOurs(opts: StartServerOptions, dataPath: 'ts' | 'nati
       await Promise.race([waitForBinding(host, port, 20_000), exited])
       exited.catch(() => { /* only start-up exits are errors here */ })
       ports.push(port)
+      metricsUrls.push(`http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}`)
       if (inspectPort !== undefined) heapProbe = await HeapProbe.connect(host, inspectPort)
     }
   } catch (err) {
@@ -120,6 +124,7 @@ export async function startOurs(opts: StartServerOptions, dataPath: 'ts' | 'nati
     ports,
     pids: children.map((c) => c.pid ?? -1),
     heapProbe,
+    ...(metricsUrls[0] !== undefined ? { metricsUrl: metricsUrls[0] } : {}),
     credential: (i) => turnRestCredential(opts.secret, `bench-${i}`),
     async stop() {
       heapProbe?.close()
