@@ -354,8 +354,16 @@ class DataThread {
   // of one size (the last may be shorter) leave as one UDP GSO message (UDP_SEGMENT):
   // the kernel cuts it into the same datagrams, for one pass through the stack.
   void flushSends() {
-    if (outCount_ > 1) {
-      std::stable_sort(out_, out_ + outCount_, [](const OutMsg& a, const OutMsg& b) { return a.fd < b.fd; });
+    // Insertion sort: stable, no allocation, and linear on what is mostly runs already.
+    for (int k = 1; k < outCount_; k++) {
+      if (out_[k - 1].fd <= out_[k].fd) continue;
+      const OutMsg m = out_[k];
+      int p = k;
+      while (p > 0 && out_[p - 1].fd > m.fd) {
+        out_[p] = out_[p - 1];
+        p--;
+      }
+      out_[p] = m;
     }
     int i = 0;
     while (i < outCount_) {
