@@ -43,6 +43,8 @@ constexpr int SOL_UDP = 17;
 // that fits one UDP datagram's length field.
 constexpr int kGsoMaxSegments = 64;
 constexpr size_t kGsoMaxBytes = 65507;
+// GSO messages refused (EINVAL) in a row before a data thread stops trying GSO.
+constexpr int kGsoMaxRefusedInARow = 16;
 }  // namespace
 
 static bool gsoDisabledByEnv() {
@@ -437,9 +439,11 @@ class DataThread {
         const SendMsg& sm = send_[sent];
         if (sm.segments > 1 && (err == EIO || err == EINVAL || err == ENOPROTOOPT || err == EOPNOTSUPP)) {
           // The kernel (or the device: EIO without checksum offload) refused the GSO
-          // message: send its datagrams one by one; after EIO, no more GSO on this thread.
+          // message: send its datagrams one by one. EINVAL can be one destination's (a
+          // segment over its route's MTU); after EIO, or refusals in a row, GSO stops on
+          // this thread.
           stats.gsoFallbacks++;
-          if (err == EIO || err == ENOPROTOOPT || err == EOPNOTSUPP) gso_ = false;
+          if (err != EINVAL || ++gsoRefusedInARow_ >= kGsoMaxRefusedInARow) gso_ = false;
           sendSegments(fd, sendMsgs_[sent], sm);
         } else {
           // The first message failed (a full buffer, an ICMP error on the socket): drop it, go on.
@@ -449,7 +453,10 @@ class DataThread {
         continue;
       }
       stats.sendMessages += static_cast<uint64_t>(r);
-      for (int k = sent; k < sent + r; k++) countSent(send_[k]);
+      for (int k = sent; k < sent + r; k++) {
+        if (send_[k].segments > 1) gsoRefusedInARow_ = 0;
+        countSent(send_[k]);
+      }
       sent += r;
     }
   }
@@ -597,6 +604,7 @@ class DataThread {
   alignas(cmsghdr) char control_[kBatch][CMSG_SPACE(sizeof(uint16_t))];
   // SOVEREIGN_NATIVE_GSO=0 turns UDP GSO off (A/B measurements, a kernel that misbehaves).
   bool gso_ = udpGsoSupported() && !gsoDisabledByEnv();
+  int gsoRefusedInARow_ = 0;
   int64_t now_ = 0;
   int outCount_ = 0;
   int slotNext_ = 0;
