@@ -2,7 +2,9 @@
  * The native data path over real loopback sockets: ChannelData forwarded by the engine
  * both ways on several data threads, removals (revocation, permission expiry) that
  * take effect before the next batch while a flood is running, the bandwidth limit
- * enforced in C++, and malformed ChannelData that is dropped and counted.
+ * enforced in C++ (one bucket with the TurnServer's Send indications), bursts that leave
+ * grouped per socket and as UDP GSO (IPv4 and IPv6), and malformed ChannelData that is
+ * dropped and counted.
  */
 import dgram from 'node:dgram'
 
@@ -208,10 +210,13 @@ function suite(): void {
     t.equal(dropped, 10 - viaChannel, 'the rest was dropped natively for bandwidth, counted')
   })
 
-  t.test('bursts to one destination arrive whole, in order and counted once per datagram (sends grouped per socket, UDP GSO)', async (t) => {
-    const node = await relay(t)
+  for (const family of [4, 6] as const) t.test(`IPv${family}: bursts to one destination arrive whole, in order and counted once per datagram (sends grouped per socket, UDP GSO)`, async (t) => {
+    // ::1 is the only IPv6 loopback address: the peers share the relay's, so the relayed
+    // range must cover their ephemeral ports (the TURN hairpin guard).
+    const peerHost = family === 4 ? '127.0.0.2' : '::1'
+    const node = await relay(t, family === 4 ? {} : { listen: ['[::1]:0'], allowPeers: ['::1/128'], ports: { min: 1024, max: 65535 } })
     const c = await client(t, node)
-    const { relayed } = await c.allocate()
+    const { relayed } = await c.allocate(family === 4 ? [] : [{ type: 0x0017, value: Buffer.from([0x02, 0, 0, 0]) }])
     // Sizes that repeat, then shrink: runs of equal sizes (one GSO message each) ended by a shorter one.
     const size = (n: number): number => [300, 300, 300, 120, 400, 400, 64][n % 7]!
     const frame = (peerIndex: number, n: number): Buffer => {
@@ -221,10 +226,10 @@ function suite(): void {
     }
     const peers: dgram.Socket[] = []
     for (let p = 0; p < 6; p++) {
-      const s = dgram.createSocket('udp4')
-      await new Promise<void>((resolve) => s.bind(0, '127.0.0.2', () => resolve()))
+      const s = dgram.createSocket(family === 4 ? 'udp4' : 'udp6')
+      await new Promise<void>((resolve) => s.bind(0, peerHost, () => resolve()))
       t.teardown(() => new Promise<void>((resolve) => s.close(() => resolve())))
-      await c.channelBind(0x4000 + p, { family: 4, address: '127.0.0.2', port: s.address().port })
+      await c.channelBind(0x4000 + p, { family, address: peerHost, port: s.address().port })
       peers.push(s)
     }
     const before = node.sockets.dataThreadStats()
