@@ -70,6 +70,7 @@ for (let i = 0; i < shape.clients; i++) {
 for (const h of held) await h.close()
 
 const before = node.sockets.dataThreadStats()[0]!
+const processBefore = process.cpuUsage()
 const run = (src: string, dst: string, flows: string[]) => new Promise<string>((resolve) => {
   const child = spawn(blast, [String(seconds), String(payload), String(shape.burst), src, dst, ...flows], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
@@ -79,12 +80,15 @@ const run = (src: string, dst: string, flows: string[]) => new Promise<string>((
 const sent = await Promise.all([scenario === 'fanin' ? Promise.resolve('0 0') : run('127.0.0.1', udp.host, toRelay), run('127.0.0.2', '127.0.0.1', toClient)])
 await new Promise((resolve) => setTimeout(resolve, 200))
 const after = node.sockets.dataThreadStats()[0]!
+const processCpu = process.cpuUsage(processBefore)
 const d = (k: keyof typeof after): number => ((after[k] as number) ?? 0) - ((before[k] as number) ?? 0)
 const tx = d('txPackets')
 const cpu = after.cpuSeconds - before.cpuSeconds
 console.log(JSON.stringify({
   scenario, addon: process.env.SOVEREIGN_NATIVE_ADDON ?? 'build', gso: process.env.SOVEREIGN_NATIVE_GSO !== '0',
   loadSent: sent, rx: d('rxPackets'), tx, cpuSeconds: +cpu.toFixed(3),
+  // The whole relay process (data thread, JavaScript thread, libuv): the rest is not the engine's.
+  processCpuSeconds: +((processCpu.user + processCpu.system) / 1e6).toFixed(3),
   usPerTx: +((cpu * 1e6) / tx).toFixed(3), usPerRx: +((cpu * 1e6) / d('rxPackets')).toFixed(3),
   meanBatch: +(d('batchedPackets') / d('batches')).toFixed(1),
   sendCallsPerTx: after.sendCalls === undefined ? null : +(d('sendCalls') / tx).toFixed(3),
