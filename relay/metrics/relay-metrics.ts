@@ -104,6 +104,9 @@ function dataThreadMetrics(r: Registry[], read: () => DataThreadStats[]): void {
   })
   total('batches_total', 'recvmmsg calls that returned datagrams', ['thread'], (c, s, thread) => c.inc({ thread }, s.batches))
   total('batched_packets_total', 'Datagrams returned by those calls (÷ batches = mean batch size)', ['thread'], (c, s, thread) => c.inc({ thread }, s.batchedPackets))
+  total('send_calls_total', 'sendmmsg calls of a native data thread (÷ tx packets = syscalls per datagram sent)', ['thread'], (c, s, thread) => c.inc({ thread }, s.sendCalls))
+  total('gso_datagrams_total', 'Datagrams sent inside UDP GSO messages (several datagrams to one destination in one message)', ['thread'], (c, s, thread) => c.inc({ thread }, s.gsoDatagrams))
+  total('gso_fallbacks_total', 'UDP GSO messages the kernel refused, sent again one datagram each', ['thread'], (c, s, thread) => c.inc({ thread }, s.gsoFallbacks))
   total('handed_up_total', 'Datagrams handed to the TypeScript server (STUN, indications, unknown channels)', ['thread'], (c, s, thread) => c.inc({ thread }, s.handedUp))
   total('drops_total', 'Datagrams a native data thread dropped, by reason', ['thread', 'reason'], (c, s, thread) => {
     for (const [reason, n] of Object.entries(s.drops)) c.inc({ thread, reason }, n)

@@ -23,6 +23,12 @@ export interface DataThreadStats {
   readonly maxBatch: number
   /** Datagrams handed to the TypeScript server. */
   readonly handedUp: number
+  /** sendmmsg calls, the messages they carried, and the UDP GSO messages among them (gsoDatagrams datagrams in all); gsoFallbacks: GSO messages refused and sent one datagram each. */
+  readonly sendCalls: number
+  readonly sendMessages: number
+  readonly gsoMessages: number
+  readonly gsoDatagrams: number
+  readonly gsoFallbacks: number
   readonly drops: { readonly bandwidth: number; readonly malformed: number; readonly truncated: number; readonly sendFailed: number; readonly handUpFull: number }
   readonly cpuSeconds: number
 }
@@ -53,6 +59,8 @@ export interface NativeEngine {
   /** ttlMs <= 0 removes. */
   setPermission(id: number, address: string, ttlMs: number): boolean
   setChannel(id: number, number: number, address: string, port: number, ttlMs: number): boolean
+  /** Takes bytes from the allocation's token bucket (the one the engine forwards with): 1 taken, 0 refused, -1 unknown allocation or closed engine. */
+  takeTokens(id: number, bytes: number): number
   /** Removes the allocation; returns its last counters (see `COUNTERS`), undefined when unknown. */
   closeRelay(id: number): Float64Array | undefined
   sendClient(listener: number, address: string, port: number, data: Buffer): number

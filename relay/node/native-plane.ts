@@ -11,16 +11,18 @@
  * Removing an allocation (expiry, refresh to 0, revocation, TCP close) closes it in the
  * engine synchronously: when `closeRelay` returns, no batch can still use it.
  *
- * The bandwidth limit: the engine keeps its own token bucket per allocation (same rate,
- * one second of burst, both directions) for what it forwards; Send/Data indications and
- * TCP clients' packets draw on the TypeScript allocation's bucket. An allocation mixing
- * both could move up to twice the rate; channels alone (what WebRTC clients use) get
- * exactly the configured limit.
+ * The bandwidth limit: the engine keeps the token bucket of every allocation it holds a
+ * relayed socket for (same rate, one second of burst, both directions). What it forwards
+ * takes from it on the data thread; what the TurnServer relays itself (Send/Data
+ * indications, TCP clients' packets) takes from it through `takeTokens` (EngineBucket,
+ * put in the allocation's place when the relayed socket is bound). One bucket per
+ * allocation: mixing channels and indications does not double the limit.
  */
 import { RelayError } from '../errors.js'
 import { COUNTERS, PACKET_FROM_CLIENT, type DataThreadStats, type NativeEngine, type OnPackets, loadEngine } from '../native/index.js'
 import { listenerKey, type Allocation, type FiveTuple, type TransportAddress } from '../server/index.js'
 import type { DataPlane, DataPlaneHost, UdpListen } from './data-plane.js'
+import { EngineBucket } from './engine-bucket.js'
 import type { HostPort } from './host-port.js'
 
 const ROW = 1 + COUNTERS.length
@@ -151,6 +153,7 @@ export class NativePlane implements DataPlane {
       return
     }
     this.#pendingThread.delete(allocationId)
+    if (a) a.bucket = new EngineBucket(this.#engine, allocationId, a.bucket)
     host.stats.relaySockets++
     this.#mirrors.set(allocationId, null)
     queueMicrotask(() => {

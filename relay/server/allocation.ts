@@ -7,7 +7,7 @@ import type { RelayIdentity } from '../policy.js'
 import { ChannelTable } from './channel-binding.js'
 import type { FiveTuple, TransportAddress } from './five-tuple.js'
 import type { Permissions } from './permission.js'
-import { TokenBucket } from './token-bucket.js'
+import { TokenBucket, type BandwidthBucket } from './token-bucket.js'
 import { hostPort } from './five-tuple.js'
 import type { AllocationInfo } from './events.js'
 import type { Request } from './request.js'
@@ -26,7 +26,12 @@ export class Allocation {
   readonly allocateTransaction: string
   readonly permissions: Permissions = new Map()
   readonly channels = new ChannelTable()
-  readonly bucket: TokenBucket
+  /**
+   * The bandwidth limit (both directions). A data plane that forwards this allocation's
+   * packets itself with a bucket of its own puts that bucket here, so the server's packets
+   * (Send/Data indications, TCP clients) and the plane's draw on one limit.
+   */
+  bucket: BandwidthBucket
   state: AllocationState = 'pending'
   relayed: TransportAddress | undefined
   expiresAt: number

@@ -3,7 +3,13 @@
  * lazily from an injected clock so the hot path does one subtraction and no timers.
  * Packets that do not fit are dropped (media prefers loss to queueing delay).
  */
-export class TokenBucket {
+/** What the server draws on per relayed datagram: a TokenBucket, or one a data plane keeps elsewhere. */
+export interface BandwidthBucket {
+  /** Takes `bytes` tokens if available; returns false (and takes nothing) otherwise. */
+  take(bytes: number, now: number): boolean
+}
+
+export class TokenBucket implements BandwidthBucket {
   #tokens: number
   #last: number
   readonly rate: number

@@ -48,6 +48,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       InstanceMethod<&EngineWrap::SetClient>("setClient"),
       InstanceMethod<&EngineWrap::SetPermission>("setPermission"),
       InstanceMethod<&EngineWrap::SetChannel>("setChannel"),
+      InstanceMethod<&EngineWrap::TakeTokens>("takeTokens"),
       InstanceMethod<&EngineWrap::CloseRelay>("closeRelay"),
       InstanceMethod<&EngineWrap::SendClient>("sendClient"),
       InstanceMethod<&EngineWrap::SendPeer>("sendPeer"),
@@ -184,6 +185,18 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return Napi::Boolean::New(info.Env(), engine_->setChannel(U32(info, 0), static_cast<uint16_t>(number), Str(info, 2), port, F64(info, 4)));
   }
 
+  // takeTokens(id, bytes) → 1 taken, 0 refused, -1 unknown allocation (or engine closed)
+  Napi::Value TakeTokens(const Napi::CallbackInfo& info) {
+    if (!engine_ || engine_->closed()) return Napi::Number::New(info.Env(), -1);
+    if (!Args(info, "nn", "takeTokens(id, bytes)")) return info.Env().Undefined();
+    const double bytes = F64(info, 1);
+    if (!(bytes >= 0 && bytes <= 4294967295.0)) {
+      Napi::RangeError::New(info.Env(), "bytes must be 0..2^32-1").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    return Napi::Number::New(info.Env(), engine_->takeTokens(U32(info, 0), static_cast<size_t>(bytes)));
+  }
+
   // closeRelay(id) → [toPeerBytes, toPeerPackets, toClientBytes, toClientPackets, droppedBandwidth] or undefined
   Napi::Value CloseRelay(const Napi::CallbackInfo& info) {
     if (!engine_ || engine_->closed()) return info.Env().Undefined();  // idempotent after close
@@ -250,6 +263,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       o.Set("batchedPackets", num(s[i].batchedPackets));
       o.Set("maxBatch", num(s[i].maxBatch));
       o.Set("handedUp", num(s[i].handedUp));
+      o.Set("sendCalls", num(s[i].sendCalls));
+      o.Set("sendMessages", num(s[i].sendMessages));
+      o.Set("gsoMessages", num(s[i].gsoMessages));
+      o.Set("gsoDatagrams", num(s[i].gsoDatagrams));
+      o.Set("gsoFallbacks", num(s[i].gsoFallbacks));
       Napi::Object d = Napi::Object::New(env);
       d.Set("bandwidth", num(s[i].drops.bandwidth));
       d.Set("malformed", num(s[i].drops.malformed));

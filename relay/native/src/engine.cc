@@ -6,10 +6,12 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <netinet/udp.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "classify.h"
@@ -28,7 +30,40 @@ constexpr size_t kSlot = 65536 + 4;
 // Hand-up batches bigger than this are sent in several pieces; with the queue bound of
 // addon.cc (512 batches) a stalled JavaScript thread costs at most ~32 MiB, then drops.
 constexpr size_t kHandUpMaxBytes = 64 * 1024;
+// A listener that filled every free slot is read again in the same wake-up (no epoll_wait
+// in between), at most this many times, so relayed sockets still get their turn.
+constexpr int kListenerRereads = 4;
+#ifndef UDP_SEGMENT
+constexpr int UDP_SEGMENT = 103;
+#endif
+#ifndef SOL_UDP
+constexpr int SOL_UDP = 17;
+#endif
+// UDP GSO: at most 64 segments per send (UDP_MAX_SEGMENTS on older kernels) and a total
+// that fits one UDP datagram's length field.
+constexpr int kGsoMaxSegments = 64;
+constexpr size_t kGsoMaxBytes = 65507;
+// GSO messages refused (EINVAL) in a row before a data thread stops trying GSO.
+constexpr int kGsoMaxRefusedInARow = 16;
 }  // namespace
+
+static bool gsoDisabledByEnv() {
+  const char* v = getenv("SOVEREIGN_NATIVE_GSO");
+  return v != nullptr && std::strcmp(v, "0") == 0;
+}
+
+bool udpGsoSupported() {
+  static const bool supported = [] {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    int size = 0;
+    socklen_t len = sizeof size;
+    const bool ok = getsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, &len) == 0;
+    ::close(fd);
+    return ok;
+  }();
+  return supported;
+}
 
 int64_t monotonicNs() {
   timespec ts;
@@ -123,6 +158,20 @@ bool TokenBucket::take(size_t bytes, int64_t nowNs) {
 // ---- one data thread -----------------------------------------------------------------------
 
 class DataThread {
+  // One datagram queued for sending in this wake-up.
+  struct OutMsg {
+    int fd;
+    uint8_t* data;
+    size_t length;
+    const Endpoint* to;
+  };
+
+  // One message of a sendmmsg: out_[first, first + segments) (segments > 1: UDP GSO).
+  struct SendMsg {
+    int first;
+    int segments;
+  };
+
  public:
   DataThread(Engine& engine, uint32_t index) : engine_(engine), index_(index) {
     epfd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -219,6 +268,9 @@ class DataThread {
       {
         std::lock_guard<std::mutex> lock(mu);
         if (stopping_.load()) break;
+        // One clock read per wake-up: a wake-up's work takes microseconds, far below what
+        // deadlines (seconds) and the token bucket (one second of burst) can tell apart.
+        now_ = monotonicNs();
         for (int i = 0; i < n; i++) {
           uint64_t token = events[i].data.u64;
           if (token == kWake) {
@@ -230,7 +282,10 @@ class DataThread {
           if (token & kListenerBit) {
             uint32_t listener = static_cast<uint32_t>(token & ~kListenerBit);
             int fd = listenerFd(listener);
-            if (fd >= 0) readListener(listener, fd, up);
+            // Level-triggered: what is left is seen on the next epoll_wait; a listener that
+            // filled the batch most likely has more, so it is read again right away.
+            for (int round = 0; fd >= 0 && round < kListenerRereads && readListener(listener, fd, up); round++) {
+            }
           } else {
             auto it = byToken_.find(token);
             if (it != byToken_.end()) readRelay(it->second, up);
@@ -251,8 +306,10 @@ class DataThread {
 
   // Receives into the free slots after those whose sends are still queued: sends from
   // every socket read in one wake-up leave together (one sendmmsg per destination socket
-  // instead of one per relayed socket that was readable). Returns the first slot used.
-  int receive(int fd, int& base) {
+  // instead of one per relayed socket that was readable). Returns how many arrived;
+  // `base` is the first slot used, `full` whether they filled every slot offered.
+  int receive(int fd, int& base, bool& full) {
+    full = false;
     if (slotNext_ == kBatch) flushSends();
     base = slotNext_;
     for (int i = base; i < kBatch; i++) {
@@ -269,6 +326,7 @@ class DataThread {
     }
     int n = recvmmsg(fd, msgs_ + base, static_cast<unsigned>(kBatch - base), MSG_DONTWAIT, nullptr);
     if (n <= 0) return 0;
+    full = n == kBatch - base;
     slotNext_ += n;
     stats.batches++;
     stats.batchedPackets += static_cast<uint64_t>(n);
@@ -283,44 +341,149 @@ class DataThread {
   void queueSend(int fd, uint8_t* data, size_t length, const Endpoint& to) {
     OutMsg& o = out_[outCount_++];
     o.fd = fd;
-    o.iov.iov_base = data;
-    o.iov.iov_len = length;
+    o.data = data;
+    o.length = length;
     o.to = &to;
   }
 
+  static bool sameDestination(const Endpoint& a, const Endpoint& b) {
+    return &a == &b || (a.port == b.port && a.ip == b.ip);
+  }
+
+  // Sends everything queued in this wake-up. Messages are grouped by socket (stable, so
+  // each destination keeps its order): one sendmmsg per socket, not per run of equal
+  // sockets in arrival order. Within a socket, consecutive datagrams to one destination
+  // of one size (the last may be shorter) leave as one UDP GSO message (UDP_SEGMENT):
+  // the kernel cuts it into the same datagrams, for one pass through the stack.
   void flushSends() {
-    // sendmmsg per run of messages leaving through the same socket.
+    // Insertion sort: stable, no allocation, and linear on what is mostly runs already.
+    for (int k = 1; k < outCount_; k++) {
+      if (out_[k - 1].fd <= out_[k].fd) continue;
+      const OutMsg m = out_[k];
+      int p = k;
+      while (p > 0 && out_[p - 1].fd > m.fd) {
+        out_[p] = out_[p - 1];
+        p--;
+      }
+      out_[p] = m;
+    }
     int i = 0;
     while (i < outCount_) {
+      const int fd = out_[i].fd;
       int j = i;
-      while (j < outCount_ && out_[j].fd == out_[i].fd) {
-        mmsghdr& m = sendMsgs_[j - i];
-        std::memset(&m, 0, sizeof m);
-        m.msg_hdr.msg_iov = &out_[j].iov;
-        m.msg_hdr.msg_iovlen = 1;
-        m.msg_hdr.msg_name = const_cast<sockaddr_storage*>(&out_[j].to->ss);
-        m.msg_hdr.msg_namelen = out_[j].to->len;
+      int count = 0;
+      // Build this socket's messages; sendIov_ holds the datagrams in order, so a GSO
+      // message's iovecs are contiguous.
+      while (j < outCount_ && out_[j].fd == fd) {
+        const int first = j;
+        size_t total = out_[j].length;
+        const size_t segment = out_[j].length;
         j++;
-      }
-      int count = j - i, sent = 0;
-      while (sent < count) {
-        int r = sendmmsg(out_[i].fd, sendMsgs_ + sent, static_cast<unsigned>(count - sent), MSG_DONTWAIT);
-        if (r < 0) {
-          // The first message failed (a full buffer, an ICMP error on the socket): drop it, go on.
-          stats.drops.sendFailed++;
-          sent++;
-          continue;
+        if (gso_ && segment > 0) {
+          while (j < outCount_ && out_[j].fd == fd && j - first < kGsoMaxSegments && sameDestination(*out_[j].to, *out_[first].to) &&
+                 out_[j].length > 0 && out_[j].length <= segment && total + out_[j].length <= kGsoMaxBytes) {
+            total += out_[j].length;
+            j++;
+            if (out_[j - 1].length < segment) break;  // a shorter datagram ends the message
+          }
         }
-        for (int k = sent; k < sent + r; k++) {
-          stats.txPackets++;
-          stats.txBytes += out_[i + k].iov.iov_len;
+        SendMsg& sm = send_[count];
+        sm.first = first;
+        sm.segments = j - first;
+        mmsghdr& m = sendMsgs_[count];
+        std::memset(&m, 0, sizeof m);
+        for (int k = first; k < j; k++) {
+          sendIov_[k].iov_base = out_[k].data;
+          sendIov_[k].iov_len = out_[k].length;
         }
-        sent += r;
+        m.msg_hdr.msg_iov = &sendIov_[first];
+        m.msg_hdr.msg_iovlen = static_cast<size_t>(j - first);
+        m.msg_hdr.msg_name = const_cast<sockaddr_storage*>(&out_[first].to->ss);
+        m.msg_hdr.msg_namelen = out_[first].to->len;
+        if (sm.segments > 1) {
+          std::memset(control_[count], 0, sizeof control_[count]);
+          m.msg_hdr.msg_control = control_[count];
+          m.msg_hdr.msg_controllen = sizeof control_[count];
+          cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr);
+          c->cmsg_level = SOL_UDP;
+          c->cmsg_type = UDP_SEGMENT;
+          c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+          const uint16_t size = static_cast<uint16_t>(segment);
+          std::memcpy(CMSG_DATA(c), &size, sizeof size);
+        }
+        count++;
       }
+      sendAll(fd, count);
       i = j;
     }
     outCount_ = 0;
     slotNext_ = 0;
+  }
+
+  void countSent(const SendMsg& sm) {
+    stats.txPackets += static_cast<uint64_t>(sm.segments);
+    for (int k = sm.first; k < sm.first + sm.segments; k++) stats.txBytes += out_[k].length;
+    if (sm.segments > 1) {
+      stats.gsoMessages++;
+      stats.gsoDatagrams += static_cast<uint64_t>(sm.segments);
+    }
+  }
+
+  void sendAll(int fd, int count) {
+    int sent = 0;
+    while (sent < count) {
+      stats.sendCalls++;
+      int r = sendmmsg(fd, sendMsgs_ + sent, static_cast<unsigned>(count - sent), MSG_DONTWAIT);
+      if (r < 0) {
+        const int err = errno;
+        const SendMsg& sm = send_[sent];
+        if (sm.segments > 1 && (err == EIO || err == EINVAL || err == ENOPROTOOPT || err == EOPNOTSUPP)) {
+          // The kernel (or the device: EIO without checksum offload) refused the GSO
+          // message: send its datagrams one by one. EINVAL can be one destination's (a
+          // segment over its route's MTU); after EIO, or refusals in a row, GSO stops on
+          // this thread.
+          stats.gsoFallbacks++;
+          if (err != EINVAL || ++gsoRefusedInARow_ >= kGsoMaxRefusedInARow) gso_ = false;
+          sendSegments(fd, sendMsgs_[sent], sm);
+        } else {
+          // The first message failed (a full buffer, an ICMP error on the socket): drop it, go on.
+          stats.drops.sendFailed += static_cast<uint64_t>(sm.segments);
+        }
+        sent++;
+        continue;
+      }
+      stats.sendMessages += static_cast<uint64_t>(r);
+      for (int k = sent; k < sent + r; k++) {
+        if (send_[k].segments > 1) gsoRefusedInARow_ = 0;
+        countSent(send_[k]);
+      }
+      sent += r;
+    }
+  }
+
+  void sendSegments(int fd, const mmsghdr& gso, const SendMsg& sm) {
+    mmsghdr one[kGsoMaxSegments];
+    for (int k = 0; k < sm.segments; k++) {
+      std::memset(&one[k], 0, sizeof one[k]);
+      one[k].msg_hdr.msg_iov = &sendIov_[sm.first + k];
+      one[k].msg_hdr.msg_iovlen = 1;
+      one[k].msg_hdr.msg_name = gso.msg_hdr.msg_name;
+      one[k].msg_hdr.msg_namelen = gso.msg_hdr.msg_namelen;
+    }
+    int sent = 0;
+    while (sent < sm.segments) {
+      stats.sendCalls++;
+      int r = sendmmsg(fd, one + sent, static_cast<unsigned>(sm.segments - sent), MSG_DONTWAIT);
+      if (r < 0) {
+        stats.drops.sendFailed++;
+        sent++;
+        continue;
+      }
+      stats.sendMessages += static_cast<uint64_t>(r);
+      stats.txPackets += static_cast<uint64_t>(r);
+      for (int k = sent; k < sent + r; k++) stats.txBytes += sendIov_[sm.first + k].iov_len;
+      sent += r;
+    }
   }
 
   void addHandUp(std::unique_ptr<HandUpBatch>& up, uint8_t kind, uint32_t ref, const Endpoint& from, const uint8_t* data, size_t length) {
@@ -351,11 +514,13 @@ class DataThread {
 
   // Datagrams from clients on a listener: ChannelData on an installed channel goes to the
   // peer from the allocation's relayed socket; everything else goes up to TypeScript.
-  void readListener(uint32_t listener, int fd, std::unique_ptr<HandUpBatch>& up) {
+  // Returns whether the read filled every free slot (more is probably waiting).
+  bool readListener(uint32_t listener, int fd, std::unique_ptr<HandUpBatch>& up) {
     int base = 0;
-    int n = receive(fd, base);
-    if (n == 0) return;
-    const int64_t now = monotonicNs();
+    bool full = false;
+    int n = receive(fd, base, full);
+    if (n == 0) return false;
+    const int64_t now = now_;
     ClientKey key;
     key.listener = listener;
     for (int i = base; i < base + n; i++) {
@@ -382,15 +547,17 @@ class DataThread {
         case Verdict::HandUp: addHandUp(up, 0, listener, from, data, size); break;
       }
     }
+    return full;
   }
 
   // Datagrams from peers on a relayed socket: on a bound channel of a UDP client they go
   // to the client as ChannelData, framed in place in the 4 bytes kept in front.
   void readRelay(Alloc* a, std::unique_ptr<HandUpBatch>& up) {
     int base = 0;
-    int n = receive(a->fd, base);
+    bool full = false;
+    int n = receive(a->fd, base, full);
     if (n == 0) return;
-    const int64_t now = monotonicNs();
+    const int64_t now = now_;
     const int clientFd = a->hasClient ? listenerFd(a->clientKey.listener) : -1;
     for (int i = base; i < base + n; i++) {
       uint8_t* data = payload(i);
@@ -414,11 +581,6 @@ class DataThread {
     }
   }
 
-  struct OutMsg {
-    int fd;
-    iovec iov;
-    const Endpoint* to;
-  };
 
   Engine& engine_;
   uint32_t index_;
@@ -436,7 +598,14 @@ class DataThread {
   iovec iov_[kBatch];
   sockaddr_storage from_[kBatch];
   OutMsg out_[kBatch];
+  iovec sendIov_[kBatch];
+  SendMsg send_[kBatch];
   mmsghdr sendMsgs_[kBatch];
+  alignas(cmsghdr) char control_[kBatch][CMSG_SPACE(sizeof(uint16_t))];
+  // SOVEREIGN_NATIVE_GSO=0 turns UDP GSO off (A/B measurements, a kernel that misbehaves).
+  bool gso_ = udpGsoSupported() && !gsoDisabledByEnv();
+  int gsoRefusedInARow_ = 0;
+  int64_t now_ = 0;
   int outCount_ = 0;
   int slotNext_ = 0;
 };
@@ -621,6 +790,14 @@ bool Engine::setChannel(uint32_t id, uint16_t number, const std::string& ip, uin
     cs.push_back(Channel{number, peer, deadlineFrom(ttlMs)});
   }
   return true;
+}
+
+int Engine::takeTokens(uint32_t id, size_t bytes) {
+  auto it = allocs_.find(id);
+  if (it == allocs_.end()) return -1;
+  Alloc* a = it->second.get();
+  std::lock_guard<std::mutex> lock(threads_[a->thread]->mu);
+  return a->bucket.take(bytes, monotonicNs()) ? 1 : 0;
 }
 
 bool Engine::closeRelay(uint32_t id, Counters& last) {

@@ -101,6 +101,10 @@ struct DropCounts {
 struct ThreadStats {
   uint64_t rxPackets = 0, rxBytes = 0, txPackets = 0, txBytes = 0;
   uint64_t batches = 0, batchedPackets = 0, maxBatch = 0, handedUp = 0;
+  // Send syscalls (sendmmsg), the messages they carried, and of those the UDP GSO ones
+  // (one message, several datagrams: gsoDatagrams in all); gsoFallbacks: GSO messages the
+  // kernel refused (EIO/EINVAL), sent again one datagram each.
+  uint64_t sendCalls = 0, sendMessages = 0, gsoMessages = 0, gsoDatagrams = 0, gsoFallbacks = 0;
   DropCounts drops;
 };
 
@@ -149,6 +153,10 @@ class Engine {
   // ttlMs <= 0 removes. False when the allocation or the address is unknown.
   bool setPermission(uint32_t id, const std::string& ip, double ttlMs);
   bool setChannel(uint32_t id, uint16_t number, const std::string& ip, uint16_t port, double ttlMs);
+  // Takes `bytes` from the allocation's token bucket (the one the data threads use), for
+  // what TypeScript relays itself (Send/Data indications, TCP clients): one bucket per
+  // allocation. 1: taken, 0: refused, -1: unknown allocation.
+  int takeTokens(uint32_t id, size_t bytes);
   // Removes the allocation and closes its socket; returns its last counters.
   bool closeRelay(uint32_t id, Counters& last);
   // Sends from the JavaScript thread (STUN responses, Data indications, Send indications).
@@ -175,5 +183,7 @@ class Engine {
 };
 
 int64_t monotonicNs();
+// Whether this kernel takes UDP_SEGMENT (UDP GSO, Linux >= 4.18); probed once.
+bool udpGsoSupported();
 
 }  // namespace sovereign

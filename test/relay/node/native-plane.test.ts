@@ -2,7 +2,9 @@
  * The native data path over real loopback sockets: ChannelData forwarded by the engine
  * both ways on several data threads, removals (revocation, permission expiry) that
  * take effect before the next batch while a flood is running, the bandwidth limit
- * enforced in C++, and malformed ChannelData that is dropped and counted.
+ * enforced in C++ (one bucket with the TurnServer's Send indications), bursts that leave
+ * grouped per socket and as UDP GSO (IPv4 and IPv6), and malformed ChannelData that is
+ * dropped and counted.
  */
 import dgram from 'node:dgram'
 
@@ -181,6 +183,80 @@ function suite(): void {
     const dropped = node.sockets.dataThreadStats().reduce((n, s) => n + s.drops.bandwidth, 0)
     t.equal(dropped, 100 - peer.seqs.length, 'every other one was dropped natively')
     t.match(await metrics(node), new RegExp(`sovereign_relay_dropped_packets_total\\{reason="bandwidth"\\} ${dropped}\\b`))
+  })
+
+  t.test('a client mixing ChannelData and Send indications gets its bandwidth limit once: the engine keeps the one bucket', async (t) => {
+    const node = await relay(t, { quotas: { bandwidthBytesPerSecond: 10_000 } })
+    const peer = await countingPeer(t)
+    const c = await client(t, node)
+    await c.allocate()
+    await c.channelBind(0x4000, peer.address)
+    const started = Date.now()
+    // First the server relays a second's worth as Send indications, then the engine gets
+    // ChannelData: with one bucket it is empty by then (only the refill passes); with a
+    // bucket each, ten more would pass.
+    for (let i = 0; i < 10; i++) c.sendIndication(peer.address, seq(i, 1000))
+    await drained(c)
+    for (let i = 10; i < 20; i++) c.sendChannelData(0x4000, seq(i, 1000))
+    await drained(c)
+    await peer.fence()
+    const refill = Math.ceil(((Date.now() - started) / 1000) * 10) + 1
+    const viaSend = peer.seqs.filter((n) => n < 10).length
+    const viaChannel = peer.seqs.length - viaSend
+    t.equal(viaSend, 10, 'the Send indications took the burst')
+    t.ok(viaChannel <= refill, `${viaChannel} of 10 ChannelData passed after them (at most ${refill} refilled meanwhile)`)
+    const body = await metrics(node)
+    const dropped = Number(/sovereign_relay_dropped_packets_total\{reason="bandwidth"\} (\d+)/.exec(body)?.[1] ?? -1)
+    t.equal(dropped, 10 - viaChannel, 'the rest was dropped natively for bandwidth, counted')
+  })
+
+  for (const family of [4, 6] as const) t.test(`IPv${family}: bursts to one destination arrive whole, in order and counted once per datagram (sends grouped per socket, UDP GSO)`, async (t) => {
+    // ::1 is the only IPv6 loopback address: the peers share the relay's, so the relayed
+    // range must cover their ephemeral ports (the TURN hairpin guard).
+    const peerHost = family === 4 ? '127.0.0.2' : '::1'
+    const node = await relay(t, family === 4 ? {} : { listen: ['[::1]:0'], allowPeers: ['::1/128'], ports: { min: 1024, max: 65535 } })
+    const c = await client(t, node)
+    const { relayed } = await c.allocate(family === 4 ? [] : [{ type: 0x0017, value: Buffer.from([0x02, 0, 0, 0]) }])
+    // Sizes that repeat, then shrink: runs of equal sizes (one GSO message each) ended by a shorter one.
+    const size = (n: number): number => [300, 300, 300, 120, 400, 400, 64][n % 7]!
+    const frame = (peerIndex: number, n: number): Buffer => {
+      const b = Buffer.alloc(size(n), peerIndex)
+      b.writeUInt32BE(n, 0)
+      return b
+    }
+    const peers: dgram.Socket[] = []
+    for (let p = 0; p < 6; p++) {
+      const s = dgram.createSocket(family === 4 ? 'udp4' : 'udp6')
+      await new Promise<void>((resolve) => s.bind(0, peerHost, () => resolve()))
+      t.teardown(() => new Promise<void>((resolve) => s.close(() => resolve())))
+      await c.channelBind(0x4000 + p, { family, address: peerHost, port: s.address().port })
+      peers.push(s)
+    }
+    const before = node.sockets.dataThreadStats()
+    const perPeer = 21
+    // Peers → client: six relayed sockets, one client, all through the listener socket.
+    for (let n = 0; n < perPeer; n++) for (const [p, s] of peers.entries()) s.send(frame(p, n), relayed.port, relayed.address)
+    for (let p = 0; p < peers.length; p++) {
+      for (let n = 0; n < perPeer; n++) {
+        const r = await c.nextData((r) => r.channel === 0x4000 + p)
+        if (!r.data.equals(frame(p, n))) return t.fail(`peer ${p} datagram ${n}: got ${r.data.length} bytes, seq ${r.data.readUInt32BE(0)}`)
+      }
+    }
+    // Client → one peer: one relayed socket, one destination.
+    const got: Buffer[] = []
+    peers[0]!.on('message', (m) => got.push(m))
+    for (let n = 0; n < 70; n++) c.sendChannelData(0x4000, frame(9, n))
+    await drained(c)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    t.equal(got.length, 70, 'every datagram reached the peer')
+    t.ok(got.every((m, n) => m.equals(frame(9, n))), 'in order, each with its own size and bytes')
+    const after = node.sockets.dataThreadStats()
+    const diff = (k: 'txPackets' | 'gsoMessages' | 'gsoDatagrams' | 'gsoFallbacks' | 'sendCalls'): number => after.reduce((n, s, i) => n + s[k] - before[i]![k], 0)
+    t.equal(diff('txPackets'), peers.length * perPeer + 70, 'the engine counted each datagram once, GSO or not')
+    t.comment(`${diff('sendCalls')} sendmmsg calls, ${diff('gsoMessages')} GSO messages carrying ${diff('gsoDatagrams')} datagrams, ${diff('gsoFallbacks')} fallbacks`)
+    const body = await metrics(node)
+    t.match(body, new RegExp(`sovereign_relay_relayed_packets_total\\{direction="to_client"\\} ${peers.length * perPeer}\\b`))
+    t.match(body, /sovereign_relay_relayed_packets_total\{direction="to_peer"\} 70\b/)
   })
 
   t.test('malformed ChannelData and garbage are dropped without harm; the relay keeps relaying', async (t) => {
