@@ -83,7 +83,8 @@ async function main(): Promise<void> {
         detect.push(restartAt - killedAt)
         reconnect.push(resumedAt - restartAt)
       }
-      if (!json) process.stdout.write(`kill ${i + 1}/${kills}: ${victim} gap ${Math.round(resumedAt - lastBefore)} ms (detect ${Math.round((restartAt ?? NaN) - killedAt)} ms)\n`)
+      const stamp = process.env.BENCH_FAILOVER_DROPS === '1' ? `${new Date(performance.timeOrigin + killedAt).toISOString().slice(14, 23)} ` : ''
+      if (!json) process.stdout.write(`${stamp}kill ${i + 1}/${kills}: ${victim} gap ${Math.round(resumedAt - lastBefore)} ms (detect ${Math.round((restartAt ?? NaN) - killedAt)} ms)\n`)
       await net.startRelay(victim)
     }
 

@@ -20,7 +20,20 @@ const relay = await startRegionRelay({
 })
 // BENCH_FAILOVER_DROPS=1: what the relay dropped and why, each flush (a slow reconnect's first suspect).
 if (process.env.BENCH_FAILOVER_DROPS === '1') {
-  relay.node.server.events.on('dropped', (reason, count) => process.stderr.write(`${id}: dropped ${count} ${reason}\n`))
+  // Peer datagrams without a permission (fromPeer) are told apart from the clients' (Send, ChannelData).
+  const server = relay.node.server
+  const fromPeer = server.fromPeer.bind(server)
+  let fromPeers = 0
+  server.fromPeer = (a, address, port, data) => {
+    const r = fromPeer(a, address, port, data)
+    if (r === 'no-permission') fromPeers++
+    return r
+  }
+  server.events.on('dropped', (reason, count) => {
+    const split = reason === 'no-permission' ? ` (${fromPeers} from peers)` : ''
+    if (reason === 'no-permission') fromPeers = 0
+    process.stderr.write(`${new Date().toISOString().slice(14, 23)} ${id}: dropped ${count} ${reason}${split}\n`)
+  })
 }
 await relay.heartbeat.beatNow()
 const udp = relay.node.addresses.find((a) => a.transport === 'udp')!
