@@ -109,8 +109,13 @@ export const ControlPlaneLimits = Type.Object({
       leaseSeconds: Type.Number({ minimum: 0.5, maximum: 600, default: 15 }),
       renewSeconds: Type.Number({ minimum: 0.1, maximum: 200, default: 5 }),
     }, { additionalProperties: false, default: {} }),
-    /** Failover: how often each node reads the fleet of the relays it handed out; a dead relay's calls move about `relay.heartbeat.ttlSeconds` plus this after its last beat. */
-    fleetWatchSeconds: Type.Number({ minimum: 0.05, maximum: 60, default: 0.5 }),
+    /**
+     * Failover: how often each node reads the fleet of the relays it handed out; a dead relay's
+     * calls move about `relay.heartbeat.ttlSeconds` plus this after its last beat. 0.25 s (with
+     * the 1.5 s TTL) keeps a SIGKILL's media gap under 3 s (issue 12); each read is one fleet
+     * read per watched region per node.
+     */
+    fleetWatchSeconds: Type.Number({ minimum: 0.05, maximum: 60, default: 0.25 }),
   }, { additionalProperties: false, default: {} }),
   /** HTTP API: requests with a valid API key count against that key, all others against the client address. Over it: 429 SR_RATE_LIMITED. */
   http: Type.Object({
@@ -293,10 +298,17 @@ export const RelaySettings = Type.Object({
   dataPath: Type.Union([Type.Literal('auto'), Type.Literal('native'), Type.Literal('ts')], { default: 'auto' }),
   /** Native data threads; default: the number of cores. */
   dataThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
-  /** Fleet heartbeat: a relay beats every `intervalSeconds`; one silent for `ttlSeconds` (crash, SIGKILL) leaves the fleet and its calls fail over. */
+  /**
+   * Fleet heartbeat: a relay beats every `intervalSeconds`; one silent for `ttlSeconds` (crash,
+   * SIGKILL) leaves the fleet and its calls fail over. The TTL bounds a SIGKILL's media gap
+   * (gap ≈ TTL + `fleetWatchSeconds` + the new connection): 0.5 s / 1.5 s keeps it under 3 s,
+   * two beats may be lost, and costs one Redis write per relay every 0.5 s. A relay whose
+   * event loop stalls longer than about the TTL loses its calls to another relay (make before
+   * break: the old path carries on until the new one connects) and re-registers at its next beat.
+   */
   heartbeat: Type.Object({
-    intervalSeconds: Type.Number({ minimum: 0.05, maximum: 60, default: 1 }),
-    ttlSeconds: Type.Number({ minimum: 0.2, maximum: 600, default: 3 }),
+    intervalSeconds: Type.Number({ minimum: 0.05, maximum: 60, default: 0.5 }),
+    ttlSeconds: Type.Number({ minimum: 0.2, maximum: 600, default: 1.5 }),
   }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false, default: {} })
 

@@ -17,7 +17,8 @@
  * TTL (printed beside the figures): a dead relay is indistinguishable from a slow one
  * until its TTL runs out.
  * Options: --kills <n> (10), --drains <n> (5), --heartbeat-ms <n> (250), --ttl-ms <n>
- * (1000), --watch-ms <n> (200), --redis <url> (redis://127.0.0.1:6379), --json.
+ * (1000), --watch-ms <n> (200), --settle-ms <n> (0: how long a restarted relay runs before
+ * the next kill, which moves the call onto it), --redis <url> (redis://127.0.0.1:6379), --json.
  */
 import nodeDataChannel from 'node-datachannel'
 
@@ -31,6 +32,7 @@ function arg(name: string, fallback: string): string {
 const kills = Number(arg('--kills', '10'))
 const drains = Number(arg('--drains', '5'))
 const timing = { heartbeatMs: Number(arg('--heartbeat-ms', '250')), heartbeatTtlMs: Number(arg('--ttl-ms', '1000')), fleetWatchMs: Number(arg('--watch-ms', '200')), probeMs: 20 }
+const settleMs = Number(arg('--settle-ms', '0'))
 const json = process.argv.includes('--json')
 
 /** Nearest-rank percentile of a small sample. */
@@ -83,8 +85,10 @@ async function main(): Promise<void> {
         detect.push(restartAt - killedAt)
         reconnect.push(resumedAt - restartAt)
       }
-      if (!json) process.stdout.write(`kill ${i + 1}/${kills}: ${victim} gap ${Math.round(resumedAt - lastBefore)} ms (detect ${Math.round((restartAt ?? NaN) - killedAt)} ms)\n`)
+      const stamp = process.env.BENCH_FAILOVER_DROPS === '1' ? `${new Date(performance.timeOrigin + killedAt).toISOString().slice(14, 23)} ` : ''
+      if (!json) process.stdout.write(`${stamp}kill ${i + 1}/${kills}: ${victim} gap ${Math.round(resumedAt - lastBefore)} ms (detect ${Math.round((restartAt ?? NaN) - killedAt)} ms)\n`)
       await net.startRelay(victim)
+      if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs))
     }
 
     const drainGaps: number[] = []

@@ -3,7 +3,8 @@
  * cleanup at all: its fleet entry stays until its heartbeat TTL runs out, as after a
  * crash). argv: config file, key prefix, region, relay id; the heartbeat period and TTL
  * come from the config (`relay.heartbeat`).
- * Prints `ready <udp host:port>` once it listens and has beaten once.
+ * Prints `ready <udp host:port>` once it listens and has beaten once. BENCH_FAILOVER_DROPS=1
+ * logs its drop counts by reason.
  */
 import { readFileSync } from 'node:fs'
 
@@ -17,6 +18,23 @@ const relay = await startRegionRelay({
   config, region, id, metrics: null, statePrefix: prefix,
   log: (message) => process.stderr.write(`${id}: ${message}\n`),
 })
+// BENCH_FAILOVER_DROPS=1: what the relay dropped and why, each flush (a slow reconnect's first suspect).
+if (process.env.BENCH_FAILOVER_DROPS === '1') {
+  // Peer datagrams without a permission (fromPeer) are told apart from the clients' (Send, ChannelData).
+  const server = relay.node.server
+  const fromPeer = server.fromPeer.bind(server)
+  let fromPeers = 0
+  server.fromPeer = (a, address, port, data) => {
+    const r = fromPeer(a, address, port, data)
+    if (r === 'no-permission') fromPeers++
+    return r
+  }
+  server.events.on('dropped', (reason, count) => {
+    const split = reason === 'no-permission' ? ` (${fromPeers} from peers)` : ''
+    if (reason === 'no-permission') fromPeers = 0
+    process.stderr.write(`${new Date().toISOString().slice(14, 23)} ${id}: dropped ${count} ${reason}${split}\n`)
+  })
+}
 await relay.heartbeat.beatNow()
 const udp = relay.node.addresses.find((a) => a.transport === 'udp')!
 process.stdout.write(`ready ${udp.host}:${udp.port}\n`)

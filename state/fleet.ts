@@ -76,8 +76,10 @@ export interface RelayDrainRequest extends DrainRequest {
   readonly relayId: string
 }
 
-/** Default heartbeat TTL: three missed one-second beats and the relay is gone. */
-export const DEFAULT_RELAY_TTL_MS = 3000
+/** Default heartbeat TTL: three missed half-second beats and the relay is gone (config: relay.heartbeat). */
+export const DEFAULT_RELAY_TTL_MS = 1500
+/** Default heartbeat interval. */
+export const DEFAULT_RELAY_HEARTBEAT_MS = 500
 
 export interface FleetStore {
   readonly region: string

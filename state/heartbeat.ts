@@ -1,6 +1,6 @@
 /**
  * A relay's heartbeat loop: registers at once, then beats every `intervalMs` with a
- * `ttlMs` TTL (1 s / 3 s: two beats may be lost before the relay leaves the live set).
+ * `ttlMs` TTL (0.5 s / 1.5 s: two beats may be lost before the relay leaves the live set).
  * Timers are injected so tests step it by hand. A beat never overlaps the previous one
  * (a hung Redis does not pile up calls); failures go to `onError`, and the loop keeps
  * going, so the relay re-registers by itself once Redis is back.
@@ -8,7 +8,7 @@
  * Each beat's reply carries the operator's drain request (state/fleet.ts); `onBeat`
  * hands it to the relay, which drains while it is there and resumes when it goes.
  */
-import { DEFAULT_RELAY_TTL_MS, type FleetStore, type HeartbeatReply, type RelayHeartbeat } from './fleet.js'
+import { DEFAULT_RELAY_HEARTBEAT_MS, DEFAULT_RELAY_TTL_MS, type FleetStore, type HeartbeatReply, type RelayHeartbeat } from './fleet.js'
 
 export interface HeartbeatTimers {
   setInterval(fn: () => void, ms: number): unknown
@@ -45,7 +45,7 @@ const realTimers: HeartbeatTimers = {
 
 export function startHeartbeat(options: HeartbeatOptions): HeartbeatLoop {
   const { fleet, onError } = options
-  const intervalMs = options.intervalMs ?? 1000
+  const intervalMs = options.intervalMs ?? DEFAULT_RELAY_HEARTBEAT_MS
   const ttlMs = options.ttlMs ?? DEFAULT_RELAY_TTL_MS
   const timers = options.timers ?? realTimers
   let pending: Promise<void> | undefined

@@ -50,7 +50,7 @@ export interface SignalingOptions {
   readonly unjoinedSockets?: { readonly perAddress: number; readonly perNode: number }
   /** Presence lease and its renewal period (read when the plugin starts); config default 15 s and 5 s. */
   readonly presence?: { readonly leaseMs: number; readonly renewMs: number }
-  /** Failover: how often the fleets of the handed relays' regions are read; config default 0.5 s (the delay after a relay's death is its heartbeat TTL plus this). */
+  /** Failover: how often the fleets of the handed relays' regions are read; config default 0.25 s (the delay after a relay's death is its heartbeat TTL plus this). */
   readonly fleetWatchMs?: number
 }
 
@@ -143,7 +143,7 @@ const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (app, option
   // Failover (issue 12): this node moves the participants it holds off a relay that died or drains.
   const sessionsOf = () => [...byMeeting.values()].flatMap((set) => [...set])
   const watch = new RelayWatch({
-    intervalMs: options.fleetWatchMs ?? (ctx.config().regionById(ctx.region)?.controlPlane.limits.signaling.fleetWatchSeconds ?? 0.5) * 1000,
+    intervalMs: options.fleetWatchMs ?? (ctx.config().regionById(ctx.region)?.controlPlane.limits.signaling.fleetWatchSeconds ?? 0.25) * 1000,
     regions: () => new Set([ctx.region, ...sessionsOf().flatMap((s) => s.relays.map((r) => r.region))]),
     liveRelays: (region) => ctx.liveRelays(region),
     onChange: (change) => {

@@ -6,6 +6,7 @@
 import type { RelayIdentity } from '../policy.js'
 import { ChannelTable } from './channel-binding.js'
 import type { FiveTuple, TransportAddress } from './five-tuple.js'
+import type { PendingDecisions } from './held-data.js'
 import type { Permissions } from './permission.js'
 import { TokenBucket, type BandwidthBucket } from './token-bucket.js'
 import { hostPort } from './five-tuple.js'
@@ -44,6 +45,8 @@ export class Allocation {
   droppedBandwidth = 0
   /** Peers (`ip:port`) whose Send indications the hairpin guard refused, each reported once (bounded). */
   refusedSendPeers: Set<string> | undefined
+  /** Permission decisions in progress and the data waiting for them (held-data.ts); undefined when none. */
+  decisions: PendingDecisions | undefined
   /** While pending: the port being bound, how many binds failed, the Allocate to answer. */
   pendingPort = 0
   bindAttempts = 0

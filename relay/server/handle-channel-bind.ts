@@ -5,9 +5,12 @@
 import { Attr, CHANNEL_NUMBER_MAX, CHANNEL_NUMBER_MIN, StunErrorCode } from '../proto/constants.js'
 import { getAttribute } from '../proto/message.js'
 import type { Action } from './actions.js'
+import type { Allocation } from './allocation.js'
+import type { TransportAddress } from './five-tuple.js'
 import { drop } from './actions.js'
 import { decodePeer } from './handle-create-permission.js'
 import { installPermission } from './permission.js'
+import { beginDecision, endDecision } from './release-held.js'
 import { checkPeerAllowed } from './peer-check.js'
 import { requireAllocation } from './require-allocation.js'
 import type { Request } from './request.js'
@@ -31,6 +34,20 @@ export async function handleChannelBind(s: ServerCore, req: Request): Promise<Ac
   // "If the XOR-PEER-ADDRESS attribute contains an address of an address family that is
   // not the same as that of a relayed transport address for the allocation" → 443.
   if (peer.family !== allocation.family) return s.failure(req, StunErrorCode.PeerAddressFamilyMismatch, key)
+  // ChannelData on this channel, and data for this peer, pipelined behind this request
+  // wait for the answer (held-data.ts).
+  beginDecision(allocation, [peer.address], number)
+  let answer: Action[]
+  try {
+    answer = await decide(s, req, allocation, number, peer, key)
+  } catch (err) {
+    endDecision(s, allocation, [peer.address], number)
+    throw err
+  }
+  return [...answer, ...endDecision(s, allocation, [peer.address], number)]
+}
+
+async function decide(s: ServerCore, req: Request, allocation: Allocation, number: number, peer: TransportAddress, key: Buffer): Promise<Action[]> {
   const verdict = await checkPeerAllowed(s, allocation, peer, 'channel-bind')
   if (!verdict.allow) {
     s.events.emit('permission-denied', { method: 'channel-bind', reason: verdict.reason, meetingId: allocation.identity.meetingId })

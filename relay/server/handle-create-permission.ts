@@ -5,9 +5,11 @@
 import { Attr, StunErrorCode } from '../proto/constants.js'
 import { decodeXorAddress } from '../proto/xor-address.js'
 import type { Action } from './actions.js'
+import type { Allocation } from './allocation.js'
 import { drop } from './actions.js'
 import type { TransportAddress } from './five-tuple.js'
 import { installPermission } from './permission.js'
+import { beginDecision, endDecision } from './release-held.js'
 import { checkPeerAllowed } from './peer-check.js'
 import { requireAllocation } from './require-allocation.js'
 import type { Request } from './request.js'
@@ -34,6 +36,20 @@ export async function handleCreatePermission(s: ServerCore, req: Request): Promi
   // "The server MAY impose restrictions on the IP address … allowed in the
   // XOR-PEER-ADDRESS attribute; if a value is not allowed, the server rejects the
   // request with a 403 (Forbidden)." — and installs none of them.
+  // Data for these peers pipelined behind this request waits for the answer (held-data.ts).
+  const addresses = peers.map((p) => p.address)
+  beginDecision(allocation, addresses)
+  let answer: Action[]
+  try {
+    answer = await decide(s, req, allocation, peers, key)
+  } catch (err) {
+    endDecision(s, allocation, addresses)
+    throw err
+  }
+  return [...answer, ...endDecision(s, allocation, addresses)]
+}
+
+async function decide(s: ServerCore, req: Request, allocation: Allocation, peers: readonly TransportAddress[], key: Buffer): Promise<Action[]> {
   for (const peer of peers) {
     const verdict = await checkPeerAllowed(s, allocation, peer, 'create-permission')
     if (!verdict.allow) {

@@ -5,7 +5,10 @@
 import { Attr } from '../proto/constants.js'
 import { getAttribute } from '../proto/message.js'
 import type { Action } from './actions.js'
+import type { Allocation } from './allocation.js'
+import type { TransportAddress } from './five-tuple.js'
 import { decodePeer } from './handle-create-permission.js'
+import { MAX_HOLD_MS } from './held-data.js'
 import { hasPermission } from './permission.js'
 import { checkSendPeer } from './peer-check.js'
 import type { Request } from './request.js'
@@ -21,16 +24,26 @@ export function handleSend(s: ServerCore, req: Request): Action[] {
   const data = getAttribute(req.msg, Attr.Data)
   const peer = pa ? decodePeer(pa.value, req.msg.transactionId) : undefined
   if (!peer || !data || peer.family !== allocation.family) return [s.countDrop('malformed')]
+  // No permission yet, but a CreatePermission or ChannelBind for this peer is being
+  // decided (pipelined before this indication): wait for its answer (held-data.ts).
+  if (!hasPermission(allocation.permissions, peer.address, req.now) && allocation.decisions?.decidingPeer(peer.address)) {
+    if (allocation.decisions.hold({ kind: 'send', peer, data: data.value, at: req.now })) return [{ type: 'schedule', at: req.now + MAX_HOLD_MS }]
+  }
+  return [forwardSend(s, allocation, peer, data.value, req.now)]
+}
+
+/** A Send indication's data to `peer`, or why not: the permission, the hairpin guard, the bandwidth limit. */
+export function forwardSend(s: ServerCore, allocation: Allocation, peer: TransportAddress, data: Buffer, now: number): Action {
   // "If the Send indication … does not have a permission for the peer … discard."
-  if (!hasPermission(allocation.permissions, peer.address, req.now)) return [s.countDrop('no-permission')]
+  if (!hasPermission(allocation.permissions, peer.address, now)) return s.countDrop('no-permission')
   // Permissions are per IP: a permission for a relay of the meeting must not carry data
   // to that relay's listeners (the TURN hairpin), so the port is checked per indication.
-  if (checkSendPeer(s, allocation, peer)) return [s.countDrop('relay-service')]
-  if (!allocation.bucket.take(data.value.length, req.now)) {
+  if (checkSendPeer(s, allocation, peer)) return s.countDrop('relay-service')
+  if (!allocation.bucket.take(data.length, now)) {
     allocation.droppedBandwidth++
-    return [s.countDrop('bandwidth')]
+    return s.countDrop('bandwidth')
   }
-  allocation.toPeerBytes += data.value.length
+  allocation.toPeerBytes += data.length
   allocation.toPeerPackets++
-  return [{ type: 'send-peer', allocationId: allocation.id, peer, data: data.value }]
+  return { type: 'send-peer', allocationId: allocation.id, peer, data }
 }

@@ -49,6 +49,8 @@ export interface ServerCore {
   readonly table: AllocationTable
   readonly events: TypedEmitter<RelayEvents>
   readonly draining: boolean
+  /** The injected clock (ms). */
+  readonly now: () => number
   readonly relayAddresses: { readonly 4?: string; readonly 6?: string }
   portPool(family: 4 | 6): PortPool | undefined
   peerSafety(address: string): Verdict

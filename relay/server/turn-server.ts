@@ -30,6 +30,7 @@ import { handleCreatePermission } from './handle-create-permission.js'
 import { framePeerData } from './handle-peer-data.js'
 import { handleRefresh } from './handle-refresh.js'
 import { handleSend } from './handle-send.js'
+import { releaseHeld } from './release-held.js'
 import { expirePermissions } from './permission.js'
 import { PortPool } from './port-pool.js'
 import { errorResponse, successResponse, type Responder } from './respond.js'
@@ -146,6 +147,7 @@ export class TurnServer implements ServerCore {
       const allocation = this.table.byTuple(fiveTupleKey(tuple))
       if (!allocation || allocation.state !== 'active') return [this.countDrop('no-allocation')]
       const routed = this.channelDataFromClient(allocation, data)
+      if (routed === 'held') return []
       if (typeof routed === 'string') return [drop(routed)]
       return [{ type: 'send-peer', allocationId: allocation.id, peer: routed.peer, data: data.subarray(4, 4 + data.readUInt16BE(2)) }]
     }
@@ -179,11 +181,26 @@ export class TurnServer implements ServerCore {
     }
   }
 
-  /** ChannelData fast path: the binding to send bytes [4, 4+length) to, or why not. */
-  channelDataFromClient(allocation: Allocation, data: Buffer): ChannelBinding | DropReason {
-    const routed = routeChannelData(allocation, data, this.now())
-    if (typeof routed === 'string') this.#countDropQuiet(routed)
+  /**
+   * ChannelData fast path: the binding to send bytes [4, 4+length) to, or why not; `held`
+   * when it waits (a copy) for a ChannelBind or permission being decided (held-data.ts).
+   */
+  channelDataFromClient(allocation: Allocation, data: Buffer): ChannelBinding | DropReason | 'held' {
+    const now = this.now()
+    const routed = routeChannelData(allocation, data, now)
+    if (typeof routed !== 'string') return routed
+    if (allocation.decisions !== undefined && (routed === 'no-channel' || routed === 'no-permission') && this.#hold(allocation, data, now)) return 'held'
+    this.#countDropQuiet(routed)
     return routed
+  }
+
+  #hold(a: Allocation, data: Buffer, now: number): boolean {
+    const d = a.decisions!
+    const channel = data.readUInt16BE(0)
+    const peerAddress = a.channels.byNumber(channel)?.peer.address
+    if (!d.decidingChannel(channel) && (peerAddress === undefined || !d.decidingPeer(peerAddress))) return false
+    // A copy: the fast paths' callers own their buffers only until they return.
+    return d.hold({ kind: 'channel', channel, peerAddress, frame: Buffer.from(data.subarray(0, 4 + data.readUInt16BE(2))), at: now })
   }
 
   /** Peer datagram fast path: the frame to send to the allocation's client, or why not. */
@@ -254,6 +271,7 @@ export class TurnServer implements ServerCore {
       }
       expirePermissions(a.permissions, now)
       a.channels.expire(now)
+      if (a.decisions !== undefined) actions.push(...releaseHeld(this, a))
       if (a.expiresAt < next) next = a.expiresAt
     }
     if (now - this.#lastFlush >= this.#flushMs) this.flush()

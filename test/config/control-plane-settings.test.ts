@@ -27,7 +27,7 @@ t.test('a region that says nothing trusts no proxy, has no KEK and gets the defa
   t.same(region.controlPlane.limits, {
     signaling: {
       messagesPerSecond: 50, messageBurst: 200, maxMessageBytes: 65536, joinTimeoutSeconds: 10, joinsPerAddress: { perSecond: 10, burst: 100 },
-      maxBufferedBytes: 1048576, unjoinedSockets: { perAddress: 20, perNode: 2000 }, presence: { leaseSeconds: 15, renewSeconds: 5 }, fleetWatchSeconds: 0.5,
+      maxBufferedBytes: 1048576, unjoinedSockets: { perAddress: 20, perNode: 2000 }, presence: { leaseSeconds: 15, renewSeconds: 5 }, fleetWatchSeconds: 0.25,
     },
     http: { perApiKey: { max: 6000, windowSeconds: 60 }, perAddress: { max: 600, windowSeconds: 60 } },
   })

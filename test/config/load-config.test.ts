@@ -22,6 +22,7 @@ t.test('schema defaults fill everything the file leaves out', async (t) => {
   t.equal(config.relay.realm, 'sovereign')
   t.equal(config.relay.credentialTtlSeconds, 3600)
   t.same(config.relay.denyPeers, [])
+  t.same(config.relay.heartbeat, { intervalSeconds: 0.5, ttlSeconds: 1.5 }, 'a SIGKILLed relay leaves the fleet within 1.5 s (issue 12: failover under 3 s)')
   t.equal(config.geo.watch, true)
   const acme = config.tenantById('acme')
   t.same(acme?.attendeePolicy, { mode: 'open', countries: [], unknown: 'deny' })

@@ -6,7 +6,7 @@
 import type { Test } from 'tap'
 import type { RegionState } from '../../../state/region-state.js'
 import type { RelayHeartbeat } from '../../../state/fleet.js'
-import { acceptsAllocations } from '../../../state/fleet.js'
+import { DEFAULT_RELAY_TTL_MS, acceptsAllocations } from '../../../state/fleet.js'
 import type { NewMeeting, Participant } from '../../../state/meetings.js'
 import type { RevocationMessage } from '../../../state/revocation.js'
 import type { Subscription } from '../../../state/pubsub.js'
@@ -152,7 +152,7 @@ export function conformance(t: Test, factory: HarnessFactory): void {
       await s.fleet.heartbeat(beat('relay-a'))
       const live = await s.fleet.liveRelays()
       t.equal(live.length, 1)
-      t.same(live[0], { ...beat('relay-a'), expiresAt: h.clock.now() + 3000 })
+      t.same(live[0], { ...beat('relay-a'), expiresAt: h.clock.now() + DEFAULT_RELAY_TTL_MS })
       await s.fleet.deregister('relay-a')
     })
 
