@@ -33,7 +33,10 @@ const ARGS = [
  * In-page code, given as strings so the test's transpiler adds no helpers to it. `JOIN`
  * imports the SDK from the control plane and joins; `LINK` wires a PeerLink to the other
  * tab: the offerer opens the `probe` channel and sends a number every 20 ms, the answerer
- * echoes; echo arrival times (performance.now) are kept in `window.probe.echoes`.
+ * echoes; echo arrival times (performance.now) are kept in `window.probe.echoes`. Each tab
+ * also notes (wall clock) its ICE restarts and its ICE transport's pair changes: after a
+ * kill the new pair is often found over a second before data flows again (a data
+ * channel's SCTP retransmits on its own backoff timer, blind to the path change).
  */
 const JOIN = `async ({ token, sdk }) => {
   const { SignalClient, PeerLink } = await import(location.origin + sdk)
@@ -50,8 +53,23 @@ const LINK = `({ remote, offerer }) => {
   const probe = window.probe
   const link = probe.link = new probe.PeerLink(probe.client, { remote })
   link.on('error', (err) => probe.errors.push(err.message))
+  probe.states = []
+  link.on('ice-restart', (reason) => probe.states.push([Date.now(), 'ice-restart']))
+  link.on('state', (state) => probe.states.push([Date.now(), 'pc ' + state]))
+  let watched = false
+  const watch = () => {
+    const ice = link.pc.sctp && link.pc.sctp.transport.iceTransport
+    if (!ice || watched) return
+    watched = true
+    ice.addEventListener('selectedcandidatepairchange', () => {
+      const pair = ice.getSelectedCandidatePair()
+      probe.states.push([Date.now(), 'pair ' + (pair ? pair.local.address : 'none')])
+    })
+  }
   let seq = 0
   const use = (dc) => {
+    dc.addEventListener('open', watch)
+    if (dc.readyState === 'open') watch()
     if (offerer) {
       dc.onmessage = () => probe.echoes.push(performance.now())
       setInterval(() => { if (dc.readyState === 'open') dc.send(String(++seq)) }, 20)
@@ -162,12 +180,15 @@ t.test('a SIGKILLed relay: both tabs carry on through the other relay of the reg
 
   const b = await net.startRelay('eu-b')
   const killedAt: number = await ana.tab.evaluate('performance.now()')
+  const killedAtWall = Date.now()
   await net.kill('eu-a')
   const atB = await routesBecome((r) => r.local !== RELAY_IPS['eu-a'])
   await echoes(10)
   const { gap, endedAfter } = await silenceSince(killedAt)
   t.pass(`longest silence ${Math.round(gap)} ms, data flowing again ${Math.round(endedAfter)} ms after SIGKILL (heartbeat TTL ${net.timing.heartbeatTtlMs} ms, fleet watch ${net.timing.fleetWatchMs} ms)`)
   t.ok(gap < 10_000, 'within a few seconds of the kill (TTL + fleet watch + an ICE restart)')
+  const states = await Promise.all(tabs.map((tab) => tab.evaluate('window.probe.states') as Promise<Array<[number, string]>>))
+  t.comment(`after SIGKILL: ${states.map((s, i) => `${['ana', 'ben'][i]}: ${s.filter(([at]) => at >= killedAtWall).map(([at, what]) => `${what} +${at - killedAtWall} ms`).join(', ')}`).join('; ')}`)
 
   t.same(atB, [relayPair(RELAY_IPS['eu-b']), relayPair(RELAY_IPS['eu-b'])], "each tab's selected pair is relay/relay at eu-b's address, not us-east's")
   t.same(await Promise.all(tabs.map(route)), atB, 'and stays there while data flows')
