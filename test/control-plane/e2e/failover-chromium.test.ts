@@ -12,106 +12,21 @@
  * region. Chromium's source address is always 127.0.0.1 (it cannot choose): the harness
  * places it in eu-central's country.
  */
-import { existsSync } from 'node:fs'
-
 import { chromium, type Browser, type Page } from 'playwright-core'
 import t from 'tap'
 
 import { buildClientBundle } from '../../../control-plane/client-bundle.js'
-import { CALL_PATH, CALL_SDK_PATH } from '../../../control-plane/examples/call-page.js'
 import { FailoverNetwork, RELAY_IPS } from '../../../loadtest/failover-harness.js'
+import {
+  ARGS, CHROMIUM, CHROMIUM_ONLY, LINK, echoes, errorsOf, openTab, relayPair, restartsOf, route, routesBecome, run, silenceSince, statesOf, turnUrls, type Tab,
+} from './support/chromium-tab.js'
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p))
-const ARGS = [
-  '--headless', '--no-sandbox', '--allow-loopback-in-peer-connection', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
-  // Two tabs of one headless browser: neither may have its probe timer throttled as a background tab.
-  '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
-]
-
-/**
- * In-page code, given as strings so the test's transpiler adds no helpers to it. `JOIN`
- * imports the SDK from the control plane and joins; `LINK` wires a PeerLink to the other
- * tab: the offerer opens the `probe` channel and sends a number every 20 ms, the answerer
- * echoes; echo arrival times (performance.now) are kept in `window.probe.echoes`. Each tab
- * also notes (wall clock) its ICE restarts and its ICE transport's pair changes: after a
- * kill the new pair is often found over a second before data flows again (a data
- * channel's SCTP retransmits on its own backoff timer, blind to the path change).
- */
-const JOIN = `async ({ token, sdk }) => {
-  const { SignalClient, PeerLink } = await import(location.origin + sdk)
-  const client = SignalClient.connect(location.origin.replace(/^http/, 'ws') + '/v1/signal', { WebSocket, token })
-  const probe = window.probe = { PeerLink, client, echoes: [], restarts: [], errors: [] }
-  client.on('ice-restart', (m) => probe.restarts.push({ reason: m.reason, relayId: m.relayId, urls: m.iceServers.flatMap((s) => s.urls) }))
-  client.on('error', (m) => probe.errors.push(m.code))
-  const joined = await client.joined
-  if (joined.kind !== 'welcome') throw new Error('not welcomed: ' + joined.kind)
-  return { participantId: joined.welcome.participantId, urls: joined.welcome.iceServers.flatMap((s) => s.urls) }
-}`
-
-const LINK = `({ remote, offerer }) => {
-  const probe = window.probe
-  const link = probe.link = new probe.PeerLink(probe.client, { remote })
-  link.on('error', (err) => probe.errors.push(err.message))
-  probe.states = []
-  link.on('ice-restart', (reason) => probe.states.push([Date.now(), 'ice-restart']))
-  link.on('state', (state) => probe.states.push([Date.now(), 'pc ' + state]))
-  let watched = false
-  const watch = () => {
-    const ice = link.pc.sctp && link.pc.sctp.transport.iceTransport
-    if (!ice || watched) return
-    watched = true
-    ice.addEventListener('selectedcandidatepairchange', () => {
-      const pair = ice.getSelectedCandidatePair()
-      probe.states.push([Date.now(), 'pair ' + (pair ? pair.local.address : 'none')])
-    })
-  }
-  let seq = 0
-  const use = (dc) => {
-    dc.addEventListener('open', watch)
-    if (dc.readyState === 'open') watch()
-    if (offerer) {
-      dc.onmessage = () => probe.echoes.push(performance.now())
-      setInterval(() => { if (dc.readyState === 'open') dc.send(String(++seq)) }, 20)
-    } else {
-      dc.onmessage = (e) => { if (dc.readyState === 'open') dc.send(e.data) }
-    }
-  }
-  if (offerer) use(link.createDataChannel('probe'))
-  else link.on('datachannel', use)
-}`
-
-/** The selected candidate pair of the tab's peer connection, as Chromium's stats report it. */
-const ROUTE = `async () => {
-  const stats = []
-  ;(await window.probe.link.pc.getStats()).forEach((s) => stats.push(s))
-  const transport = stats.find((s) => s.type === 'transport' && s.selectedCandidatePairId)
-  const pair = stats.find((s) => transport && s.id === transport.selectedCandidatePairId)
-  const local = stats.find((s) => pair && s.id === pair.localCandidateId)
-  const remote = stats.find((s) => pair && s.id === pair.remoteCandidateId)
-  return { local: local && local.address, remote: remote && remote.address, localType: local && local.candidateType, remoteType: remote && remote.candidateType }
-}`
-
-interface Route { local?: string; remote?: string; localType?: string; remoteType?: string }
-interface Restart { reason: string; relayId: string; urls: string[] }
-interface Tab { tab: Page; participantId: string; urls: string[] }
-
-const CHROMIUM_ONLY = { skip: CHROMIUM ? false : 'no Chromium on this machine' }
 let net: FailoverNetwork
 let browser: Browser
 let meetingId: string
 let ana: Tab
 let ben: Tab
 let tabs: Page[]
-
-/** Runs one of the in-page functions above in the tab with a JSON argument, resolving to its (awaited) result. */
-const run = <R>(tab: Page, fn: string, arg: unknown = {}): Promise<R> => tab.evaluate(`(${fn})(${JSON.stringify(arg)})`) as Promise<R>
-const route = (tab: Page): Promise<Route> => run(tab, ROUTE)
-const echoCount = (tab: Page): Promise<number> => tab.evaluate('window.probe.echoes.length')
-const restartsOf = (tab: Page): Promise<Restart[]> => tab.evaluate('window.probe.restarts')
-const errorsOf = (tab: Page): Promise<string[]> => tab.evaluate('window.probe.errors')
-const relayPair = (ip: string): Route => ({ local: ip, remote: ip, localType: 'relay', remoteType: 'relay' })
-const turnUrls = (udp: string): string[] => [`turn:${udp}?transport=udp`, `turn:${udp}?transport=tcp`]
 
 t.before(async () => {
   if (!CHROMIUM) return
@@ -121,14 +36,8 @@ t.before(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
   const meeting = await net.meeting()
   meetingId = meeting.id
-  const open = async (identity: string, role: 'host' | 'attendee'): Promise<Tab> => {
-    const tab = await browser.newPage()
-    // The example page without a #token starts nothing of its own: the tab is the control plane's origin, under its CSP.
-    await tab.goto(`${net.baseUrl}${CALL_PATH}`)
-    return { tab, ...await run<{ participantId: string; urls: string[] }>(tab, JOIN, { token: await meeting.token(identity, role), sdk: CALL_SDK_PATH }) }
-  }
-  ana = await open('ana', 'host')
-  ben = await open('ben', 'attendee')
+  ana = await openTab(browser, net.baseUrl, await meeting.token('ana', 'host'))
+  ben = await openTab(browser, net.baseUrl, await meeting.token('ben', 'attendee'))
   tabs = [ana.tab, ben.tab]
   await run(ben.tab, LINK, { remote: ana.participantId, offerer: false })
   await run(ana.tab, LINK, { remote: ben.participantId, offerer: true })
@@ -139,55 +48,22 @@ t.teardown(async () => {
   await net?.close()
 })
 
-/** Resolves once `n` more echoes arrived at the offering tab than it had when called. */
-async function echoes(n: number, timeout = 15_000): Promise<void> {
-  const have = await echoCount(ana.tab)
-  // A function, not a string: a string predicate is evaluated inside the page, which its CSP refuses.
-  await ana.tab.waitForFunction((want) => (window as unknown as { probe: { echoes: number[] } }).probe.echoes.length >= want, have + n, { polling: 20, timeout })
-}
-
-/** Resolves once both tabs' selected pairs satisfy `ok` (read every 50 ms), rejects after `timeout`. */
-async function routesBecome(ok: (r: Route) => boolean, timeout = 15_000): Promise<Route[]> {
-  const until = performance.now() + timeout
-  for (;;) {
-    const routes = await Promise.all(tabs.map(route))
-    if (routes.every(ok)) return routes
-    if (performance.now() > until) throw new Error(`the selected pairs did not change: ${JSON.stringify(routes)}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-/** The offering tab's longest silence between echoes since `from` (its performance.now), counting from `from`, and when it ended. */
-async function silenceSince(from: number): Promise<{ gap: number; endedAfter: number }> {
-  return run(ana.tab, `({ from }) => {
-    let gap = 0
-    let endedAfter = 0
-    let last = from
-    for (const at of window.probe.echoes) {
-      if (at < from) continue
-      if (at - last > gap) { gap = at - last; endedAfter = at - from }
-      last = at
-    }
-    return { gap, endedAfter }
-  }`, { from })
-}
-
 t.test('a SIGKILLed relay: both tabs carry on through the other relay of the region, never through another region\'s', CHROMIUM_ONLY, async (t) => {
   const euA = net.relays.get('eu-a')!.udp
   t.same([ana.urls, ben.urls], [turnUrls(euA), turnUrls(euA)], 'each tab was handed eu-a, the only live relay of eu-central')
-  await echoes(10, 20_000)
-  t.same(await routesBecome((r) => r.local !== undefined), [relayPair(RELAY_IPS['eu-a']), relayPair(RELAY_IPS['eu-a'])], "each tab's selected pair is relay/relay at eu-a")
+  await echoes(ana.tab, 10, 20_000)
+  t.same(await routesBecome(tabs, (r) => r.local !== undefined), [relayPair(RELAY_IPS['eu-a']), relayPair(RELAY_IPS['eu-a'])], "each tab's selected pair is relay/relay at eu-a")
 
   const b = await net.startRelay('eu-b')
   const killedAt: number = await ana.tab.evaluate('performance.now()')
   const killedAtWall = Date.now()
   await net.kill('eu-a')
-  const atB = await routesBecome((r) => r.local !== RELAY_IPS['eu-a'])
-  await echoes(10)
-  const { gap, endedAfter } = await silenceSince(killedAt)
+  const atB = await routesBecome(tabs, (r) => r.local !== RELAY_IPS['eu-a'])
+  await echoes(ana.tab, 10)
+  const { gap, endedAfter } = await silenceSince(ana.tab, killedAt)
   t.pass(`longest silence ${Math.round(gap)} ms, data flowing again ${Math.round(endedAfter)} ms after SIGKILL (heartbeat TTL ${net.timing.heartbeatTtlMs} ms, fleet watch ${net.timing.fleetWatchMs} ms)`)
   t.ok(gap < 10_000, 'within a few seconds of the kill (TTL + fleet watch + an ICE restart)')
-  const states = await Promise.all(tabs.map((tab) => tab.evaluate('window.probe.states') as Promise<Array<[number, string]>>))
+  const states = await Promise.all(tabs.map(statesOf))
   t.comment(`after SIGKILL: ${states.map((s, i) => `${['ana', 'ben'][i]}: ${s.filter(([at]) => at >= killedAtWall).map(([at, what]) => `${what} +${at - killedAtWall} ms`).join(', ')}`).join('; ')}`)
 
   t.same(atB, [relayPair(RELAY_IPS['eu-b']), relayPair(RELAY_IPS['eu-b'])], "each tab's selected pair is relay/relay at eu-b's address, not us-east's")
@@ -205,13 +81,13 @@ t.test('a SIGKILLed relay: both tabs carry on through the other relay of the reg
 
 t.test('a drain moves both tabs to another relay of the region with no gap over 1 s', CHROMIUM_ONLY, async (t) => {
   const a = await net.startRelay('eu-a')
-  await echoes(5)
+  await echoes(ana.tab, 5)
   const drainedAt: number = await ana.tab.evaluate('performance.now()')
   await net.drain('eu-b')
   t.teardown(() => net.undrain('eu-b'))
-  const atA = await routesBecome((r) => r.local === RELAY_IPS['eu-a'])
-  await echoes(10)
-  const { gap } = await silenceSince(drainedAt)
+  const atA = await routesBecome(tabs, (r) => r.local === RELAY_IPS['eu-a'])
+  await echoes(ana.tab, 10)
+  const { gap } = await silenceSince(ana.tab, drainedAt)
   t.ok(gap < 1000, `longest silence while moving off the draining relay: ${Math.round(gap)} ms`)
   t.same(atA, [relayPair(RELAY_IPS['eu-a']), relayPair(RELAY_IPS['eu-a'])], "each tab's selected pair is relay/relay at the restarted eu-a")
   const drained = (await Promise.all(tabs.map(restartsOf))).map((rs) => rs.filter((r) => r.reason === 'relay-draining'))
