@@ -145,6 +145,8 @@ export class FailoverNetwork {
   }
 
   get app(): ControlPlaneApp { return this.#app! }
+  /** The control-plane node's signaling URL. */
+  get signalUrl(): string { return this.#url }
   /** The control-plane node's HTTP origin (it serves `/examples/call` and the SDK bundle). */
   get baseUrl(): string { return this.#url.replace(/^ws/, 'http').replace(/\/v1\/signal$/, '') }
   get state(): RegionState { return this.#state! }
@@ -245,7 +247,8 @@ export class FailoverNetwork {
   }
 }
 
-function socketFrom(localAddress: string): WebSocketConstructor {
+/** A WebSocket whose connections come from `localAddress` (a peer placed by the geo overrides). */
+export function socketFrom(localAddress: string): WebSocketConstructor {
   return class extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols, { localAddress })

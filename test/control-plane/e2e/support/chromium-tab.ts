@@ -46,6 +46,8 @@ export const LINK = `({ remote, offerer, negotiated }) => {
   probe.states = []
   link.on('ice-restart', (reason) => probe.states.push([Date.now(), 'ice-restart']))
   link.on('state', (state) => probe.states.push([Date.now(), 'pc ' + state]))
+  link.pc.addEventListener('signalingstatechange', () => probe.states.push([Date.now(), 'sig ' + link.pc.signalingState]))
+  probe.client.on('signal', (m) => { if (m.kind !== 'ice') probe.states.push([Date.now(), 'got ' + m.kind]) })
   let watched = false
   const watch = () => {
     const ice = link.pc.sctp && link.pc.sctp.transport.iceTransport
