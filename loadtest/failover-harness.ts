@@ -7,7 +7,8 @@
  * (127.1.0.2, 127.1.0.3) joined through the SDK (SignalClient + NodePeerLink, protocol
  * v1.1) with relay-only ICE. The offerer sends a numbered probe every `probeMs` on the
  * data channel and the answerer echoes it: a media gap is the longest silence between
- * two echoes.
+ * two echoes. A browser cannot choose its source address: 127.0.0.1 is placed in
+ * eu-central's country too, so browser tabs (`meeting()`, `baseUrl`) can join the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -33,6 +34,12 @@ import { nodeArgsFor, siblingModule } from './spawn-node.js'
 export const RELAY_IPS = { 'eu-a': '127.1.0.10', 'eu-b': '127.1.0.11', 'us-a': '127.2.0.10' } as const
 export type RelayId = keyof typeof RELAY_IPS
 const REGION_OF: Record<RelayId, string> = { 'eu-a': 'eu-central', 'eu-b': 'eu-central', 'us-a': 'us-east' }
+/** Where loopback addresses are: eu-central's peers and a browser's fixed 127.0.0.1 in DE, us-east's in US. */
+const GEO_OVERRIDES = [
+  { cidr: '127.0.0.1/32', country: 'DE' },
+  { cidr: '127.1.0.0/16', country: 'DE' },
+  { cidr: '127.2.0.0/16', country: 'US' },
+] as const
 
 export interface FailoverTiming {
   /** Relay heartbeat period and TTL: a SIGKILLed relay leaves the fleet at most TTL after its last beat. */
@@ -70,8 +77,7 @@ regions:
 geo:
   watch: false
   overrides:
-    - { cidr: 127.1.0.0/16, country: DE }
-    - { cidr: 127.2.0.0/16, country: US }
+${GEO_OVERRIDES.map((o) => `    - { cidr: ${o.cidr}, country: ${o.country} }`).join('\n')}
 relay:
   allowPeers: [127.0.0.0/8]
   # libdatachannel leaves a closed connection's TURN allocation to expire (no Refresh 0), and a
@@ -126,7 +132,7 @@ export class FailoverNetwork {
     const state = openRegionState({ region: 'eu-central', redis: { url: redis }, prefix: net.prefix })
     net.#state = state
     await state.ready()
-    const geo = new GeoLocator({ database: null, overrides: [{ cidr: '127.1.0.0/16', country: 'DE' }, { cidr: '127.2.0.0/16', country: 'US' }] })
+    const geo = new GeoLocator({ database: null, overrides: [...GEO_OVERRIDES] })
     const other = openRegionState({ region: 'us-east', redis: { url: redis }, prefix: net.prefix })
     const app = await buildApp({
       region: 'eu-central', nodeId: 'eu-cp-1', config: () => net.config, state, geo, defaultMetrics: false,
@@ -139,6 +145,10 @@ export class FailoverNetwork {
   }
 
   get app(): ControlPlaneApp { return this.#app! }
+  /** The control-plane node's signaling URL. */
+  get signalUrl(): string { return this.#url }
+  /** The control-plane node's HTTP origin (it serves `/examples/call` and the SDK bundle). */
+  get baseUrl(): string { return this.#url.replace(/^ws/, 'http').replace(/\/v1\/signal$/, '') }
   get state(): RegionState { return this.#state! }
 
   async startRelay(id: RelayId): Promise<RelayProcess> {
@@ -193,12 +203,21 @@ export class FailoverNetwork {
     return this.state
   }
 
-  /** A meeting of eu-central (region mode: its allowed set is eu-central alone). */
-  async call(): Promise<Call> {
+  /** A meeting of eu-central (region mode: its allowed set is eu-central alone) and a way to mint its participant tokens. */
+  async meeting(): Promise<{ id: string; token(identity: string, role: 'host' | 'attendee'): Promise<string> }> {
     const acme = this.config.tenantById('acme')!
     const meetings = this.app.sovereign.meetings
     const meeting = await meetings.create(acme, { region: 'eu-central' })
-    const tokenOf = async (identity: string, role: 'host' | 'attendee') => (await meetings.mintToken(meeting.id, acme, { identity, role, displayName: identity })).token
+    return {
+      id: meeting.id,
+      token: async (identity, role) => (await meetings.mintToken(meeting.id, acme, { identity, role, displayName: identity })).token,
+    }
+  }
+
+  /** Two node-datachannel peers in a call of a new meeting, probing. */
+  async call(): Promise<Call> {
+    const meeting = await this.meeting()
+    const tokenOf = meeting.token
     const a = SignalClient.connect(this.#url, { WebSocket: socketFrom('127.1.0.2'), token: await tokenOf('alice', 'host') })
     const aw = await a.joined
     const b = SignalClient.connect(this.#url, { WebSocket: socketFrom('127.1.0.3'), token: await tokenOf('bob', 'attendee') })
@@ -228,7 +247,8 @@ export class FailoverNetwork {
   }
 }
 
-function socketFrom(localAddress: string): WebSocketConstructor {
+/** A WebSocket whose connections come from `localAddress` (a peer placed by the geo overrides). */
+export function socketFrom(localAddress: string): WebSocketConstructor {
   return class extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols, { localAddress })
