@@ -1,0 +1,74 @@
+/**
+ * HMAC (RFC 2104) over SHA-1 or SHA-256 (block-hash.ts), with the key's inner and outer
+ * pads hashed once: a key used for many messages (the nonce key, an allocation's
+ * long-term key) then costs two compressions less per message. STUN's MESSAGE-INTEGRITY
+ * (RFC 8489 §14.5, §14.6) and the relay's stateless nonces use it.
+ */
+import { RunningHash, SHA1, SHA256, blockHash, type BlockHashAlgorithm } from './block-hash.js'
+
+const BLOCK = 64
+
+export class HmacKey {
+  readonly #alg: BlockHashAlgorithm
+  readonly #inner: { state: Int32Array; bytes: number }
+  readonly #outer: { state: Int32Array; bytes: number }
+
+  constructor(algorithm: 'sha1' | 'sha256', key: Uint8Array) {
+    const alg = algorithm === 'sha1' ? SHA1 : SHA256
+    this.#alg = alg
+    // RFC 2104 §2: a key longer than the block is hashed first; a shorter one is zero-padded.
+    const k = key.length > BLOCK ? blockHash(alg, key) : key
+    const pad = padScratch
+    this.#inner = { state: padState(alg, k, 0x36, pad), bytes: BLOCK }
+    this.#outer = { state: padState(alg, k, 0x5c, pad), bytes: BLOCK }
+    pad.fill(0)
+  }
+
+  /** A message in progress under this key: `update` it, then pass it to `finish`. */
+  start(): RunningHash {
+    return new RunningHash(this.#alg, this.#inner)
+  }
+
+  finish(inner: RunningHash): Buffer {
+    return new RunningHash(this.#alg, this.#outer).update(inner.digest()).digest()
+  }
+
+  /** HMAC of one byte string. */
+  mac(data: Uint8Array): Buffer {
+    return this.finish(this.start().update(data))
+  }
+}
+
+const padScratch = new Uint8Array(BLOCK)
+
+function padState(alg: BlockHashAlgorithm, k: Uint8Array, byte: number, pad: Uint8Array): Int32Array {
+  for (let i = 0; i < BLOCK; i++) pad[i] = (k[i] ?? 0) ^ byte
+  const state = alg.initial.slice()
+  alg.compress(state, pad, 0)
+  return state
+}
+
+/**
+ * The pads of recently used keys, by algorithm and key bytes (never by object identity,
+ * so a reused buffer cannot alias another key). A request's integrity check and its
+ * response's signature use the same long-term key moments apart; a small window catches
+ * that without growing with the number of allocations.
+ */
+const RECENT_KEYS = 256
+const recent = new Map<string, HmacKey>()
+
+export function hmacKey(algorithm: 'sha1' | 'sha256', key: Buffer): HmacKey {
+  const id = algorithm + key.toString('latin1')
+  let k = recent.get(id)
+  if (k === undefined) {
+    k = new HmacKey(algorithm, key)
+    if (recent.size >= RECENT_KEYS) recent.delete(recent.keys().next().value!)
+    recent.set(id, k)
+  }
+  return k
+}
+
+/** HMAC of one message (the key's pads come from, or go to, the recent-key window). */
+export function hmac(algorithm: 'sha1' | 'sha256', key: Buffer, data: Uint8Array): Buffer {
+  return hmacKey(algorithm, key).mac(data)
+}
