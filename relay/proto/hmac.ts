@@ -49,26 +49,35 @@ function padState(alg: BlockHashAlgorithm, k: Uint8Array, byte: number, pad: Uin
 }
 
 /**
- * The pads of recently used keys, by algorithm and key bytes (never by object identity,
- * so a reused buffer cannot alias another key). A request's integrity check and its
- * response's signature use the same long-term key moments apart; a small window catches
- * that without growing with the number of allocations.
+ * The pads of recently used keys, found by a hash of the algorithm and the key bytes and
+ * confirmed byte by byte (never by object identity, so a reused buffer cannot alias
+ * another key). A request's integrity check and its response's signature use the same
+ * long-term key moments apart; a small window catches that without growing with the
+ * number of allocations.
  */
 const RECENT_KEYS = 256
-const recent = new Map<string, HmacKey>()
+interface Recent { readonly algorithm: 'sha1' | 'sha256'; readonly bytes: Uint8Array; readonly key: HmacKey }
+const recent = new Map<number, Recent>()
 
-export function hmacKey(algorithm: 'sha1' | 'sha256', key: Buffer): HmacKey {
-  const id = algorithm + key.toString('latin1')
-  let k = recent.get(id)
-  if (k === undefined) {
-    k = new HmacKey(algorithm, key)
-    if (recent.size >= RECENT_KEYS) recent.delete(recent.keys().next().value!)
-    recent.set(id, k)
-  }
+export function hmacKey(algorithm: 'sha1' | 'sha256', key: Uint8Array): HmacKey {
+  // FNV-1a over the key, seeded per algorithm: cheap, and only a hint (the bytes decide).
+  let h = algorithm === 'sha1' ? 0x811c9dc5 : 0x050c5d1f
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193)
+  const hit = recent.get(h)
+  if (hit !== undefined && hit.algorithm === algorithm && sameBytes(hit.bytes, key)) return hit.key
+  const k = new HmacKey(algorithm, key)
+  if (hit === undefined && recent.size >= RECENT_KEYS) recent.delete(recent.keys().next().value!)
+  recent.set(h, { algorithm, bytes: Uint8Array.from(key), key: k })
   return k
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 /** HMAC of one message (the key's pads come from, or go to, the recent-key window). */
-export function hmac(algorithm: 'sha1' | 'sha256', key: Buffer, data: Uint8Array): Buffer {
+export function hmac(algorithm: 'sha1' | 'sha256', key: Uint8Array, data: Uint8Array): Buffer {
   return hmacKey(algorithm, key).mac(data)
 }
