@@ -108,10 +108,13 @@ export class NonceService {
   }
 
   #mac(key: HmacKey, issuedAt: number, client: string): Buffer {
-    const ts = Buffer.allocUnsafe(4)
+    const ts = this.#issuedAtBytes
     ts.writeUInt32BE(issuedAt, 0)
-    return key.finish(key.start().update(LABEL).update(this.#features).update(ts).update(Buffer.from(client, 'utf8')))
+    return key.mac(LABEL, this.#features, ts, Buffer.from(client, 'utf8'))
   }
+
+  /** Scratch for the MAC input: `mac` reads it before returning. */
+  readonly #issuedAtBytes = Buffer.alloc(4)
 }
 
 /** The security features a nonce advertises, or undefined when it carries no RFC 8489 cookie. */

@@ -1,7 +1,7 @@
 /**
  * SHA-1 and SHA-256 (FIPS 180-4) in TypeScript, for the HMACs of the request path
  * (hmac.ts). Both hash 64-byte blocks with the same padding (0x80, zeros, the bit
- * length as a 64-bit big-endian number), so one running hash serves both; only the
+ * length as a 64-bit big-endian number), so one padding routine serves both; only the
  * compression function and the initial state differ.
  *
  * Why not node:crypto: with OpenSSL 3 every `createHmac` fetches the algorithm and builds
@@ -98,68 +98,48 @@ export const SHA256: BlockHashAlgorithm = {
   },
 }
 
-/** A hash in progress: `update` any number of times, then `digest` once. */
-export class RunningHash {
-  readonly #alg: BlockHashAlgorithm
-  readonly #state: Int32Array
-  readonly #block = new Uint8Array(BLOCK)
-  #fill = 0
-  #bytes: number
+const scratchState = new Int32Array(8)
+const scratchBlock = new Uint8Array(BLOCK)
 
-  /** From the algorithm's initial state, or from a state after `bytes` bytes (HMAC's precomputed pads). */
-  constructor(alg: BlockHashAlgorithm, from?: { state: Int32Array; bytes: number }) {
-    this.#alg = alg
-    this.#state = (from?.state ?? alg.initial).slice()
-    this.#bytes = from?.bytes ?? 0
-  }
-
-  update(data: Uint8Array): this {
+/**
+ * Hashes `parts` in order, continuing from `from` (the state after `prefixBytes` bytes —
+ * the initial state and 0 for a plain hash, an HMAC pad's state and 64 for HMAC), and
+ * writes the digest into `out` at `at`. It allocates nothing: the state and the partial
+ * block are module scratch, which is safe because the call runs to completion.
+ */
+export function hashInto(alg: BlockHashAlgorithm, from: Int32Array, prefixBytes: number, parts: readonly Uint8Array[], out: Uint8Array, at: number): void {
+  const h = scratchState
+  h.set(from)
+  const b = scratchBlock
+  let fill = 0
+  let total = prefixBytes
+  for (let p = 0; p < parts.length; p++) {
+    const data = parts[p]!
     const n = data.length
+    total += n
     let i = 0
-    this.#bytes += n
-    if (this.#fill > 0) {
-      const take = Math.min(BLOCK - this.#fill, n)
-      this.#block.set(data.subarray(0, take), this.#fill)
-      this.#fill += take
-      i = take
-      if (this.#fill < BLOCK) return this
-      this.#alg.compress(this.#state, this.#block, 0)
-      this.#fill = 0
-    }
-    for (; i + BLOCK <= n; i += BLOCK) this.#alg.compress(this.#state, data, i)
-    if (i < n) {
-      this.#block.set(data.subarray(i), 0)
-      this.#fill = n - i
-    }
-    return this
-  }
-
-  /** The state after whole blocks only (for HMAC pads): `update` must have ended on a block boundary. */
-  snapshot(): { state: Int32Array; bytes: number } {
-    if (this.#fill !== 0) throw new RangeError('a snapshot needs whole blocks')
-    return { state: this.#state.slice(), bytes: this.#bytes }
-  }
-
-  digest(): Buffer {
-    const block = this.#block
-    let fill = this.#fill
-    block[fill++] = 0x80
-    if (fill > BLOCK - 8) {
-      block.fill(0, fill)
-      this.#alg.compress(this.#state, block, 0)
+    if (fill > 0) {
+      while (fill < BLOCK && i < n) b[fill++] = data[i++]!
+      if (fill < BLOCK) continue
+      alg.compress(h, b, 0)
       fill = 0
     }
-    block.fill(0, fill, BLOCK - 8)
-    // The length in bits as 64 bits big-endian; messages here are far below 2^53 bits.
-    const bits = this.#bytes * 8
-    const high = Math.floor(bits / 0x100000000)
-    writeU32(block, BLOCK - 8, high)
-    writeU32(block, BLOCK - 4, bits >>> 0)
-    this.#alg.compress(this.#state, block, 0)
-    const out = Buffer.allocUnsafe(this.#alg.digestBytes)
-    for (let i = 0; i < out.length / 4; i++) writeU32(out, i * 4, this.#state[i]!)
-    return out
+    for (; i + BLOCK <= n; i += BLOCK) alg.compress(h, data, i)
+    while (i < n) b[fill++] = data[i++]!
   }
+  b[fill++] = 0x80
+  if (fill > BLOCK - 8) {
+    b.fill(0, fill)
+    alg.compress(h, b, 0)
+    fill = 0
+  }
+  b.fill(0, fill, BLOCK - 8)
+  // The length in bits as 64 bits big-endian; messages here are far below 2^53 bits.
+  const bits = total * 8
+  writeU32(b, BLOCK - 8, Math.floor(bits / 0x100000000))
+  writeU32(b, BLOCK - 4, bits >>> 0)
+  alg.compress(h, b, 0)
+  for (let i = 0; i < alg.digestBytes / 4; i++) writeU32(out, at + i * 4, h[i]!)
 }
 
 function writeU32(b: Uint8Array, o: number, v: number): void {
@@ -169,7 +149,9 @@ function writeU32(b: Uint8Array, o: number, v: number): void {
   b[o + 3] = v & 0xff
 }
 
-/** The whole digest of `data` in one call. */
-export function blockHash(alg: BlockHashAlgorithm, data: Uint8Array): Buffer {
-  return new RunningHash(alg).update(data).digest()
+/** The digest of the concatenation of `parts`. */
+export function blockHash(alg: BlockHashAlgorithm, ...parts: Uint8Array[]): Buffer {
+  const out = Buffer.allocUnsafe(alg.digestBytes)
+  hashInto(alg, alg.initial, 0, parts, out, 0)
+  return out
 }

@@ -4,14 +4,14 @@
  * long-term key) then costs two compressions less per message. STUN's MESSAGE-INTEGRITY
  * (RFC 8489 §14.5, §14.6) and the relay's stateless nonces use it.
  */
-import { RunningHash, SHA1, SHA256, blockHash, type BlockHashAlgorithm } from './block-hash.js'
+import { SHA1, SHA256, blockHash, hashInto, type BlockHashAlgorithm } from './block-hash.js'
 
 const BLOCK = 64
 
 export class HmacKey {
   readonly #alg: BlockHashAlgorithm
-  readonly #inner: { state: Int32Array; bytes: number }
-  readonly #outer: { state: Int32Array; bytes: number }
+  readonly #inner: Int32Array
+  readonly #outer: Int32Array
 
   constructor(algorithm: 'sha1' | 'sha256', key: Uint8Array) {
     const alg = algorithm === 'sha1' ? SHA1 : SHA256
@@ -19,26 +19,24 @@ export class HmacKey {
     // RFC 2104 §2: a key longer than the block is hashed first; a shorter one is zero-padded.
     const k = key.length > BLOCK ? blockHash(alg, key) : key
     const pad = padScratch
-    this.#inner = { state: padState(alg, k, 0x36, pad), bytes: BLOCK }
-    this.#outer = { state: padState(alg, k, 0x5c, pad), bytes: BLOCK }
+    this.#inner = padState(alg, k, 0x36, pad)
+    this.#outer = padState(alg, k, 0x5c, pad)
     pad.fill(0)
   }
 
-  /** A message in progress under this key: `update` it, then pass it to `finish`. */
-  start(): RunningHash {
-    return new RunningHash(this.#alg, this.#inner)
-  }
-
-  finish(inner: RunningHash): Buffer {
-    return new RunningHash(this.#alg, this.#outer).update(inner.digest()).digest()
-  }
-
-  /** HMAC of one byte string. */
-  mac(data: Uint8Array): Buffer {
-    return this.finish(this.start().update(data))
+  /** HMAC of the concatenation of `parts` (no copy of them is made). */
+  mac(...parts: Uint8Array[]): Buffer {
+    const alg = this.#alg
+    hashInto(alg, this.#inner, BLOCK, parts, innerDigest, 0)
+    const out = Buffer.allocUnsafe(alg.digestBytes)
+    hashInto(alg, this.#outer, BLOCK, alg === SHA1 ? INNER_SHA1 : INNER_SHA256, out, 0)
+    return out
   }
 }
 
+const innerDigest = new Uint8Array(32)
+const INNER_SHA1 = [innerDigest.subarray(0, 20)]
+const INNER_SHA256 = [innerDigest.subarray(0, 32)]
 const padScratch = new Uint8Array(BLOCK)
 
 function padState(alg: BlockHashAlgorithm, k: Uint8Array, byte: number, pad: Uint8Array): Int32Array {

@@ -33,13 +33,8 @@ export function shortTermKey(password: string): Buffer {
 const lengthField = Buffer.alloc(2)
 
 function hmacUpTo(algorithm: 'sha1' | 'sha256', key: Buffer, raw: Buffer, offset: number, attrTotal: number): Buffer {
-  const k = hmacKey(algorithm, key)
-  const h = k.start()
-  h.update(raw.subarray(0, 2))
   lengthField.writeUInt16BE(offset + attrTotal - HEADER_LENGTH, 0)
-  h.update(lengthField)
-  h.update(raw.subarray(4, offset))
-  return k.finish(h)
+  return hmacKey(algorithm, key).mac(raw.subarray(0, 2), lengthField, raw.subarray(4, offset))
 }
 
 /** True when the message carries a MESSAGE-INTEGRITY that the key verifies. */

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import t from 'tap'
-import { SHA1, SHA256, RunningHash, blockHash } from '../../../relay/proto/block-hash.js'
+import { SHA1, SHA256, blockHash } from '../../../relay/proto/block-hash.js'
 import { HmacKey, hmac, hmacKey } from '../../../relay/proto/hmac.js'
 
 const ALGORITHMS = [['sha1', SHA1], ['sha256', SHA256]] as const
@@ -17,12 +17,14 @@ t.test('SHA-1 and SHA-256 equal node:crypto at every padding boundary', async (t
   }
 })
 
-t.test('a hash fed in pieces equals the hash of the whole', async (t) => {
+t.test('a hash or HMAC of pieces equals that of the whole', async (t) => {
   for (const [name, alg] of ALGORITHMS) {
     const data = randomBytes(300)
     for (const cut of [[1, 2], [63, 64], [10, 140], [0, 300], [64, 128]] as const) {
-      const h = new RunningHash(alg).update(data.subarray(0, cut[0])).update(data.subarray(cut[0], cut[1])).update(data.subarray(cut[1]))
-      t.same(h.digest(), createHash(name).update(data).digest(), `${name} cut at ${cut.join(', ')}`)
+      const parts = [data.subarray(0, cut[0]), data.subarray(cut[0], cut[1]), data.subarray(cut[1])]
+      t.same(blockHash(alg, ...parts), createHash(name).update(data).digest(), `${name} cut at ${cut.join(', ')}`)
+      const key = randomBytes(20)
+      t.same(new HmacKey(name, key).mac(...parts), createHmac(name, key).update(data).digest(), `HMAC-${name} cut at ${cut.join(', ')}`)
     }
   }
 })
