@@ -308,8 +308,10 @@ export class SocketLayer {
 
   #dispatch(tuple: FiveTuple, data: Buffer, thread?: number): void {
     let result: Action[] | Promise<Action[]>
+    // Built once: the server files the request under it, and the data plane looks it up after.
+    const key = fiveTupleKey(tuple)
     try {
-      result = this.server.handleClientPacket(tuple, data)
+      result = this.server.handleClientPacket(tuple, data, key)
     } catch (err) {
       this.#onError(err, 'handleClientPacket')
       return
@@ -318,7 +320,7 @@ export class SocketLayer {
     // plane learns of them before the answer leaves, so the client's next packet finds them.
     const done = (actions: Action[]): void => {
       if ((data[0]! & 0xc0) === 0 && !this.#closed) {
-        const a = this.server.table.byTuple(fiveTupleKey(tuple))
+        const a = this.server.table.byTuple(key)
         if (a) this.#plane.afterRequest(a)
       }
       this.execute(actions, thread)

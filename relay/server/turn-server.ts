@@ -135,14 +135,15 @@ export class TurnServer implements ServerCore {
   /**
    * A datagram (UDP) or a complete frame (TCP, from the stream framer) from a client.
    * STUN requests may consult the async policy hook, hence the possible promise.
+   * `tupleKey`: fiveTupleKey(tuple), when the caller has built it already.
    */
-  handleClientPacket(tuple: FiveTuple, data: Buffer): Action[] | Promise<Action[]> {
+  handleClientPacket(tuple: FiveTuple, data: Buffer, tupleKey = fiveTupleKey(tuple)): Action[] | Promise<Action[]> {
     if (this.#closed) return [drop('no-allocation')]
     const first = data[0]
     if (first === undefined) return [this.countDrop('malformed')]
     // RFC 8656 §12: the first two bits tell ChannelData (0b01) from STUN (0b00).
     if ((first & 0xc0) === 0x40) {
-      const allocation = this.table.byTuple(fiveTupleKey(tuple))
+      const allocation = this.table.byTuple(tupleKey)
       if (!allocation || allocation.state !== 'active') return [this.countDrop('no-allocation')]
       const routed = this.channelDataFromClient(allocation, data)
       if (typeof routed === 'string') return [drop(routed)]
@@ -158,7 +159,7 @@ export class TurnServer implements ServerCore {
     }
     // RFC 8489 §7.3: a message whose FINGERPRINT does not verify is discarded.
     if (hasFingerprint(msg) && !verifyFingerprint(msg)) return [this.countDrop('bad-fingerprint')]
-    const req: Request = { msg, tuple, tupleKey: fiveTupleKey(tuple), now: this.now() }
+    const req: Request = { msg, tuple, tupleKey, now: this.now() }
     if (msg.cls === MessageClass.Indication) {
       return msg.method === Method.Send ? handleSend(this, req) : [this.countDrop('unknown-method')]
     }
