@@ -316,17 +316,20 @@ export class SocketLayer {
       this.#onError(err, 'handleClientPacket')
       return
     }
-    // A STUN request may have installed or removed permissions and channels: the data
-    // plane learns of them before the answer leaves, so the client's next packet finds them.
-    const done = (actions: Action[]): void => {
-      if ((data[0]! & 0xc0) === 0 && !this.#closed) {
-        const a = this.server.table.byTuple(key)
-        if (a) this.#plane.afterRequest(a)
-      }
-      this.execute(actions, thread)
+    if (Array.isArray(result)) this.#answered(key, data, result, thread)
+    else result.then((actions) => this.#answered(key, data, actions, thread), (err: unknown) => this.#onError(err, 'handleClientPacket'))
+  }
+
+  /**
+   * A STUN request may have installed or removed permissions and channels: the data
+   * plane learns of them before the answer leaves, so the client's next packet finds them.
+   */
+  #answered(key: string, data: Buffer, actions: Action[], thread: number | undefined): void {
+    if ((data[0]! & 0xc0) === 0 && !this.#closed) {
+      const a = this.server.table.byTuple(key)
+      if (a) this.#plane.afterRequest(a)
     }
-    if (Array.isArray(result)) done(result)
-    else result.then(done, (err: unknown) => this.#onError(err, 'handleClientPacket'))
+    this.execute(actions, thread)
   }
 
   // ---- actions -------------------------------------------------------------------------
