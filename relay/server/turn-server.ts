@@ -167,7 +167,8 @@ export class TurnServer implements ServerCore {
     return this.#request(req)
   }
 
-  async #request(req: Request): Promise<Action[]> {
+  /** Synchronous unless the handler consults the (possibly async) policy hook. */
+  #request(req: Request): Action[] | Promise<Action[]> {
     switch (req.msg.method) {
       case Method.Binding: return handleBinding(this, req)
       case Method.Allocate: return handleAllocate(this, req)
