@@ -212,7 +212,11 @@ export class TurnServer implements ServerCore {
       lifetimeAttr(lifetime),
       { type: Attr.XorMappedAddress, value: encodeXorAddress(req.tuple.client, req.msg.transactionId) },
     ], a.key)
-    a.allocateResponse = (reply as Extract<Action, { type: 'send-client' }>).data
+    // Kept for retransmissions for the allocation's life: in a buffer of its own, since a
+    // slice of Node's shared pool (where responses are encoded) would keep 8 KB alive.
+    const data = (reply as Extract<Action, { type: 'send-client' }>).data
+    a.allocateResponse = Buffer.allocUnsafeSlow(data.length)
+    data.copy(a.allocateResponse)
     this.events.emit('allocation-created', a.info())
     return [reply!, { type: 'schedule', at: Math.min(a.expiresAt, this.now() + this.#flushMs) }]
   }
