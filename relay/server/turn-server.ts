@@ -20,7 +20,7 @@ import { AllocationTable } from './allocation-table.js'
 import { authenticate, type AuthOutcome, type TurnAuth } from './authenticate.js'
 import type { ChannelBinding } from './channel-binding.js'
 import { TypedEmitter, type DeleteCause, type DropReason, type RelayEvents } from './events.js'
-import { fiveTupleKey, type FiveTuple } from './five-tuple.js'
+import { fiveTupleKey, keptKey, type FiveTuple } from './five-tuple.js'
 import { handleAllocate } from './handle-allocate.js'
 import { handleBinding } from './handle-binding.js'
 import { handleChannelBind } from './handle-channel-bind.js'
@@ -389,7 +389,7 @@ export class TurnServer implements ServerCore {
     const a = new Allocation({
       id: this.#nextId++,
       tuple: req.tuple,
-      tupleKey: req.tupleKey,
+      tupleKey: keptKey(req.tupleKey),
       identity,
       key,
       family,
