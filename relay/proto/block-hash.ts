@@ -102,14 +102,14 @@ const scratchState = new Int32Array(8)
 const scratchBlock = new Uint8Array(BLOCK)
 
 /**
- * Hashes `parts` in order, continuing from `from` (the state after `prefixBytes` bytes —
+ * Hashes `parts` in order, continuing from the state at `from[fromAt…]` (after `prefixBytes` bytes —
  * the initial state and 0 for a plain hash, an HMAC pad's state and 64 for HMAC), and
  * writes the digest into `out` at `at`. It allocates nothing: the state and the partial
  * block are module scratch, which is safe because the call runs to completion.
  */
-export function hashInto(alg: BlockHashAlgorithm, from: Int32Array, prefixBytes: number, parts: readonly Uint8Array[], out: Uint8Array, at: number): void {
+export function hashInto(alg: BlockHashAlgorithm, from: Int32Array, fromAt: number, prefixBytes: number, parts: readonly Uint8Array[], out: Uint8Array, at: number): void {
   const h = scratchState
-  h.set(from)
+  for (let i = 0; i < 8; i++) h[i] = from[fromAt + i] ?? 0
   const b = scratchBlock
   let fill = 0
   let total = prefixBytes
@@ -152,6 +152,6 @@ function writeU32(b: Uint8Array, o: number, v: number): void {
 /** The digest of the concatenation of `parts`. */
 export function blockHash(alg: BlockHashAlgorithm, ...parts: Uint8Array[]): Buffer {
   const out = Buffer.allocUnsafe(alg.digestBytes)
-  hashInto(alg, alg.initial, 0, parts, out, 0)
+  hashInto(alg, alg.initial, 0, 0, parts, out, 0)
   return out
 }

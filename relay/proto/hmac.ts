@@ -10,26 +10,26 @@ const BLOCK = 64
 
 export class HmacKey {
   readonly #alg: BlockHashAlgorithm
-  readonly #inner: Int32Array
-  readonly #outer: Int32Array
+  /** The states after the inner pad ([0, 8)) and after the outer pad ([8, 16)), in one array. */
+  readonly #pads: Int32Array
 
   constructor(algorithm: 'sha1' | 'sha256', key: Uint8Array) {
     const alg = algorithm === 'sha1' ? SHA1 : SHA256
     this.#alg = alg
     // RFC 2104 §2: a key longer than the block is hashed first; a shorter one is zero-padded.
     const k = key.length > BLOCK ? blockHash(alg, key) : key
-    const pad = padScratch
-    this.#inner = padState(alg, k, 0x36, pad)
-    this.#outer = padState(alg, k, 0x5c, pad)
-    pad.fill(0)
+    const pads = new Int32Array(16)
+    padState(alg, k, 0x36, pads.subarray(0, 8))
+    padState(alg, k, 0x5c, pads.subarray(8, 16))
+    this.#pads = pads
   }
 
   /** HMAC of the concatenation of `parts` (no copy of them is made). */
   mac(...parts: Uint8Array[]): Buffer {
     const alg = this.#alg
-    hashInto(alg, this.#inner, BLOCK, parts, innerDigest, 0)
+    hashInto(alg, this.#pads, 0, BLOCK, parts, innerDigest, 0)
     const out = Buffer.allocUnsafe(alg.digestBytes)
-    hashInto(alg, this.#outer, BLOCK, alg === SHA1 ? INNER_SHA1 : INNER_SHA256, out, 0)
+    hashInto(alg, this.#pads, 8, BLOCK, alg === SHA1 ? INNER_SHA1 : INNER_SHA256, out, 0)
     return out
   }
 }
@@ -39,11 +39,12 @@ const INNER_SHA1 = [innerDigest.subarray(0, 20)]
 const INNER_SHA256 = [innerDigest.subarray(0, 32)]
 const padScratch = new Uint8Array(BLOCK)
 
-function padState(alg: BlockHashAlgorithm, k: Uint8Array, byte: number, pad: Uint8Array): Int32Array {
+function padState(alg: BlockHashAlgorithm, k: Uint8Array, byte: number, state: Int32Array): void {
+  const pad = padScratch
   for (let i = 0; i < BLOCK; i++) pad[i] = (k[i] ?? 0) ^ byte
-  const state = alg.initial.slice()
+  state.set(alg.initial)
   alg.compress(state, pad, 0)
-  return state
+  pad.fill(0)
 }
 
 /**
@@ -53,7 +54,7 @@ function padState(alg: BlockHashAlgorithm, k: Uint8Array, byte: number, pad: Uin
  * long-term key moments apart; a small window catches that without growing with the
  * number of allocations.
  */
-const RECENT_KEYS = 256
+const RECENT_KEYS = 128
 interface Recent { readonly algorithm: 'sha1' | 'sha256'; readonly bytes: Uint8Array; readonly key: HmacKey }
 const recent = new Map<number, Recent>()
 
