@@ -312,7 +312,8 @@ async function allocationScenario(opts: BenchOptions, where: Placement): Promise
         await closeClients(warm)
         rows[name].push({ alloc, release })
         log(`${name} allocations ${r + 1}/${opts.repeats}: ${alloc.perSecond.toFixed(0)}/s (${alloc.failed} failed${fmtFailures(alloc)}, ` +
-          `${alloc.retransmissions} retransmits), releases ${release.perSecond.toFixed(0)}/s (${release.failed} failed${fmtFailures(release)}); ` +
+          `${alloc.retransmissions} retransmits), releases ${release.perSecond.toFixed(0)}/s (${release.failed} failed${fmtFailures(release)}, ` +
+          `server ${((serverCpu(release.cpu) / release.ms) * 1e5).toFixed(0)} %, generator ${(((release.cpu.generator ?? 0) / release.ms) * 1e5).toFixed(0)} %); ` +
           `CPU while allocating: ${Object.entries(alloc.cpu).filter(([k]) => !k.startsWith('machine')).map(([k, v]) => `${k} ${((v / alloc.ms) * 1e5).toFixed(0)} %`).join(', ')}, ` +
           `other work ${(((alloc.cpu.machineBusy! - Object.entries(alloc.cpu).filter(([k]) => !k.startsWith('machine')).reduce((t, [, v]) => t + v, 0)) / alloc.ms) * 1e5).toFixed(0)} %`)
       } finally {
@@ -572,6 +573,7 @@ async function main(): Promise<void> {
         { scenario: `3 ${opts.allocTotal} allocations, ${opts.allocConcurrency} in flight`, metric: 'allocations/s (401 + auth Allocate)', ours: m('ours', (r) => r.alloc.perSecond), native: m('native', (r) => r.alloc.perSecond), coturn: m('coturn', (r) => r.alloc.perSecond), better: 'higher', target: '≥ 1.0', unit: num(0) },
         { scenario: '', metric: 'server CPU µs per allocation', ours: m('ours', (r) => serverCpu(r.alloc.cpu) / r.alloc.ok * 1e6), native: m('native', (r) => serverCpu(r.alloc.cpu) / r.alloc.ok * 1e6), coturn: m('coturn', (r) => serverCpu(r.alloc.cpu) / r.alloc.ok * 1e6), better: 'info', unit: num(0) },
         { scenario: '', metric: 'releases/s (Refresh 0)', ours: m('ours', (r) => r.release.perSecond), native: m('native', (r) => r.release.perSecond), coturn: m('coturn', (r) => r.release.perSecond), better: 'info', unit: num(0) },
+        { scenario: '', metric: 'server CPU µs per release', ours: m('ours', (r) => serverCpu(r.release.cpu) / r.release.ok * 1e6), native: m('native', (r) => serverCpu(r.release.cpu) / r.release.ok * 1e6), coturn: m('coturn', (r) => serverCpu(r.release.cpu) / r.release.ok * 1e6), better: 'info', unit: num(0) },
         { scenario: '', metric: 'failed allocations', ours: m('ours', (r) => r.alloc.failed), native: m('native', (r) => r.alloc.failed), coturn: m('coturn', (r) => r.alloc.failed), better: 'info', unit: num(0) },
       )
     }

@@ -11,7 +11,8 @@
 import { CredentialError } from '../errors.js'
 import type { StunMessage } from '../proto/message.js'
 import { longTermKey, verifyMessageIntegrity } from '../proto/message-integrity.js'
-import { turnPassword } from './credentials.js'
+import type { HmacKey } from '../proto/hmac.js'
+import { turnPasswordWith, turnSecretKey } from './credentials.js'
 import { Lru } from './lru.js'
 import { parseTurnUsername } from './turn-username.js'
 
@@ -78,6 +79,8 @@ export class CredentialVerifier {
   readonly #maxTtlSeconds: number | undefined
   readonly #cache: Lru<string, Entry>
   #secrets: readonly TurnSecret[]
+  /** The secrets' HMAC pads, hashed once per secret set rather than once per username. */
+  #secretKeys: readonly HmacKey[]
 
   constructor(opts: CredentialVerifierOptions) {
     this.realm = opts.realm
@@ -86,11 +89,13 @@ export class CredentialVerifier {
     this.#maxTtlSeconds = opts.maxTtlSeconds
     this.#cache = new Lru(opts.cacheSize ?? 10_000)
     this.#secrets = checkSecrets(opts.secrets)
+    this.#secretKeys = this.#secrets.map((s) => turnSecretKey(s.value))
   }
 
   /** Replaces the secret set (rotation); cached keys derived from old secrets are dropped. */
   setSecrets(secrets: readonly TurnSecret[]): void {
     this.#secrets = checkSecrets(secrets)
+    this.#secretKeys = this.#secrets.map((s) => turnSecretKey(s.value))
     this.#cache.clear()
   }
 
@@ -120,8 +125,8 @@ export class CredentialVerifier {
       // Refuse before caching so that an expired flood cannot evict live entries.
       const early = this.#expiryFailure(identity)
       if (early) return { ok: false, code: early }
-      const candidates = this.#secrets.map((s) => {
-        const password = turnPassword(s.value, username)
+      const candidates = this.#secrets.map((s, i) => {
+        const password = turnPasswordWith(this.#secretKeys[i]!, username)
         return { secretId: s.id, password, key: longTermKey(username, this.realm, password) }
       })
       entry = { identity, candidates }

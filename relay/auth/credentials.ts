@@ -5,7 +5,7 @@
  * The relay owns this format; the control plane mints with `mintTurnCredential`.
  * Secrets rotate by overlap: a relay holds several, mints with the first, and accepts any.
  */
-import { createHmac } from 'node:crypto'
+import { HmacKey } from '../proto/hmac.js'
 import { isMeetingId, isParticipantId } from '../../state/meeting-id.js'
 import { CredentialError } from '../errors.js'
 import { formatTurnUsername } from './turn-username.js'
@@ -30,7 +30,16 @@ export interface MintOptions {
 }
 
 export function turnPassword(secret: string | Buffer, username: string): string {
-  return createHmac('sha1', secret).update(username, 'utf8').digest('base64')
+  return turnPasswordWith(turnSecretKey(secret), username)
+}
+
+/** A secret ready to sign many usernames (the relay derives one password per new username). */
+export function turnSecretKey(secret: string | Buffer): HmacKey {
+  return new HmacKey('sha1', typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret)
+}
+
+export function turnPasswordWith(secret: HmacKey, username: string): string {
+  return secret.mac(Buffer.from(username, 'utf8')).toString('base64')
 }
 
 export function mintTurnCredential(opts: MintOptions): TurnCredential {

@@ -14,7 +14,9 @@
  * feature bits are whatever the operator configures; both default to off, which matches a
  * relay that only speaks the MD5 long-term mechanism and plain USERNAME.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
+
+import { HmacKey } from '../proto/hmac.js'
 
 export type NonceCheck = 'valid' | 'stale' | 'invalid'
 
@@ -47,7 +49,8 @@ const BODY_BYTES = 4 + MAC_BYTES
 const BODY_CHARS = Math.ceil((BODY_BYTES * 4) / 3) // unpadded base64url
 
 export class NonceService {
-  readonly #keys: readonly Buffer[]
+  /** The keys with their HMAC pads hashed once (each nonce is one HMAC under a fixed key). */
+  readonly #keys: readonly HmacKey[]
   readonly #lifetime: number
   readonly #skew: number
   readonly #bind: boolean
@@ -56,8 +59,9 @@ export class NonceService {
 
   constructor(opts: NonceOptions) {
     if (opts.keys.length === 0) throw new RangeError('a nonce service needs at least one key')
-    this.#keys = opts.keys.map((k) => (typeof k === 'string' ? Buffer.from(k, 'utf8') : Buffer.from(k)))
-    if (this.#keys.some((k) => k.length < 16)) throw new RangeError('nonce keys must be at least 16 bytes')
+    const keys = opts.keys.map((k) => (typeof k === 'string' ? Buffer.from(k, 'utf8') : Buffer.from(k)))
+    if (keys.some((k) => k.length < 16)) throw new RangeError('nonce keys must be at least 16 bytes')
+    this.#keys = keys.map((k) => new HmacKey('sha256', k))
     this.#lifetime = opts.lifetimeSeconds ?? 600
     this.#skew = opts.maxSkewSeconds ?? 30
     this.#bind = opts.bindToClient ?? false
@@ -103,11 +107,14 @@ export class NonceService {
     return clientAddress
   }
 
-  #mac(key: Buffer, issuedAt: number, client: string): Buffer {
-    const ts = Buffer.allocUnsafe(4)
+  #mac(key: HmacKey, issuedAt: number, client: string): Buffer {
+    const ts = this.#issuedAtBytes
     ts.writeUInt32BE(issuedAt, 0)
-    return createHmac('sha256', key).update(LABEL).update(this.#features).update(ts).update(client, 'utf8').digest()
+    return key.mac(LABEL, this.#features, ts, Buffer.from(client, 'utf8'))
   }
+
+  /** Scratch for the MAC input: `mac` reads it before returning. */
+  readonly #issuedAtBytes = Buffer.alloc(4)
 }
 
 /** The security features a nonce advertises, or undefined when it carries no RFC 8489 cookie. */

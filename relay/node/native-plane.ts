@@ -52,6 +52,8 @@ export class NativePlane implements DataPlane {
   /** listener index ↔ its address */
   readonly #listeners: (TransportAddress | undefined)[] = []
   readonly #listenerIndex = new Map<string, number>()
+  /** The same by the address object itself: every UDP tuple's `server` is one of #listeners (no key string per send). */
+  readonly #indexOf = new Map<TransportAddress, number>()
   /** Per bound allocation: what is installed in the engine (null until it holds anything: most idle allocations never do). */
   readonly #mirrors = new Map<number, Mirror | null>()
   /** Where a pending allocation's relayed socket goes, kept across bind retries. */
@@ -79,10 +81,12 @@ export class NativePlane implements DataPlane {
     const key = listenerKey('udp', address)
     this.#listeners[index] = address
     this.#listenerIndex.set(key, index)
+    this.#indexOf.set(address, index)
     return {
       address,
       close: async () => {
         this.#listenerIndex.delete(key)
+        this.#indexOf.delete(address)
         this.#listeners[index] = undefined
         if (!this.#closed) this.#engine.closeListener(index)
       },
@@ -119,10 +123,14 @@ export class NativePlane implements DataPlane {
   }
 
   sendClient(tuple: FiveTuple, data: Buffer): void {
-    const index = this.#listenerIndex.get(listenerKey('udp', tuple.server))
+    const index = this.#listenerOf(tuple.server)
     if (index === undefined || this.#closed) return
     const r = this.#engine.sendClient(index, tuple.client.address, tuple.client.port, data)
     if (r < 0) this.#sendFailed(r, 'udp listener')
+  }
+
+  #listenerOf(server: TransportAddress): number | undefined {
+    return this.#indexOf.get(server) ?? this.#listenerIndex.get(listenerKey('udp', server))
   }
 
   sendPeer(allocationId: number, peer: TransportAddress, data: Buffer): void {
@@ -161,7 +169,7 @@ export class NativePlane implements DataPlane {
       const actions = host.server.relayBound(allocationId)
       const bound = host.server.allocationById(allocationId)
       if (bound && bound === a && bound.state === 'active' && bound.tuple.transport === 'udp') {
-        const index = this.#listenerIndex.get(listenerKey('udp', bound.tuple.server))
+        const index = this.#listenerOf(bound.tuple.server)
         if (index !== undefined) this.#engine.setClient(allocationId, index, bound.tuple.client.address, bound.tuple.client.port)
       }
       host.execute(actions)

@@ -308,23 +308,28 @@ export class SocketLayer {
 
   #dispatch(tuple: FiveTuple, data: Buffer, thread?: number): void {
     let result: Action[] | Promise<Action[]>
+    // Built once: the server files the request under it, and the data plane looks it up after.
+    const key = fiveTupleKey(tuple)
     try {
-      result = this.server.handleClientPacket(tuple, data)
+      result = this.server.handleClientPacket(tuple, data, key)
     } catch (err) {
       this.#onError(err, 'handleClientPacket')
       return
     }
-    // A STUN request may have installed or removed permissions and channels: the data
-    // plane learns of them before the answer leaves, so the client's next packet finds them.
-    const done = (actions: Action[]): void => {
-      if ((data[0]! & 0xc0) === 0 && !this.#closed) {
-        const a = this.server.table.byTuple(fiveTupleKey(tuple))
-        if (a) this.#plane.afterRequest(a)
-      }
-      this.execute(actions, thread)
+    if (Array.isArray(result)) this.#answered(key, data, result, thread)
+    else result.then((actions) => this.#answered(key, data, actions, thread), (err: unknown) => this.#onError(err, 'handleClientPacket'))
+  }
+
+  /**
+   * A STUN request may have installed or removed permissions and channels: the data
+   * plane learns of them before the answer leaves, so the client's next packet finds them.
+   */
+  #answered(key: string, data: Buffer, actions: Action[], thread: number | undefined): void {
+    if ((data[0]! & 0xc0) === 0 && !this.#closed) {
+      const a = this.server.table.byTuple(key)
+      if (a) this.#plane.afterRequest(a)
     }
-    if (Array.isArray(result)) done(result)
-    else result.then(done, (err: unknown) => this.#onError(err, 'handleClientPacket'))
+    this.execute(actions, thread)
   }
 
   // ---- actions -------------------------------------------------------------------------

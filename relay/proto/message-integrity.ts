@@ -6,8 +6,9 @@
  * to end at the integrity attribute, then the bytes up to the attribute — no copy of the
  * message is made.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import { Attr, HEADER_LENGTH } from './constants.js'
+import { hmacKey } from './hmac.js'
 import type { StunMessage } from './message.js'
 
 /**
@@ -16,12 +17,12 @@ import type { StunMessage } from './message.js'
  * of TURN REST credentials, so no PRECIS profile is applied here.
  */
 export function longTermKey(username: string, realm: string, password: string): Buffer {
-  return createHash('md5').update(`${username}:${realm}:${password}`, 'utf8').digest()
+  return hash('md5', `${username}:${realm}:${password}`, 'buffer')
 }
 
 /** RFC 8489 §9.2.2 with PASSWORD-ALGORITHM SHA-256: key = SHA-256(username ":" realm ":" password). */
 export function longTermKeySha256(username: string, realm: string, password: string): Buffer {
-  return createHash('sha256').update(`${username}:${realm}:${password}`, 'utf8').digest()
+  return hash('sha256', `${username}:${realm}:${password}`, 'buffer')
 }
 
 /** The short-term credential key is the password itself (RFC 8489 §9.1.1). */
@@ -32,12 +33,8 @@ export function shortTermKey(password: string): Buffer {
 const lengthField = Buffer.alloc(2)
 
 function hmacUpTo(algorithm: 'sha1' | 'sha256', key: Buffer, raw: Buffer, offset: number, attrTotal: number): Buffer {
-  const h = createHmac(algorithm, key)
-  h.update(raw.subarray(0, 2))
   lengthField.writeUInt16BE(offset + attrTotal - HEADER_LENGTH, 0)
-  h.update(lengthField)
-  h.update(raw.subarray(4, offset))
-  return h.digest()
+  return hmacKey(algorithm, key).mac(raw.subarray(0, 2), lengthField, raw.subarray(4, offset))
 }
 
 /** True when the message carries a MESSAGE-INTEGRITY that the key verifies. */

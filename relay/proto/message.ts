@@ -167,7 +167,9 @@ export function encodeMessage(m: MessageInput, opts: EncodeOptions = {}): Buffer
   if (opts.fingerprint) size += 8
   if (size - HEADER_LENGTH > 0xffff) throw new RangeError(`message too long: ${size} bytes`)
 
-  const out = Buffer.alloc(size) // zeroed: padding bytes must be zero-filled on send
+  // From Node's buffer pool (an unpooled ArrayBuffer per response cost more than the
+  // encoding): every byte is written below, padding explicitly zeroed (RFC 8489 §14).
+  const out = Buffer.allocUnsafe(size)
   out.writeUInt16BE(messageType(m.method, m.cls), 0)
   out.writeUInt32BE(MAGIC_COOKIE, 4)
   m.transactionId.copy(out, 8)
@@ -176,7 +178,9 @@ export function encodeMessage(m: MessageInput, opts: EncodeOptions = {}): Buffer
     out.writeUInt16BE(a.type, offset)
     out.writeUInt16BE(a.value.length, offset + 2)
     a.value.copy(out, offset + 4)
+    const end = offset + 4 + a.value.length
     offset += 4 + pad4(a.value.length)
+    if (end < offset) out.fill(0, end, offset)
   }
   if (opts.integrityKey) {
     out.writeUInt16BE(offset + 24 - HEADER_LENGTH, 2)

@@ -24,6 +24,12 @@ export function decodeUtf8Limited(value: Buffer, maxChars: number, maxBytes: num
   if (value.length > maxBytes) {
     throw new StunDecodeError('ERR_STUN_ATTR_TOO_LONG', `${what} of ${value.length} bytes exceeds ${maxBytes}`)
   }
+  // ASCII, which is what TURN usernames, realms and nonces are in practice, is UTF-8 as
+  // it stands: no decoder needed, and one code point per byte.
+  if (isAscii(value)) {
+    if (value.length > maxChars) throw new StunDecodeError('ERR_STUN_ATTR_TOO_LONG', `${what} exceeds ${maxChars} characters`)
+    return value.toString('latin1')
+  }
   let text: string
   try {
     text = decoder.decode(value)
@@ -35,6 +41,11 @@ export function decodeUtf8Limited(value: Buffer, maxChars: number, maxBytes: num
     throw new StunDecodeError('ERR_STUN_ATTR_TOO_LONG', `${what} exceeds ${maxChars} characters`)
   }
   return text
+}
+
+function isAscii(value: Uint8Array): boolean {
+  for (let i = 0; i < value.length; i++) if (value[i]! > 0x7f) return false
+  return true
 }
 
 function encodeLimited(text: string, maxChars: number, maxBytes: number, what: string): Buffer {

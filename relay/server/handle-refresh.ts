@@ -5,6 +5,7 @@
 import { Attr, StunErrorCode } from '../proto/constants.js'
 import { getAttribute } from '../proto/message.js'
 import type { Action } from './actions.js'
+import type { Allocation } from './allocation.js'
 import { drop } from './actions.js'
 import { consultPolicy } from './consult-policy.js'
 import { refreshLifetime } from './lifetime.js'
@@ -13,7 +14,7 @@ import type { Request } from './request.js'
 import type { ServerCore } from './server-core.js'
 import { lifetimeAttr, readAddressFamily, readLifetime } from './wire.js'
 
-export async function handleRefresh(s: ServerCore, req: Request): Promise<Action[]> {
+export function handleRefresh(s: ServerCore, req: Request): Action[] | Promise<Action[]> {
   const pro = requireAllocation(s, req)
   if (!pro.ok) return pro.actions
   const { allocation, key } = pro
@@ -35,6 +36,11 @@ export async function handleRefresh(s: ServerCore, req: Request): Promise<Action
     const actions = s.deleteAllocation(allocation, 'refresh')
     return [...actions, ...s.success(req, [lifetimeAttr(0)], key)]
   }
+  return refreshAllowed(s, req, allocation, key, lifetime)
+}
+
+/** A refresh that keeps the allocation asks the policy hook first (a release does not: it only gives up). */
+async function refreshAllowed(s: ServerCore, req: Request, allocation: Allocation, key: Buffer, lifetime: number): Promise<Action[]> {
   const verdict = await consultPolicy(s, () =>
     s.policy.allocation({
       identity: allocation.identity,

@@ -21,7 +21,7 @@ import { AllocationTable } from './allocation-table.js'
 import { authenticate, type AuthOutcome, type TurnAuth } from './authenticate.js'
 import type { ChannelBinding } from './channel-binding.js'
 import { TypedEmitter, type DeleteCause, type DropReason, type RelayEvents } from './events.js'
-import { fiveTupleKey, type FiveTuple } from './five-tuple.js'
+import { fiveTupleKey, keptKey, type FiveTuple } from './five-tuple.js'
 import { handleAllocate } from './handle-allocate.js'
 import { handleBinding } from './handle-binding.js'
 import { handleChannelBind } from './handle-channel-bind.js'
@@ -137,14 +137,15 @@ export class TurnServer implements ServerCore {
   /**
    * A datagram (UDP) or a complete frame (TCP, from the stream framer) from a client.
    * STUN requests may consult the async policy hook, hence the possible promise.
+   * `tupleKey`: fiveTupleKey(tuple), when the caller has built it already.
    */
-  handleClientPacket(tuple: FiveTuple, data: Buffer): Action[] | Promise<Action[]> {
+  handleClientPacket(tuple: FiveTuple, data: Buffer, tupleKey = fiveTupleKey(tuple)): Action[] | Promise<Action[]> {
     if (this.#closed) return [drop('no-allocation')]
     const first = data[0]
     if (first === undefined) return [this.countDrop('malformed')]
     // RFC 8656 §12: the first two bits tell ChannelData (0b01) from STUN (0b00).
     if ((first & 0xc0) === 0x40) {
-      const allocation = this.table.byTuple(fiveTupleKey(tuple))
+      const allocation = this.table.byTuple(tupleKey)
       if (!allocation || allocation.state !== 'active') return [this.countDrop('no-allocation')]
       const routed = this.channelDataFromClient(allocation, data)
       if (routed === 'held') return []
@@ -161,7 +162,7 @@ export class TurnServer implements ServerCore {
     }
     // RFC 8489 §7.3: a message whose FINGERPRINT does not verify is discarded.
     if (hasFingerprint(msg) && !verifyFingerprint(msg)) return [this.countDrop('bad-fingerprint')]
-    const req: Request = { msg, tuple, tupleKey: fiveTupleKey(tuple), now: this.now() }
+    const req: Request = { msg, tuple, tupleKey, now: this.now() }
     if (msg.cls === MessageClass.Indication) {
       return msg.method === Method.Send ? handleSend(this, req) : [this.countDrop('unknown-method')]
     }
@@ -169,7 +170,8 @@ export class TurnServer implements ServerCore {
     return this.#request(req)
   }
 
-  async #request(req: Request): Promise<Action[]> {
+  /** Synchronous unless the handler consults the (possibly async) policy hook. */
+  #request(req: Request): Action[] | Promise<Action[]> {
     switch (req.msg.method) {
       case Method.Binding: return handleBinding(this, req)
       case Method.Allocate: return handleAllocate(this, req)
@@ -228,7 +230,11 @@ export class TurnServer implements ServerCore {
       lifetimeAttr(lifetime),
       { type: Attr.XorMappedAddress, value: encodeXorAddress(req.tuple.client, req.msg.transactionId) },
     ], a.key)
-    a.allocateResponse = (reply as Extract<Action, { type: 'send-client' }>).data
+    // Kept for retransmissions for the allocation's life: in a buffer of its own, since a
+    // slice of Node's shared pool (where responses are encoded) would keep 8 KB alive.
+    const data = (reply as Extract<Action, { type: 'send-client' }>).data
+    a.allocateResponse = Buffer.allocUnsafeSlow(data.length)
+    data.copy(a.allocateResponse)
     this.events.emit('allocation-created', a.info())
     return [reply!, { type: 'schedule', at: Math.min(a.expiresAt, this.now() + this.#flushMs) }]
   }
@@ -402,7 +408,7 @@ export class TurnServer implements ServerCore {
     const a = new Allocation({
       id: this.#nextId++,
       tuple: req.tuple,
-      tupleKey: req.tupleKey,
+      tupleKey: keptKey(req.tupleKey),
       identity,
       key,
       family,

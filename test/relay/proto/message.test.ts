@@ -125,3 +125,18 @@ t.test('the encoder refuses bad transaction ids and oversize attributes', async 
   t.throws(() => encodeMessage({ method: 1, cls: 0, transactionId: TID, attributes: [{ type: Attr.Data, value: Buffer.alloc(70000) }] }), RangeError)
   t.throws(() => encodeMessage({ method: 1, cls: 0, transactionId: TID, attributes: [{ type: Attr.Data, value: Buffer.alloc(40000) }, { type: Attr.Data, value: Buffer.alloc(40000) }] }), RangeError)
 })
+
+t.test('padding is zero even when the buffer pool holds old bytes', async (t) => {
+  for (let round = 0; round < 20; round++) {
+    // Dirty the whole pool the next small Buffer comes from.
+    new Uint8Array(Buffer.allocUnsafe(1).buffer).fill(0xff)
+    const raw = encodeMessage({
+      method: Method.Refresh,
+      cls: MessageClass.SuccessResponse,
+      transactionId: TID,
+      attributes: [{ type: Attr.Data, value: Buffer.from('a') }, { type: 0xc001, value: Buffer.from('xyzzy') }],
+    }, { integrityKey: Buffer.alloc(16, 1), fingerprint: true })
+    t.equal(raw.subarray(25, 28).toString('hex'), '000000', 'after a 1-byte value')
+    t.equal(raw.subarray(37, 40).toString('hex'), '000000', 'after a 5-byte value')
+  }
+})

@@ -35,3 +35,12 @@ t.test('REALM, NONCE and SOFTWARE must be fewer than 128 characters', async (t) 
 t.test('invalid UTF-8 is a coded decode error', async (t) => {
   t.throws(() => decodeRealm(Buffer.from([0xc3, 0x28])), { code: 'ERR_STUN_BAD_ATTRIBUTE' })
 })
+
+t.test('ASCII text decodes as the UTF-8 decoder would, NULs and all, within the same limits', async (t) => {
+  const ascii = Buffer.from(Array.from({ length: 127 }, (_, i) => i))
+  t.equal(decodeRealm(ascii), new TextDecoder('utf-8', { fatal: true }).decode(ascii), 'every ASCII byte, 0x00 to 0x7e')
+  t.equal(decodeRealm(Buffer.from('a'.repeat(127))).length, 127)
+  t.throws(() => decodeNonce(Buffer.from('a'.repeat(128))), { code: 'ERR_STUN_ATTR_TOO_LONG' }, '128 ASCII characters are too many')
+  t.equal(decodeUsername(Buffer.from('1700000000:m_x:p_y')), '1700000000:m_x:p_y')
+  t.throws(() => decodeRealm(Buffer.from([0x61, 0x80])), { code: 'ERR_STUN_BAD_ATTRIBUTE' }, 'one byte above ASCII goes to the UTF-8 check')
+})

@@ -103,6 +103,14 @@ t.test('a wrong password, an expired credential or a foreign realm are 401', asy
   t.equal(h.server.table.size, 0)
 })
 
+t.test('the response kept for retransmissions holds only its own bytes, not a shared buffer pool', async (t) => {
+  const h = harness()
+  const tuple = udpTuple()
+  await h.allocate(tuple, await h.login(tuple))
+  const kept = [...h.server.table.values()][0]!.allocateResponse!
+  t.equal(kept.buffer.byteLength, kept.length, 'an idle allocation must not keep 8 KB of pool alive')
+})
+
 t.test('a second Allocate on the same 5-tuple is 437, a retransmission gets the first answer', async (t) => {
   const h = harness()
   const tuple = udpTuple()

@@ -45,6 +45,17 @@ t.test('a Refresh with LIFETIME 0 deletes the allocation', async (t) => {
   t.equal(errorCodeOf(await h.ask(tuple, request(Method.Refresh, [lifetime(0)], cred))), 437, 'nothing left to refresh')
 })
 
+t.test('a release (LIFETIME 0) is answered in the same turn, without a promise', async (t) => {
+  const h = harness()
+  const tuple = udpTuple()
+  const cred = await h.login(tuple)
+  await h.allocate(tuple, cred)
+  const result = h.server.handleClientPacket(tuple, request(Method.Refresh, [lifetime(0)], cred))
+  t.ok(Array.isArray(result), 'actions, not a promise of them')
+  t.ok((result as { type: string }[]).some((a) => a.type === 'close-relay'))
+  t.equal(h.server.table.size, 0)
+})
+
 t.test('a Refresh is capped at 3600 s and defaults to 600 s', async (t) => {
   const h = harness()
   const tuple = udpTuple()
