@@ -1,50 +1,46 @@
 /**
- * HMAC (RFC 2104) over SHA-1 or SHA-256 (block-hash.ts), with the key's inner and outer
- * pads hashed once: a key used for many messages (the nonce key, an allocation's
- * long-term key) then costs two compressions less per message. STUN's MESSAGE-INTEGRITY
- * (RFC 8489 §14.5, §14.6) and the relay's stateless nonces use it.
+ * HMAC (RFC 2104) over SHA-1 or SHA-256 from @noble/hashes (audited, no dependencies), with
+ * the key's inner and outer pads hashed once: a key used for many messages (the nonce key,
+ * a REST secret, an allocation's long-term key) is kept as the hash states after its pads,
+ * and each message clones those states into a scratch HMAC instead of starting over.
+ * STUN's MESSAGE-INTEGRITY (RFC 8489 §14.5, §14.6) and the relay's stateless nonces use it.
+ *
+ * Why not node:crypto: with OpenSSL 3 every `createHmac` fetches the algorithm and builds a
+ * context, which cost more per STUN message than the hashing itself (about a quarter of the
+ * relay's CPU per allocation, several HMACs per Allocate and Refresh).
  */
-import { SHA1, SHA256, blockHash, hashInto, type BlockHashAlgorithm } from './block-hash.js'
+import { hmac as nobleHmac, type _HMAC } from '@noble/hashes/hmac.js'
+import { sha1 } from '@noble/hashes/legacy.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 
-const BLOCK = 64
+type Algorithm = 'sha1' | 'sha256'
+type State = _HMAC<any> // noble types the HMAC by its inner hash class, which it does not export
+
+const HASHES = { sha1, sha256 } as const
+/** One scratch state per algorithm: each `mac` overwrites it from the key's own states. */
+const scratch: Record<Algorithm, State> = {
+  sha1: nobleHmac.create(sha1, new Uint8Array(0)),
+  sha256: nobleHmac.create(sha256, new Uint8Array(0)),
+}
 
 export class HmacKey {
-  readonly #alg: BlockHashAlgorithm
-  /** The states after the inner pad ([0, 8)) and after the outer pad ([8, 16)), in one array. */
-  readonly #pads: Int32Array
+  readonly #algorithm: Algorithm
+  /** The hash states after the inner and the outer pad (never updated: only cloned from). */
+  readonly #keyed: State
 
-  constructor(algorithm: 'sha1' | 'sha256', key: Uint8Array) {
-    const alg = algorithm === 'sha1' ? SHA1 : SHA256
-    this.#alg = alg
-    // RFC 2104 §2: a key longer than the block is hashed first; a shorter one is zero-padded.
-    const k = key.length > BLOCK ? blockHash(alg, key) : key
-    const pads = new Int32Array(16)
-    padState(alg, k, 0x36, pads.subarray(0, 8))
-    padState(alg, k, 0x5c, pads.subarray(8, 16))
-    this.#pads = pads
+  constructor(algorithm: Algorithm, key: Uint8Array) {
+    this.#algorithm = algorithm
+    this.#keyed = nobleHmac.create(HASHES[algorithm], key)
   }
 
   /** HMAC of the concatenation of `parts` (no copy of them is made). */
   mac(...parts: Uint8Array[]): Buffer {
-    const alg = this.#alg
-    hashInto(alg, this.#pads, 0, BLOCK, parts, innerDigest, 0)
-    const out = Buffer.allocUnsafe(alg.digestBytes)
-    hashInto(alg, this.#pads, 8, BLOCK, alg === SHA1 ? INNER_SHA1 : INNER_SHA256, out, 0)
+    const h = this.#keyed._cloneInto(scratch[this.#algorithm])
+    for (const part of parts) h.update(part)
+    const out = Buffer.allocUnsafe(h.outputLen)
+    h.digestInto(out)
     return out
   }
-}
-
-const innerDigest = new Uint8Array(32)
-const INNER_SHA1 = [innerDigest.subarray(0, 20)]
-const INNER_SHA256 = [innerDigest.subarray(0, 32)]
-const padScratch = new Uint8Array(BLOCK)
-
-function padState(alg: BlockHashAlgorithm, k: Uint8Array, byte: number, state: Int32Array): void {
-  const pad = padScratch
-  for (let i = 0; i < BLOCK; i++) pad[i] = (k[i] ?? 0) ^ byte
-  state.set(alg.initial)
-  alg.compress(state, pad, 0)
-  pad.fill(0)
 }
 
 /**
@@ -55,10 +51,10 @@ function padState(alg: BlockHashAlgorithm, k: Uint8Array, byte: number, state: I
  * number of allocations.
  */
 const RECENT_KEYS = 128
-interface Recent { readonly algorithm: 'sha1' | 'sha256'; readonly bytes: Uint8Array; readonly key: HmacKey }
+interface Recent { readonly algorithm: Algorithm; readonly bytes: Uint8Array; readonly key: HmacKey }
 const recent = new Map<number, Recent>()
 
-export function hmacKey(algorithm: 'sha1' | 'sha256', key: Uint8Array): HmacKey {
+export function hmacKey(algorithm: Algorithm, key: Uint8Array): HmacKey {
   // FNV-1a over the key, seeded per algorithm: cheap, and only a hint (the bytes decide).
   let h = algorithm === 'sha1' ? 0x811c9dc5 : 0x050c5d1f
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193)
@@ -77,6 +73,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** HMAC of one message (the key's pads come from, or go to, the recent-key window). */
-export function hmac(algorithm: 'sha1' | 'sha256', key: Uint8Array, data: Uint8Array): Buffer {
+export function hmac(algorithm: Algorithm, key: Uint8Array, data: Uint8Array): Buffer {
   return hmacKey(algorithm, key).mac(data)
 }
