@@ -10,7 +10,10 @@
  * (486) on the third drain.
  *
  * The call is drained back and forth between eu-a and eu-b six times: eu-a carries it four
- * times in all (the first connection and three returns), one allocation per peer each.
+ * times in all (the first connection and three returns), one allocation per peer each, so
+ * each peer's quota on eu-a is full, and eu-b holds three. Then SIGKILL eu-a (the call moves
+ * to eu-b, its fourth) and, with eu-a restarted, eu-b (the call moves back to eu-a): the
+ * allocations of a relay that died went with it, so the restarted eu-a counts none of them.
  */
 import nodeDataChannel from 'node-datachannel'
 import t from 'tap'
@@ -69,4 +72,20 @@ t.test(`a call drained back and forth ${DRAINS} times with the default quota mov
   }
   t.same(restarts.filter((r) => r.message.reason === 'relay-draining').length, 2 * DRAINS, 'one ice-restart per peer per drain')
   t.same(rebuilt, { alice: DRAINS, bob: DRAINS }, 'and one new connection per peer per drain: none thrown away on an offer collision')
+})
+
+t.test('then two SIGKILLs: onto eu-b, whose quota that fills, and back onto a restarted eu-a, which counts nothing of the eu-a that died', async (t) => {
+  for (const [victim, to] of [['eu-a', 'eu-b'], ['eu-b', 'eu-a']] as const) {
+    for (let k = 0; k < 5; k++) await call.nextEcho()
+    const killedAt = performance.now()
+    await net.kill(victim)
+    const moved = await until(() => call.selectedPairs().every((p) => p.local === RELAY_IPS[to] && p.remote === RELAY_IPS[to]), 10_000)
+    t.ok(moved, `${victim} killed: the call moved to ${to}`)
+    if (!moved) return
+    await call.nextEcho(5000)
+    t.pass(`data flowed again ${Math.round(call.echoes.find((at) => at > killedAt)! - killedAt)} ms after the SIGKILL`)
+    await net.startRelay(victim)
+  }
+  t.same(restarts.filter((r) => r.message.reason === 'relay-lost').length, 4, 'one ice-restart per peer per kill')
+  t.same(rebuilt, { alice: DRAINS + 2, bob: DRAINS + 2 }, 'and one new connection per peer per kill')
 })
