@@ -283,8 +283,9 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
           if (signaling === 'have-local-offer') {
             if (!this.#polite) return // collision: the impolite side's offer wins
             this.#rebuild('remote-restart', false)
-          } else if (pc.remoteDescription() !== null) {
-            // Already negotiated: the other side rebuilt its connection, so follow with a new one.
+          } else if (pc.remoteDescription() !== null || this.#builtWith !== this.#client.iceServers) {
+            // Already negotiated (the other side rebuilt its connection), or built on servers no
+            // longer in force (an ice-restart came before any offer): follow with a new one.
             this.#rebuild('remote-restart', false)
           }
           this.#pc!.setRemoteDescription(m.payload, 'offer')

@@ -226,3 +226,27 @@ t.test('the polite side of an ice-restart keeps the new servers and waits for th
   t.equal(third.offered, true, 'and offers itself')
   t.same(rebuilt, ['remote-restart', 'relay-lost'], 'rebuilt once per ice-restart')
 })
+
+t.test('an offer for a connection built on servers an ice-restart since replaced is answered by a new connection on the new ones', async (t) => {
+  const cp = await FakeControlPlane.start()
+  t.teardown(() => cp.stop())
+  const client = SignalClient.connect(cp.url, { WebSocket: WS, token: 'tok.en.p_b' })
+  t.teardown(() => client.close())
+  const conn = await cp.connections.next()
+  await conn.messages.next()
+  conn.send(welcome('p_b', [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: 'u', credential: 'c' }]))
+  await client.joined
+  ScriptedPeerConnection.made = []
+  // The polite side, started but never offered to: the call was not up yet when its relay went.
+  const link = new NodePeerLink(client, { remote: 'p_a', PeerConnection: ScriptedPeerConnection as unknown as NdcPeerConnectionConstructor, channels: [{ label: 'chat', id: 1 }], offer: false, restartFallbackMs: 5000 })
+  t.teardown(() => link.close())
+  link.start()
+  conn.send({ type: 'ice-restart', reason: 'relay-lost', relayId: 'relay-a', iceServers: [{ urls: ['turn:127.0.0.2:3478?transport=udp'], username: 'u', credential: 'c' }] })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  conn.send({ type: 'signal', from: 'p_a', kind: 'offer', payload: 'v=0 on the new relay' })
+  const deadline = Date.now() + 1000 // well before the fallback (5 s) would rebuild anyway
+  while (ScriptedPeerConnection.made.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+  t.equal(ScriptedPeerConnection.made.length, 2, 'a new connection answers it')
+  t.same(ScriptedPeerConnection.made[1]!.config.iceServers.map((s) => s.hostname), ['127.0.0.2'], 'on the new servers')
+  t.equal(ScriptedPeerConnection.made[0]!.closed, true, 'and the old one, which never connected, is closed')
+})
