@@ -80,9 +80,9 @@ geo:
 ${GEO_OVERRIDES.map((o) => `    - { cidr: ${o.cidr}, country: ${o.country} }`).join('\n')}
 relay:
   allowPeers: [127.0.0.0/8]
-  # libdatachannel leaves a closed connection's TURN allocation to expire (no Refresh 0), and a
-  # benchmark moves the same two participants back and forth many times within its lifetime.
-  quotas: { allocationsPerParticipant: 64 }
+  # The default quotas (4 allocations per participant): libdatachannel leaves a closed
+  # connection's TURN allocation to expire (no Refresh 0), so a failover must cost one new
+  # connection per side, not a thrown-away one as well.
   # A short heartbeat TTL, so a SIGKILLed relay leaves the fleet in about a second.
   heartbeat: { intervalSeconds: ${timing.heartbeatMs / 1000}, ttlSeconds: ${timing.heartbeatTtlMs / 1000} }
 tenants:

@@ -6,11 +6,20 @@
  * offer, and each side re-creates its channels itself: `channel` fires again with the new
  * channel after every rebuild.
  *
- * A rebuild happens on `ice-restart` (we offer), on an offer that arrives for a connection
- * that already negotiated (the other side rebuilt: we follow), after a signaling reconnect
- * when the connection is not up, and when our own connection fails (we ask for fresh
- * servers; their `ice-restart` rebuilds). Offer collisions follow perfect negotiation: the
- * polite side (the larger participant id, unless told) yields.
+ * A rebuild happens on an offer that arrives for a connection that already negotiated (the
+ * other side rebuilt: we follow), on `ice-restart`, after a signaling reconnect when the
+ * connection is not up, and when our own connection fails (we ask for fresh servers; their
+ * `ice-restart` rebuilds). An `ice-restart` reaches both sides of a call (the same relay
+ * carried both), so only one of them offers: the impolite side (the smaller participant id,
+ * unless told) rebuilds and offers; the polite side keeps the new servers and waits for that
+ * offer, which it follows with a connection built on them, and offers itself only if none
+ * came within `restartFallbackMs`. The side that asked for the servers (`requested`: its own
+ * connection failed, the other's may not have) offers either way. Each failover so costs
+ * each side one new connection: a connection built and thrown away on an offer collision
+ * would hold a TURN allocation that libdatachannel never releases (libjuice sends no Refresh
+ * with lifetime 0 when it closes; the relay frees it when its lifetime runs out), and the
+ * relay counts it against the participant's allocation quota meanwhile. Offer collisions
+ * that still happen follow perfect negotiation: the polite side yields.
  *
  * Make before break: a connection that is still connected when it is replaced (a draining
  * relay still relays) stays open, with its channels, until the new one connects, as an ICE
@@ -78,6 +87,8 @@ export interface NodePeerLinkOptions {
   /** Offer first (one side of a pair); the other waits for the offer. */
   readonly offer: boolean
   readonly polite?: boolean
+  /** The polite side, on `ice-restart`: how long it waits for the other side's offer before it offers itself (ms, default 2000). */
+  readonly restartFallbackMs?: number
   /** Default 'relay' (residency guarantee 1). */
   readonly iceTransportPolicy?: 'all' | 'relay'
   readonly bindAddress?: string
@@ -121,6 +132,12 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
   /** The connection being replaced, kept while it is still connected and the new one is not yet. */
   #previous: NdcPeerConnection | undefined
   #generation = 0
+  /** The ICE servers the current connection was built with (the signaling client's list, by identity). */
+  #builtWith: readonly IceServerShape[] | undefined
+  /** The current connection answers the other side's rebuild and has not connected yet. */
+  #following = false
+  /** The polite side after an `ice-restart`: offers itself when this fires before the other side's offer came. */
+  #fallback: ReturnType<typeof setTimeout> | undefined
   #askedForServers = false
   #closed = false
   readonly #off: Array<() => void> = []
@@ -132,7 +149,7 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
     this.remote = options.remote
     this.#polite = options.polite ?? (client.participantId ?? '') > options.remote
     this.#listen('signal', (m: SignalFromMessage) => { if (m.from === this.remote) this.#onSignal(m) })
-    this.#listen('ice-restart', (m: IceRestartMessage) => this.#rebuild(m.reason, true))
+    this.#listen('ice-restart', (m: IceRestartMessage) => this.#onIceRestart(m))
     this.#listen('reconnected', (_w: WelcomeMessage) => { if (this.#pc?.state() !== 'connected') this.#rebuild('reconnected', true) })
   }
 
@@ -151,6 +168,7 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    this.#cancelFallback()
     for (const off of this.#off.splice(0)) off()
     this.#previous?.close()
     this.#previous = undefined
@@ -166,6 +184,8 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
 
   #build(offer: boolean): void {
     const generation = ++this.#generation
+    this.#cancelFallback()
+    this.#builtWith = this.#client.iceServers
     const current = () => generation === this.#generation && !this.#closed
     const pc = new this.#options.PeerConnection(`${this.remote}#${generation}`, {
       iceServers: ndcIceServers(this.#client.iceServers),
@@ -186,6 +206,7 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
       this.emit('state', state)
       if (state === 'connected') {
         this.#askedForServers = false
+        this.#following = false
         // The new connection carries the call now: the one it replaced can go (not from inside a
         // native callback: libdatachannel may still be delivering on it).
         const previous = this.#previous
@@ -199,6 +220,28 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
     if (offer) pc.setLocalDescription('offer')
   }
 
+  #onIceRestart(m: IceRestartMessage): void {
+    if (this.#closed || this.#pc === undefined) return // start() builds on the servers in force
+    if (!this.#polite || m.reason === 'requested') return this.#rebuild(m.reason, true)
+    if (this.#builtWith === this.#client.iceServers) return // already on them
+    // The other side's offer came before these servers (another control-plane node, say) and
+    // we followed it on the old ones: that connection cannot connect. Offer on the new ones.
+    if (this.#following && this.#pc.state() !== 'connected') return this.#rebuild(m.reason, true)
+    // The other side offers; its offer rebuilds (#onSignal) on these servers. Unless it never comes.
+    this.#cancelFallback()
+    const generation = this.#generation
+    this.#fallback = setTimeout(() => {
+      this.#fallback = undefined
+      if (generation === this.#generation) this.#rebuild(m.reason, true)
+    }, this.#options.restartFallbackMs ?? 2000)
+    ;(this.#fallback as { unref?: () => void }).unref?.()
+  }
+
+  #cancelFallback(): void {
+    if (this.#fallback !== undefined) clearTimeout(this.#fallback)
+    this.#fallback = undefined
+  }
+
   #rebuild(reason: NodePeerLinkEvents['rebuilt'][0], offer: boolean): void {
     if (this.#closed) return
     const old = this.#pc
@@ -210,6 +253,7 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
       old?.close()
     }
     this.#build(offer)
+    this.#following = reason === 'remote-restart'
     this.emit('rebuilt', reason)
   }
 
@@ -239,8 +283,9 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
           if (signaling === 'have-local-offer') {
             if (!this.#polite) return // collision: the impolite side's offer wins
             this.#rebuild('remote-restart', false)
-          } else if (pc.remoteDescription() !== null) {
-            // Already negotiated: the other side rebuilt its connection, so follow with a new one.
+          } else if (pc.remoteDescription() !== null || this.#builtWith !== this.#client.iceServers) {
+            // Already negotiated (the other side rebuilt its connection), or built on servers no
+            // longer in force (an ice-restart came before any offer): follow with a new one.
             this.#rebuild('remote-restart', false)
           }
           this.#pc!.setRemoteDescription(m.payload, 'offer')

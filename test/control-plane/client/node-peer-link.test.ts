@@ -1,8 +1,10 @@
 /**
  * NodePeerLink with real node-datachannel peers and real relays: the call runs through
  * relay A; relay A dies; the control plane sends both an `ice-restart` naming relay B.
- * Without ICE restart in libdatachannel, each helper builds a new peer connection on
- * relay B and renegotiates, and the (pre-negotiated) data channel carries data again.
+ * Without ICE restart in libdatachannel, the impolite helper builds a new peer connection
+ * on relay B and offers, the polite one follows that offer with a new connection of its own
+ * (never one of each, thrown away on the collision: libdatachannel does not release its
+ * TURN allocation), and the (pre-negotiated) data channel carries data again.
  */
 import nodeDataChannel from 'node-datachannel'
 import t from 'tap'
@@ -46,7 +48,7 @@ t.test('the protocol\'s ICE servers become node-datachannel TURN servers (a REST
   ])
 })
 
-t.test('an ice-restart rebuilds each node-datachannel peer on the named relay and the channel carries data again', async (t) => {
+t.test('an ice-restart rebuilds each node-datachannel peer once on the named relay and the channel carries data again', async (t) => {
   const relays = await Promise.all(['a', 'b'].map(() => startRelayNode({ listen: ['127.0.0.1:0'], secrets: [SECRET], allowPeers: ['127.0.0.0/8'] })))
   const [relayA, relayB] = relays as [RelayNode, RelayNode]
   t.teardown(() => relayB.close())
@@ -82,7 +84,7 @@ t.test('an ice-restart rebuilds each node-datachannel peer on the named relay an
   let onRebuilt = () => {}
   linkA.on('rebuilt', (r) => { rebuilt.push(`a:${r}`); onRebuilt() })
   linkB.on('rebuilt', (r) => { rebuilt.push(`b:${r}`); onRebuilt() })
-  const bothRebuilt = new Promise<void>((resolve) => { onRebuilt = () => { if (rebuilt.includes('a:relay-lost') && rebuilt.includes('b:relay-lost')) resolve() } })
+  const bothRebuilt = new Promise<void>((resolve) => { onRebuilt = () => { if (rebuilt.includes('a:relay-lost') && rebuilt.includes('b:remote-restart')) resolve() } })
   linkB.start()
   linkA.start()
 
@@ -111,27 +113,29 @@ t.test('an ice-restart rebuilds each node-datachannel peer on the named relay an
   await within(bothRebuilt, 'both links rebuilt')
   t.equal(await within(exchange('after'), 'echo after the restart'), 'after', 'a new connection on relay B carries data again')
   t.comment(`data flowed again ${Date.now() - restartedAt} ms after the ice-restart`)
-  t.ok(allocations.b >= 2, `relay B allocated for both (${allocations.b})`)
-  t.ok(rebuilt.includes('a:relay-lost') && rebuilt.includes('b:relay-lost'), `both rebuilt for the lost relay (${rebuilt.join(', ')})`)
+  t.equal(allocations.b, 2, 'relay B allocated once for each: no connection was built and thrown away')
+  t.same(rebuilt, ['a:relay-lost', 'b:remote-restart'], 'the impolite side (p_a) rebuilt for the lost relay and offered; the polite one followed its offer')
 })
 
 /** A structural node-datachannel PeerConnection whose state the test moves by hand. */
 class ScriptedPeerConnection {
   static made: ScriptedPeerConnection[] = []
   closed = false
+  offered = false
   #state = 'new'
+  #remote: { type: string; sdp: string } | null = null
   #onState: (state: string) => void = () => {}
-  constructor(readonly name: string) { ScriptedPeerConnection.made.push(this) }
+  constructor(readonly name: string, readonly config: { iceServers: Array<{ hostname: string }> }) { ScriptedPeerConnection.made.push(this) }
   close() { this.closed = true }
-  setLocalDescription() {}
-  setRemoteDescription() {}
+  setLocalDescription(type?: string) { if (type === 'offer') this.offered = true }
+  setRemoteDescription(sdp: string, type: string) { this.#remote = { sdp, type } }
   addRemoteCandidate() {}
   createDataChannel(): NdcDataChannel {
     return { close() {}, isOpen: () => false, sendMessage: () => true, onOpen() {}, onClosed() {}, onMessage() {} }
   }
   state() { return this.#state }
   signalingState() { return 'stable' }
-  remoteDescription() { return null }
+  remoteDescription() { return this.#remote }
   onLocalDescription() {}
   onLocalCandidate() {}
   onStateChange(cb: (state: string) => void) { this.#onState = cb }
@@ -179,4 +183,70 @@ t.test('make before break: a connection still connected when an ice-restart repl
   t.equal(second.closed, false, 'while the last connected one still waits for its successor')
   link.close()
   t.equal(second.closed, true, 'closing the link closes it too')
+})
+
+t.test('the polite side of an ice-restart keeps the new servers and waits for the other side\'s offer; it offers itself only if none comes', async (t) => {
+  const cp = await FakeControlPlane.start()
+  t.teardown(() => cp.stop())
+  const client = SignalClient.connect(cp.url, { WebSocket: WS, token: 'tok.en.p_b' })
+  t.teardown(() => client.close())
+  const conn = await cp.connections.next()
+  await conn.messages.next()
+  conn.send(welcome('p_b', [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: 'u', credential: 'c' }]))
+  await client.joined
+  ScriptedPeerConnection.made = []
+  // p_b sorts after p_a: the polite side. It answered p_a's first offer.
+  const link = new NodePeerLink(client, { remote: 'p_a', PeerConnection: ScriptedPeerConnection as unknown as NdcPeerConnectionConstructor, channels: [{ label: 'chat', id: 1 }], offer: false, restartFallbackMs: 300 })
+  t.teardown(() => link.close())
+  const rebuilt: string[] = []
+  link.on('rebuilt', (r) => rebuilt.push(r))
+  link.start()
+  const offer = (sdp: string) => conn.send({ type: 'signal', from: 'p_a', kind: 'offer', payload: sdp })
+  const made = (n: number) => within(new Promise<void>((resolve) => { const check = () => (ScriptedPeerConnection.made.length >= n ? resolve() : setTimeout(check, 5)); check() }), `${n} connections`)
+  offer('v=0 first')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  ScriptedPeerConnection.made[0]!.move('connected')
+
+  conn.send({ type: 'ice-restart', reason: 'relay-draining', relayId: 'relay-a', iceServers: [{ urls: ['turn:127.0.0.2:3478?transport=udp'], username: 'u', credential: 'c' }] })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(ScriptedPeerConnection.made.length, 1, 'no new connection on the ice-restart itself')
+  offer('v=0 restarted')
+  await made(2)
+  const second = ScriptedPeerConnection.made[1]!
+  t.same(second.config.iceServers.map((s) => s.hostname), ['127.0.0.2'], 'the other side\'s offer is followed by a connection on the new servers')
+  t.equal(second.offered, false, 'which answers it')
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  t.equal(ScriptedPeerConnection.made.length, 2, 'and no fallback offer follows once it came')
+  second.move('connected')
+
+  conn.send({ type: 'ice-restart', reason: 'relay-lost', relayId: 'relay-b', iceServers: [{ urls: ['turn:127.0.0.3:3478?transport=udp'], username: 'u', credential: 'c' }] })
+  await made(3)
+  const third = ScriptedPeerConnection.made[2]!
+  t.same(third.config.iceServers.map((s) => s.hostname), ['127.0.0.3'], 'with no offer within restartFallbackMs, it rebuilds on the new servers')
+  t.equal(third.offered, true, 'and offers itself')
+  t.same(rebuilt, ['remote-restart', 'relay-lost'], 'rebuilt once per ice-restart')
+})
+
+t.test('an offer for a connection built on servers an ice-restart since replaced is answered by a new connection on the new ones', async (t) => {
+  const cp = await FakeControlPlane.start()
+  t.teardown(() => cp.stop())
+  const client = SignalClient.connect(cp.url, { WebSocket: WS, token: 'tok.en.p_b' })
+  t.teardown(() => client.close())
+  const conn = await cp.connections.next()
+  await conn.messages.next()
+  conn.send(welcome('p_b', [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: 'u', credential: 'c' }]))
+  await client.joined
+  ScriptedPeerConnection.made = []
+  // The polite side, started but never offered to: the call was not up yet when its relay went.
+  const link = new NodePeerLink(client, { remote: 'p_a', PeerConnection: ScriptedPeerConnection as unknown as NdcPeerConnectionConstructor, channels: [{ label: 'chat', id: 1 }], offer: false, restartFallbackMs: 5000 })
+  t.teardown(() => link.close())
+  link.start()
+  conn.send({ type: 'ice-restart', reason: 'relay-lost', relayId: 'relay-a', iceServers: [{ urls: ['turn:127.0.0.2:3478?transport=udp'], username: 'u', credential: 'c' }] })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  conn.send({ type: 'signal', from: 'p_a', kind: 'offer', payload: 'v=0 on the new relay' })
+  const deadline = Date.now() + 1000 // well before the fallback (5 s) would rebuild anyway
+  while (ScriptedPeerConnection.made.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+  t.equal(ScriptedPeerConnection.made.length, 2, 'a new connection answers it')
+  t.same(ScriptedPeerConnection.made[1]!.config.iceServers.map((s) => s.hostname), ['127.0.0.2'], 'on the new servers')
+  t.equal(ScriptedPeerConnection.made[0]!.closed, true, 'and the old one, which never connected, is closed')
 })
