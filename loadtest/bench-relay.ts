@@ -503,7 +503,7 @@ async function main(): Promise<void> {
   const echo: PeerProcess = opts.echo === 'turnutils'
     ? await startTurnutilsPeer({ cpus: where.echo, nice: opts.nice })
     : opts.echo === 'native' ? await startNativeEcho({ cpus: where.echo, nice: opts.nice }) : await startEchoPeer({ cpus: where.echo, nice: opts.nice })
-  log(`relayed ports: ${BENCH_RELAY_PORTS.min}-${BENCH_RELAY_PORTS.max} for every server (outside the ephemeral range ${ephemeralRange()})`)
+  log(`relayed ports: ${BENCH_RELAY_PORTS.min}-${BENCH_RELAY_PORTS.max} for every server (the kernel's ephemeral range: ${ephemeralRange()})`)
   log(`load side: ${opts.load} generator${opts.load === 'native' ? ` (${opts.loadProcesses} thread(s)${opts.burst > 1 ? `, burst ${opts.burst}` : ''})` : ''}, echo peer: ${opts.echo} on ${echo.host}:${echo.port}`)
   const results: Record<string, unknown> = { options: opts, placement: where, runtime, node: process.version, cpu: osCpus()[0]?.model }
   const rows: Row[] = []
