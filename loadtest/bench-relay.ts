@@ -22,7 +22,7 @@ import { mergeRuns, startLoadHelper, type LoadHelper } from './load-helper.js'
 import { startTurnutilsPeer, type PeerProcess } from './turnutils-peer.js'
 import { closeFlows, runFixedRate, runMaxRate, setupFlows, type Flow, type PacketRunResult } from './packet-load.js'
 import { processRssBytes } from './proc-stats.js'
-import { startServer, type ServerName, type ServerUnderTest } from './servers.js'
+import { BENCH_RELAY_PORTS, startServer, type ServerName, type ServerUnderTest } from './servers.js'
 import { onPath, pinProcess } from './spawn-node.js'
 import { cpuQuotaAvailable, limitCpu } from './cpu-quota.js'
 
@@ -311,7 +311,9 @@ async function allocationScenario(opts: BenchOptions, where: Placement): Promise
         await closeClients(clients)
         await closeClients(warm)
         rows[name].push({ alloc, release })
+        const refused = await portsRefused(server)
         log(`${name} allocations ${r + 1}/${opts.repeats}: ${alloc.perSecond.toFixed(0)}/s (${alloc.failed} failed${fmtFailures(alloc)}, ` +
+          `${refused !== undefined ? `${refused} relayed ports refused by the kernel (warm-up included), ` : ''}` +
           `${alloc.retransmissions} retransmits), releases ${release.perSecond.toFixed(0)}/s (${release.failed} failed${fmtFailures(release)}, ` +
           `server ${((serverCpu(release.cpu) / release.ms) * 1e5).toFixed(0)} %, generator ${(((release.cpu.generator ?? 0) / release.ms) * 1e5).toFixed(0)} %); ` +
           `CPU while allocating: ${Object.entries(alloc.cpu).filter(([k]) => !k.startsWith('machine')).map(([k, v]) => `${k} ${((v / alloc.ms) * 1e5).toFixed(0)} %`).join(', ')}, ` +
@@ -322,6 +324,18 @@ async function allocationScenario(opts: BenchOptions, where: Placement): Promise
     }
   }
   return rows
+}
+
+/** Our relay's count of relayed ports the kernel refused (each a second bind), from /metrics. */
+async function portsRefused(server: ServerUnderTest): Promise<number | undefined> {
+  if (server.metricsUrl === undefined) return undefined
+  try {
+    const text = await (await fetch(`${server.metricsUrl}/metrics`)).text()
+    const m = /^sovereign_relay_relay_ports_refused_total (\d+)/m.exec(text)
+    return m ? Number(m[1]) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 const fmtFailures = (p: PhaseResult): string =>
@@ -489,6 +503,7 @@ async function main(): Promise<void> {
   const echo: PeerProcess = opts.echo === 'turnutils'
     ? await startTurnutilsPeer({ cpus: where.echo, nice: opts.nice })
     : opts.echo === 'native' ? await startNativeEcho({ cpus: where.echo, nice: opts.nice }) : await startEchoPeer({ cpus: where.echo, nice: opts.nice })
+  log(`relayed ports: ${BENCH_RELAY_PORTS.min}-${BENCH_RELAY_PORTS.max} for every server (the kernel's ephemeral range: ${ephemeralRange()})`)
   log(`load side: ${opts.load} generator${opts.load === 'native' ? ` (${opts.loadProcesses} thread(s)${opts.burst > 1 ? `, burst ${opts.burst}` : ''})` : ''}, echo peer: ${opts.echo} on ${echo.host}:${echo.port}`)
   const results: Record<string, unknown> = { options: opts, placement: where, runtime, node: process.version, cpu: osCpus()[0]?.model }
   const rows: Row[] = []
@@ -595,3 +610,11 @@ async function main(): Promise<void> {
 }
 
 await main()
+
+function ephemeralRange(): string {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().replace(/\s+/, '-')
+  } catch {
+    return 'unknown'
+  }
+}

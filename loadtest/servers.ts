@@ -20,6 +20,16 @@ import { siblingModule, spawnNode, stopChild } from './spawn-node.js'
  */
 export type ServerName = 'ours' | 'native' | 'coturn' | 'floor'
 
+/**
+ * The relayed-port range of every server in the benchmark: the same for ours and coturn,
+ * as large as the default 49152-65535 (both servers' default), and below Linux's default
+ * ephemeral range (32768-60999, /proc/sys/net/ipv4/ip_local_port_range) so that a
+ * relayed port does not collide with the load generator's thousands of client sockets.
+ * (With the defaults, 72 % of the range overlaps the ephemeral one and a bind is refused
+ * now and then on either server.)
+ */
+export const BENCH_RELAY_PORTS = { min: 16384, max: 32767 } as const
+
 export interface ServerUnderTest {
   readonly name: ServerName
   readonly host: string
@@ -79,6 +89,7 @@ export async function startOurs(opts: StartServerOptions, dataPath: 'ts' | 'nati
       const [entry, args] = opts.entry === 'api'
         ? [siblingModule(import.meta.url, './relay-process'), [JSON.stringify({
             listen: [`${host}:${port}`], secrets: [opts.secret], realm: 'sovereign', allowPeers: ['127.0.0.0/8'], metrics: `${host}:${metricsPort}`,
+            ports: { ...BENCH_RELAY_PORTS },
             dataPath, ...(dataPath === 'native' ? { dataThreads } : {}),
           })]]
         : [cliEntry(), [
@@ -87,6 +98,7 @@ export async function startOurs(opts: StartServerOptions, dataPath: 'ts' | 'nati
             '--secret', opts.secret,
             '--allow-peers', '127.0.0.0/8',
             '--metrics', `${host}:${metricsPort}`,
+            '--ports', `${BENCH_RELAY_PORTS.min}-${BENCH_RELAY_PORTS.max}`,
             '--grace', '1', // stop() sends SIGTERM; no allocation needs the default grace here
             '--data-path', dataPath,
             ...(dataPath === 'native' ? ['--data-threads', String(dataThreads)] : []),
@@ -139,8 +151,8 @@ export async function startCoturnServer(opts: StartServerOptions): Promise<Serve
     ...(opts.host !== undefined ? { host: opts.host } : {}),
     cpus: opts.cpus,
     nice: opts.nice,
-    minPort: 20000,
-    maxPort: 39999,
+    minPort: BENCH_RELAY_PORTS.min,
+    maxPort: BENCH_RELAY_PORTS.max,
   })
   return {
     name: 'coturn',

@@ -38,6 +38,7 @@ export function relayMetrics(o: RelayMetricsOptions): RelayMetrics {
   new Gauge({ name: `${P}allocations`, help: 'Current allocations', registers: r, collect() { this.set(server.table.size) } })
   new Gauge({ name: `${P}draining`, help: '1 while the relay refuses new allocations', registers: r, collect() { this.set(server.draining ? 1 : 0) } })
   new Gauge({ name: `${P}capacity`, help: 'Allocations this relay accepts at most (--capacity, relays[].capacity)', registers: r, collect() { this.set(server.quotas.capacity) } })
+  scrapeCounter({ name: `${P}relay_ports_refused_total`, help: 'Relayed ports the kernel refused (held by another socket): each cost the allocation another bind', registers: r, read: () => server.portsRefused })
   if (o.sockets) {
     const sockets = o.sockets
     new Gauge({ name: `${P}tcp_connections`, help: 'Open TCP client connections', registers: r, collect() { this.set(sockets().tcpConnections) } })

@@ -97,6 +97,7 @@ export class TurnServer implements ServerCore {
   #draining = false
   #closed = false
   #nextId = 1
+  #portsRefused = 0
   #lastFlush: number
   readonly #drops = new Map<DropReason, number>()
 
@@ -114,14 +115,19 @@ export class TurnServer implements ServerCore {
     this.relayServices = o.relayServices ?? NO_RELAY_SERVICE_GUARD
     const ports = o.ports ?? { min: 49152, max: 65535 }
     this.#pools = {}
-    if (o.relayAddresses[4] !== undefined) this.#pools[4] = new PortPool(ports.min, ports.max, o.random)
-    if (o.relayAddresses[6] !== undefined) this.#pools[6] = new PortPool(ports.min, ports.max, o.random)
+    if (o.relayAddresses[4] !== undefined) this.#pools[4] = new PortPool(ports.min, ports.max, o.random, this.now)
+    if (o.relayAddresses[6] !== undefined) this.#pools[6] = new PortPool(ports.min, ports.max, o.random, this.now)
     this.#flushMs = o.flushIntervalMs ?? BYTES_FLUSH_MS
     this.#maxBindAttempts = o.maxBindAttempts ?? 16
     this.#lastFlush = this.now()
     const auth = this.#auth
     const now = this.now
     this.#responder = { realm: this.realm, software: this.software, issueNonce: (clientAddress) => auth.issueNonce(now(), clientAddress) }
+  }
+
+  /** Relayed ports the kernel refused (held by a socket not ours); each cost a second bind. */
+  get portsRefused(): number {
+    return this.#portsRefused
   }
 
   get draining(): boolean {
@@ -245,12 +251,12 @@ export class TurnServer implements ServerCore {
     const req = a?.pendingRequest
     if (!a || a.state !== 'pending' || !req) return []
     const pool = this.#pools[a.family]!
-    // Someone else holds the failed port: pick the next one first, then hand the failed
-    // one back (it may be free again later; keeping it would leak the range away).
+    // Someone else holds the failed port: it stays out of the choice for a while (the
+    // pool hands it back later: keeping it for good would leak the range away).
     a.bindAttempts++
-    const failed = a.pendingPort
+    this.#portsRefused++
+    pool.refuse(a.pendingPort)
     const port = a.bindAttempts < this.#maxBindAttempts ? pool.acquire(a.wantEvenPort) : undefined
-    pool.release(failed)
     a.pendingPort = 0
     if (port === undefined) {
       this.#removeQuietly(a)

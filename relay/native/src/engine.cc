@@ -232,21 +232,29 @@ class DataThread {
 
   int listenerFd(uint32_t listener) const { return listener < listenerFds_.size() ? listenerFds_[listener] : -1; }
 
-  void addRelay(Alloc* a) {
-    byToken_[a->token] = a;
+  // Called with mu held: the entry is findable before its socket can wake this thread.
+  void addRelay(Alloc* a) { byToken_[a->token] = a; }
+
+  // Not under mu: epoll is thread-safe, and the token is in byToken_ already, so the
+  // first readiness this reports finds its entry (the socket was bound just before).
+  int watchRelay(Alloc* a) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = a->token;
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, a->fd, &ev);
+    return epoll_ctl(epfd_, EPOLL_CTL_ADD, a->fd, &ev) == 0 ? 0 : -errno;
   }
 
+  // Called with mu held. No EPOLL_CTL_DEL: closing the socket (the engine's only
+  // descriptor of it, CLOEXEC, never duplicated) takes it out of the epoll set, and a
+  // readiness already collected for its token finds no entry and is skipped (tokens are
+  // never reused). Were a fork to hold the descriptor until its exec, the stale readiness
+  // would be skipped the same way until then.
   void removeRelay(Alloc* a) {
     byToken_.erase(a->token);
     if (a->hasClient) {
       auto it = byClient_.find(a->clientKey);
       if (it != byClient_.end() && it->second == a) byClient_.erase(it);
     }
-    epoll_ctl(epfd_, EPOLL_CTL_DEL, a->fd, nullptr);
   }
 
   void setClient(Alloc* a) { byClient_[a->clientKey] = a; }
@@ -725,6 +733,12 @@ int Engine::bindRelay(uint32_t id, uint32_t thread, int family, const std::strin
   {
     std::lock_guard<std::mutex> lock(t.mu);
     t.addRelay(a.get());
+  }
+  if (int err = t.watchRelay(a.get()); err < 0) {
+    std::lock_guard<std::mutex> lock(t.mu);
+    t.removeRelay(a.get());
+    ::close(fd);
+    return err;
   }
   allocs_[id] = std::move(a);
   return 0;

@@ -4,10 +4,11 @@
  * later call refused by code (ERR_ENGINE_CLOSED) rather than crashing the process.
  */
 import dgram from 'node:dgram'
+import { readdirSync } from 'node:fs'
 
 import t from 'tap'
 
-import { loadEngine, type NativeEngine } from '../../../relay/native/index.js'
+import { PACKET_FROM_PEER, loadEngine, type NativeEngine } from '../../../relay/native/index.js'
 
 const load = loadEngine()
 if (!load.ok) {
@@ -48,6 +49,39 @@ if (!load.ok) {
     await new Promise<void>((resolve) => holder.bind(0, '127.0.0.1', () => resolve()))
     t.teardown(() => new Promise<void>((resolve) => holder.close(() => resolve())))
     t.equal(engine().bindRelay(1, 0, 4, '127.0.0.1', holder.address().port, 0, 1000), -98)
+  })
+
+  t.test('relayed sockets closed under a flood from their peer: the port binds again at once, the engine keeps running, and no descriptor stays open', async (t) => {
+    const fds = (): number => readdirSync('/proc/self/fd').length
+    const fromPeer: number[] = []
+    const e = new Engine(1, (_thread, meta, addresses) => {
+      for (let i = 0; i < addresses.length; i++) if (meta[i * 6] === PACKET_FROM_PEER) fromPeer.push(meta[i * 6 + 1]!)
+    })
+    t.teardown(() => e.close())
+    const probe = dgram.createSocket('udp4')
+    await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', () => resolve()))
+    const port = probe.address().port
+    await new Promise<void>((resolve) => probe.close(() => resolve()))
+    const peer = dgram.createSocket('udp4')
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', () => resolve()))
+    t.teardown(() => new Promise<void>((resolve) => peer.close(() => resolve())))
+    const before = fds()
+    for (let round = 1; round <= 20; round++) {
+      t.equal(e.bindRelay(round, 0, 4, '127.0.0.1', port, 0, 1e9), 0, `round ${round}: the port is free again`)
+      // No permission: everything the peer sends is handed up (kind 1, the allocation's id).
+      for (let k = 0; k < 20; k++) peer.send(Buffer.alloc(40, round), port, '127.0.0.1')
+      await new Promise((resolve) => setTimeout(resolve, round % 4 === 0 ? 20 : 0))
+      t.ok(e.closeRelay(round), `round ${round}: closed`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    t.ok(fromPeer.some((id) => id === 4), 'the flood reached the relayed socket while it was open')
+    t.equal(e.relaySockets, 0)
+    t.ok(fds() <= before, 'every relayed socket was closed (20 were opened)')
+    t.equal(e.bindRelay(99, 0, 4, '127.0.0.1', port, 0, 1e9), 0, 'the data thread still serves new sockets')
+    peer.send(Buffer.alloc(40, 99), port, '127.0.0.1')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    t.ok(fromPeer.includes(99), 'and hands up what reaches them')
+    t.ok(e.closeRelay(99))
   })
 
   t.test('close() is idempotent; after it every call is ERR_ENGINE_CLOSED or a no-op', async (t) => {

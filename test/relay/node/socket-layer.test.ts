@@ -41,6 +41,7 @@ t.test('a relay port the kernel refuses (EADDRINUSE) is skipped; with none left 
   await first.refresh(0)
   t.equal((await second.allocate()).relayed.port, blocker.port + 1, 'the released port is used again')
   t.equal(node.sockets.stats.relaySockets, 1, 'exactly one relayed socket is open')
+  t.equal(node.server.portsRefused, 1, 'the busy port was tried once, then kept out of the choice')
 })
 
 t.test('closing a TCP connection deletes its allocation and closes its relayed socket', async (t) => {
