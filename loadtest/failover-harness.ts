@@ -326,6 +326,9 @@ export class Call {
     clearInterval(this.#timer)
     this.linkA.close()
     this.linkB.close()
+    // Every connection either side built (a call that failed over built several) closed before
+    // the caller's nodeDataChannel.cleanup(): cleaning up under a closing one can crash.
+    await Promise.all([this.linkA.released(), this.linkB.released()])
     await Promise.all([this.a.close(), this.b.close()])
   }
 }

@@ -141,6 +141,9 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
   #askedForServers = false
   #closed = false
   readonly #off: Array<() => void> = []
+  /** Every connection built and not yet reported closed: node-datachannel's `cleanup()` must wait for them. */
+  readonly #unreleased = new Set<NdcPeerConnection>()
+  #onReleased: Array<() => void> = []
 
   constructor(client: SignalClient, options: NodePeerLinkOptions) {
     super()
@@ -164,6 +167,26 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
   get closed(): boolean { return this.#closed }
 
   sendKey(sealed: string): void { this.#client.sendKey(this.remote, sealed) }
+
+  /**
+   * Resolves once every connection this link built (the replaced ones too) has reported
+   * `closed`, or after `timeoutMs`. Await it after `close()` before node-datachannel's
+   * `cleanup()`: cleaning up while libdatachannel still finishes a connection on its threads
+   * can crash the process.
+   */
+  released(timeoutMs = 5000): Promise<void> {
+    if (this.#unreleased.size === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs)
+      const self = this
+      function done(): void {
+        clearTimeout(timer)
+        self.#onReleased = self.#onReleased.filter((f) => f !== done)
+        resolve()
+      }
+      this.#onReleased.push(done)
+    })
+  }
 
   close(): void {
     if (this.#closed) return
@@ -195,6 +218,7 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
       ...(this.#options.bindAddress === undefined ? {} : { bindAddress: this.#options.bindAddress }),
     })
     this.#pc = pc
+    this.#unreleased.add(pc)
     pc.onLocalDescription((sdp, type) => {
       if (!current()) return
       const declare = { dataChannels: this.#options.channels.map((c) => ({ label: c.label })) }
@@ -202,6 +226,7 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
     })
     pc.onLocalCandidate((candidate, mid) => { if (current()) this.#send(() => this.#client.ice(this.remote, { candidate, sdpMid: mid })) })
     pc.onStateChange((state) => {
+      if (state === 'closed') this.#release(pc)
       if (!current()) return
       this.emit('state', state)
       if (state === 'connected') {
@@ -218,6 +243,11 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
     })
     for (const c of this.#options.channels) this.emit('channel', c.label, pc.createDataChannel(c.label, { negotiated: true, id: c.id }))
     if (offer) pc.setLocalDescription('offer')
+  }
+
+  #release(pc: NdcPeerConnection): void {
+    if (!this.#unreleased.delete(pc) || this.#unreleased.size > 0) return
+    for (const done of this.#onReleased.splice(0)) done()
   }
 
   #onIceRestart(m: IceRestartMessage): void {

@@ -250,3 +250,33 @@ t.test('an offer for a connection built on servers an ice-restart since replaced
   t.same(ScriptedPeerConnection.made[1]!.config.iceServers.map((s) => s.hostname), ['127.0.0.2'], 'on the new servers')
   t.equal(ScriptedPeerConnection.made[0]!.closed, true, 'and the old one, which never connected, is closed')
 })
+
+t.test('released() waits until every connection the link built, replaced ones too, reported closed', async (t) => {
+  const cp = await FakeControlPlane.start()
+  t.teardown(() => cp.stop())
+  const client = SignalClient.connect(cp.url, { WebSocket: WS, token: 'tok.en.p_a' })
+  t.teardown(() => client.close())
+  const conn = await cp.connections.next()
+  await conn.messages.next()
+  conn.send(welcome('p_a', [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: 'u', credential: 'c' }]))
+  await client.joined
+  ScriptedPeerConnection.made = []
+  const link = new NodePeerLink(client, { remote: 'p_b', PeerConnection: ScriptedPeerConnection as unknown as NdcPeerConnectionConstructor, channels: [{ label: 'chat', id: 1 }], offer: true })
+  link.start()
+  const [first] = ScriptedPeerConnection.made
+  first!.move('connected')
+  const rebuilt = new Promise((resolve) => link.once('rebuilt', resolve))
+  conn.send({ type: 'ice-restart', reason: 'relay-lost', relayId: 'relay-a', iceServers: [{ urls: ['turn:127.0.0.2:3478?transport=udp'], username: 'u', credential: 'c' }] })
+  await within(rebuilt, 'rebuilt')
+  const second = ScriptedPeerConnection.made[1]!
+  link.close()
+  let released = false
+  const done = link.released(10_000).then(() => { released = true })
+  second.move('closed')
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  t.equal(released, false, 'not while the replaced connection has not reported closed')
+  first!.move('closed')
+  await within(done, 'released')
+  t.equal(released, true, 'once both have')
+  t.equal(await Promise.race([link.released(10_000).then(() => 'at once'), new Promise((resolve) => setTimeout(() => resolve('waited'), 50))]), 'at once', 'and at once after that')
+})

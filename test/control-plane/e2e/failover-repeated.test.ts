@@ -41,7 +41,6 @@ t.before(async () => {
 
 t.teardown(async () => {
   await call?.close()
-  await new Promise((resolve) => setTimeout(resolve, 300))
   nodeDataChannel.cleanup()
   await net?.close()
 })
