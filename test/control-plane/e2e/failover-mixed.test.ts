@@ -71,7 +71,12 @@ t.test('a Chromium tab and a node-datachannel peer: a SIGKILLed relay, and the c
   link.start()
   await run(ana.tab, LINK, { remote: joined.welcome.participantId, offerer: true, negotiated: true })
 
-  await echoes(ana.tab, 10, 20_000)
+  const startedAt = Date.now()
+  await echoes(ana.tab, 10, 20_000).catch(async (err: Error) => {
+    const seen = (await statesOf(ana.tab)).map(([at, what]) => `${what} +${at - startedAt} ms`).join(', ')
+    t.comment(`first connection: ana: ${seen}; errors ${JSON.stringify(await errorsOf(ana.tab))}; node: ${nodeStates.map(([at, s]) => `${s} +${at - startedAt} ms`).join(', ')}`)
+    throw err
+  })
   const nodePair = () => {
     const pair = (link.pc as unknown as { getSelectedCandidatePair(): { local: { address: string; type: string }; remote: { address: string; type: string } } | null }).getSelectedCandidatePair()
     return { local: pair?.local.address, remote: pair?.remote.address, localType: pair?.local.type, remoteType: pair?.remote.type }
