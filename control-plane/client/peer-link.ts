@@ -185,7 +185,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.#makingOffer = false
     this.#ignoreOffer = false
     pc.onicecandidate = ({ candidate }) => { if (current()) this.#signal(() => this.#client.ice(this.remote, candidate ? candidate.toJSON() : null)) }
-    pc.onnegotiationneeded = () => { if (current()) void this.#offer() }
+    pc.onnegotiationneeded = () => { if (current() && pc.signalingState === 'stable') void this.#offer() }
     pc.ondatachannel = (e) => { if (current()) this.emit('datachannel', e.channel) }
     pc.ontrack = (e) => { if (current()) this.emit('track', e) }
     pc.onconnectionstatechange = () => {
