@@ -42,6 +42,8 @@ export interface PeerLinkOptions {
   readonly RTCPeerConnection?: typeof RTCPeerConnection
   /** Polite side, remote known to rebuild: how long to wait for its offer after an `ice-restart` before rebuilding and offering ourselves (default 2000 ms). */
   readonly rebuildFallbackMs?: number
+  /** How long an offer or answer waits for our candidates to be gathered into it (default 3000 ms; later ones trickle). */
+  readonly gatherMs?: number
 }
 
 export type PeerLinkEvents = {
@@ -77,6 +79,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   readonly #PC: typeof RTCPeerConnection
   readonly #policy: RTCIceTransportPolicy
   readonly #fallbackMs: number
+  readonly #gatherMs: number
   /** Our own data channels and tracks, re-created on a rebuilt connection. */
   readonly #channels = new Map<string, RTCDataChannelInit | undefined>()
   readonly #tracks: Array<{ kind: TrackDeclarationShape['kind']; track: MediaStreamTrack; streams: MediaStream[] }> = []
@@ -91,6 +94,8 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   /** Remote candidates that arrived before the remote description they belong to (applied after it). */
   #early: RTCIceCandidateInit[] = []
   #fallback: ReturnType<typeof setTimeout> | undefined
+  /** An offer or answer is gathering: its candidates go in it, not ahead of it. */
+  #describing = false
   #makingOffer = false
   #ignoreOffer = false
   #askedForServers = false
@@ -108,6 +113,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.#PC = options.RTCPeerConnection ?? globalThis.RTCPeerConnection
     this.#policy = options.iceTransportPolicy ?? 'relay'
     this.#fallbackMs = options.rebuildFallbackMs ?? 2000
+    this.#gatherMs = options.gatherMs ?? 3000
     this.#build(rtcIceServers(client.iceServers))
 
     this.#listen(client, 'signal', (m: SignalFromMessage) => { if (m.from === this.remote) this.#enqueue(() => this.#onSignal(m)) })
@@ -182,9 +188,10 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.#pc = pc
     this.#remoteFingerprint = undefined
     this.#early = []
+    this.#describing = false
     this.#makingOffer = false
     this.#ignoreOffer = false
-    pc.onicecandidate = ({ candidate }) => { if (current()) this.#signal(() => this.#client.ice(this.remote, candidate ? candidate.toJSON() : null)) }
+    pc.onicecandidate = ({ candidate }) => { if (current() && !this.#describing) this.#signal(() => this.#client.ice(this.remote, candidate ? candidate.toJSON() : null)) }
     pc.onnegotiationneeded = () => { if (current() && pc.signalingState === 'stable') void this.#offer() }
     pc.ondatachannel = (e) => { if (current()) this.emit('datachannel', e.channel) }
     pc.ontrack = (e) => { if (current()) this.emit('track', e) }
@@ -274,9 +281,9 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     const pc = this.#pc
     try {
       this.#makingOffer = true
-      await pc.setLocalDescription()
-      const sdp = pc.localDescription?.sdp
-      if (sdp === undefined || pc !== this.#pc) return
+      const sdp = await this.#describe(pc)
+      // Meanwhile a remote offer may have won (we were polite): then our description is the answer to it, sent there.
+      if (sdp === undefined || pc !== this.#pc || pc.localDescription?.type !== 'offer' || pc.signalingState !== 'have-local-offer') return
       this.#signal(() => this.#client.offer(this.remote, sdp, this.#declarations()))
     } catch (err) {
       this.emit('error', err as Error)
@@ -299,9 +306,36 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   }
 
   async #answer(): Promise<void> {
-    await this.#pc.setLocalDescription()
-    const sdp = this.#pc.localDescription?.sdp
-    if (sdp !== undefined) this.#signal(() => this.#client.answer(this.remote, sdp, this.#declarations()))
+    const pc = this.#pc
+    const sdp = await this.#describe(pc)
+    if (sdp !== undefined && pc === this.#pc && pc.localDescription?.type === 'answer') this.#signal(() => this.#client.answer(this.remote, sdp, this.#declarations()))
+  }
+
+  /**
+   * Sets the local description and waits (up to `gatherMs`) until our candidates are in
+   * it: the remote then has them with the description, before our connectivity checks can
+   * reach it. Trickled ones can arrive after the checks, and a remote that meets a check
+   * from an address it was not told of pairs it as peer-reflexive (RFC 8445 §7.3.1.3):
+   * libjuice (node-datachannel) then answered from its host socket, not its relay, and the
+   * relay dropped it (no permission), so the connection never came up. Candidates
+   * gathered later still trickle.
+   */
+  async #describe(pc: RTCPeerConnection): Promise<string | undefined> {
+    this.#describing = true
+    try {
+      await pc.setLocalDescription()
+      if (pc.iceGatheringState !== 'complete') {
+        await new Promise<void>((resolve) => {
+          const done = () => { clearTimeout(timer); pc.removeEventListener('icegatheringstatechange', check); resolve() }
+          const check = () => { if (pc.iceGatheringState === 'complete' || pc !== this.#pc || this.#closed) done() }
+          const timer = setTimeout(done, this.#gatherMs)
+          pc.addEventListener('icegatheringstatechange', check)
+        })
+      }
+      return pc.localDescription?.sdp
+    } finally {
+      if (pc === this.#pc) this.#describing = false
+    }
   }
 
   async #onSignal(m: SignalFromMessage): Promise<void> {

@@ -21,6 +21,9 @@ class RecordingPeerConnection {
   signalingState: RTCSignalingState = 'stable'
   iceConnectionState: RTCIceConnectionState = 'new'
   connectionState: RTCPeerConnectionState = 'new'
+  iceGatheringState: RTCIceGatheringState = 'complete'
+  addEventListener(): void {}
+  removeEventListener(): void {}
   localDescription: { type: string; sdp: string } | null = null
   remoteDescription: { type: string; sdp: string } | null = null
   onicecandidate: ((e: { candidate: null }) => void) | null = null
