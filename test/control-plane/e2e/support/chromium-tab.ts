@@ -47,7 +47,10 @@ export const LINK = `({ remote, offerer, negotiated }) => {
   probe.states = []
   link.on('ice-restart', (reason) => probe.states.push([Date.now(), 'ice-restart']))
   link.on('state', (state) => probe.states.push([Date.now(), 'pc ' + state]))
-  const signaling = (pc) => pc.addEventListener('signalingstatechange', () => probe.states.push([Date.now(), 'sig ' + pc.signalingState]))
+  const signaling = (pc) => {
+    pc.addEventListener('signalingstatechange', () => probe.states.push([Date.now(), 'sig ' + pc.signalingState]))
+    pc.addEventListener('iceconnectionstatechange', () => probe.states.push([Date.now(), 'ice ' + pc.iceConnectionState]))
+  }
   signaling(link.pc)
   link.on('rebuilt', (reason) => { probe.states.push([Date.now(), 'rebuilt ' + reason]); signaling(link.pc) })
   probe.client.on('signal', (m) => { if (m.kind !== 'ice') probe.states.push([Date.now(), 'got ' + m.kind]) })
