@@ -312,8 +312,8 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   }
 
   /**
-   * Sets the local description and waits (up to `gatherMs`) until our candidates are in
-   * it: the remote then has them with the description, before our connectivity checks can
+   * Sets the local description and, for a new connection, waits (up to `gatherMs`) until
+   * our candidates are in it: the remote then has them with the description, before our connectivity checks can
    * reach it. Trickled ones can arrive after the checks, and a remote that meets a check
    * from an address it was not told of pairs it as peer-reflexive (RFC 8445 §7.3.1.3):
    * libjuice (node-datachannel) then answered from its host socket, not its relay, and the
@@ -321,10 +321,14 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
    * gathered later still trickle.
    */
   async #describe(pc: RTCPeerConnection): Promise<string | undefined> {
-    this.#describing = true
+    // Only a connection's first description: an ICE restart of an established one trickles,
+    // as waiting there lengthened a browser-to-browser failover by ~1.6 s (the remote then
+    // is a browser, or a node-datachannel peer that rebuilds, answered by a new connection).
+    const first = pc.currentLocalDescription == null
+    this.#describing = first
     try {
       await pc.setLocalDescription()
-      if (pc.iceGatheringState !== 'complete') {
+      if (first && pc.iceGatheringState !== 'complete') {
         await new Promise<void>((resolve) => {
           const done = () => { clearTimeout(timer); pc.removeEventListener('icegatheringstatechange', check); resolve() }
           const check = () => { if (pc.iceGatheringState === 'complete' || pc !== this.#pc || this.#closed) done() }
