@@ -9,10 +9,10 @@
  * DTLS certificate, new SCTP association); the tab, seeing the new fingerprint, follows
  * with a new RTCPeerConnection of its own instead of restarting ICE on the old one
  * (PROTOCOL.md, "Failover: a peer that rebuilds"). Both the first connection and the
- * failover depend on the tab's offers and answers carrying its candidates: trickled ones
- * could reach the Node side after the tab's checks, which libjuice then answered from its
- * host socket instead of its relay (dropped by the relay, no permission), so the
- * connection never came up.
+ * failover depend on each new tab connection's first offer or answer carrying its
+ * candidates: trickled ones could reach the Node side after the tab's checks, which
+ * libjuice then answered from its host socket instead of its relay (dropped by the relay,
+ * no permission), so the connection never came up (2 runs of 8, twice).
  */
 import nodeDataChannel from 'node-datachannel'
 import { chromium, type Browser } from 'playwright-core'
