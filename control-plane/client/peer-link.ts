@@ -44,6 +44,8 @@ export interface PeerLinkOptions {
   readonly rebuildFallbackMs?: number
   /** How long an offer or answer waits for our candidates to be gathered into it (default 3000 ms; later ones trickle). */
   readonly gatherMs?: number
+  /** A connection whose ICE is up but whose DTLS has not come up this long after is replaced (default 4000 ms). */
+  readonly stalledMs?: number
 }
 
 export type PeerLinkEvents = {
@@ -57,7 +59,7 @@ export type PeerLinkEvents = {
   /** New ICE servers were applied and ICE restarted (why: the `ice-restart` reason, or `reconnected`). */
   'ice-restart': [reason: IceRestartMessage['reason'] | 'reconnected']
   /** `pc` was replaced by a new connection (why: the remote rebuilt, `remote-restart`, or we did, to restart ICE with such a remote). */
-  rebuilt: [reason: IceRestartMessage['reason'] | 'reconnected' | 'remote-restart']
+  rebuilt: [reason: IceRestartMessage['reason'] | 'reconnected' | 'remote-restart' | 'stalled']
   /** Something went wrong that the link could not handle itself (negotiation, or no relay left). */
   error: [Error]
   close: []
@@ -80,6 +82,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   readonly #policy: RTCIceTransportPolicy
   readonly #fallbackMs: number
   readonly #gatherMs: number
+  readonly #stalledMs: number
   /** Our own data channels and tracks, re-created on a rebuilt connection. */
   readonly #channels = new Map<string, RTCDataChannelInit | undefined>()
   readonly #tracks: Array<{ kind: TrackDeclarationShape['kind']; track: MediaStreamTrack; streams: MediaStream[] }> = []
@@ -114,6 +117,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.#policy = options.iceTransportPolicy ?? 'relay'
     this.#fallbackMs = options.rebuildFallbackMs ?? 2000
     this.#gatherMs = options.gatherMs ?? 3000
+    this.#stalledMs = options.stalledMs ?? 4000
     this.#build(rtcIceServers(client.iceServers))
 
     this.#listen(client, 'signal', (m: SignalFromMessage) => { if (m.from === this.remote) this.#enqueue(() => this.#onSignal(m)) })
@@ -207,8 +211,21 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
       }
     }
     // RFC 8445 §8.1: every pair failed. The relays we hold may be gone: ask for fresh ones (once per failure).
+    let watched = false
     pc.oniceconnectionstatechange = () => {
-      if (current() && pc.iceConnectionState === 'failed') this.#askForServers()
+      if (!current()) return
+      if (pc.iceConnectionState === 'failed') this.#askForServers()
+      // ICE up but DTLS not following: seen with libjuice (node-datachannel), which sometimes
+      // sends on a pair it never checked (its host socket, not its relay), so nothing it sends
+      // arrives. A new connection, offered, gets a new pair on both sides.
+      if ((pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed') && pc.connectionState !== 'connected' && !watched) {
+        watched = true
+        setTimeout(() => this.#enqueue(async () => {
+          if (!current() || pc.connectionState === 'connected' || pc.connectionState === 'closed') return
+          this.#rebuild('stalled')
+          await this.#offer()
+        }), this.#stalledMs)
+      }
     }
   }
 

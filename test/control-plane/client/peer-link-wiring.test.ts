@@ -87,7 +87,7 @@ const welcome: WelcomeMessage = {
   },
 }
 
-async function linked(t: Test, options: { iceTransportPolicy?: RTCIceTransportPolicy; polite?: boolean; rebuildFallbackMs?: number } = {}) {
+async function linked(t: Test, options: { iceTransportPolicy?: RTCIceTransportPolicy; polite?: boolean; rebuildFallbackMs?: number; stalledMs?: number } = {}) {
   const cp = await FakeControlPlane.start()
   t.teardown(() => cp.stop())
   const client = SignalClient.connect(cp.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, token: 'tok.en.x', reconnect: { initialDelayMs: 5 } })
@@ -295,4 +295,37 @@ t.test('a remote candidate that overtakes its description is applied after it, n
   conn.send({ type: 'signal', from: 'p_b', kind: 'offer', payload: sdpOf('AA') })
   await conn.messages.next()
   t.same(pc.calls.slice(0, 3), ['setRemoteDescription:offer', 'addIceCandidate:candidate:1 1 udp 1 127.0.0.9 5000 typ relay', 'setLocalDescription'])
+})
+
+t.test('a connection whose ICE is up but whose DTLS never follows is replaced by a new one, offered', async (t) => {
+  const { conn, link, pc } = await linked(t, { stalledMs: 50 })
+  link.createDataChannel('probe', { negotiated: true, id: 1 })
+  await conn.messages.next()
+  conn.send({ type: 'signal', from: 'p_b', kind: 'answer', payload: sdpOf('AA') })
+  await until(() => pc.signalingState === 'stable')
+  const rebuilt = new Promise((resolve) => link.once('rebuilt', resolve))
+  pc.connectionState = 'connecting'
+  pc.iceConnectionState = 'connected'
+  pc.oniceconnectionstatechange?.()
+  t.equal(await rebuilt, 'stalled')
+  const offer = await conn.messages.next()
+  t.equal(offer.type === 'signal' ? offer.kind : offer.type, 'offer', 'the new connection offers')
+  t.not(RecordingPeerConnection.last, pc)
+  t.ok(pc.calls.includes('close'), 'the stalled one, never connected, is closed')
+})
+
+t.test('a connection whose DTLS follows its ICE is kept', async (t) => {
+  const { conn, link, pc } = await linked(t, { stalledMs: 50 })
+  link.createDataChannel('probe', { negotiated: true, id: 1 })
+  await conn.messages.next()
+  let rebuilt = false
+  link.on('rebuilt', () => { rebuilt = true })
+  pc.connectionState = 'connecting'
+  pc.iceConnectionState = 'connected'
+  pc.oniceconnectionstatechange?.()
+  pc.connectionState = 'connected'
+  pc.onconnectionstatechange?.()
+  await new Promise((resolve) => setTimeout(resolve, 120))
+  t.notOk(rebuilt, 'no rebuild')
+  t.equal(RecordingPeerConnection.last, pc)
 })
