@@ -44,7 +44,7 @@ export interface PeerLinkOptions {
   readonly rebuildFallbackMs?: number
   /** How long an offer or answer waits for our candidates to be gathered into it (default 3000 ms; later ones trickle). */
   readonly gatherMs?: number
-  /** A connection whose ICE is up but whose DTLS has not come up this long after is replaced (default 4000 ms). */
+  /** A new connection not connected this long after its first remote description is replaced (default 3000 ms, doubled for each replacement in a row). */
   readonly stalledMs?: number
 }
 
@@ -97,6 +97,8 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   /** Remote candidates that arrived before the remote description they belong to (applied after it). */
   #early: RTCIceCandidateInit[] = []
   #fallback: ReturnType<typeof setTimeout> | undefined
+  /** New connections replaced in a row for not connecting (the next one waits twice as long). */
+  #stalls = 0
   /** An offer or answer is gathering: its candidates go in it, not ahead of it. */
   #describing = false
   #makingOffer = false
@@ -117,7 +119,7 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
     this.#policy = options.iceTransportPolicy ?? 'relay'
     this.#fallbackMs = options.rebuildFallbackMs ?? 2000
     this.#gatherMs = options.gatherMs ?? 3000
-    this.#stalledMs = options.stalledMs ?? 4000
+    this.#stalledMs = options.stalledMs ?? 3000
     this.#build(rtcIceServers(client.iceServers))
 
     this.#listen(client, 'signal', (m: SignalFromMessage) => { if (m.from === this.remote) this.#enqueue(() => this.#onSignal(m)) })
@@ -205,27 +207,15 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
       this.emit('state', state)
       if (state === 'connected') {
         this.#askedForServers = false
+        this.#stalls = 0
         // The new connection carries the call now: the one it replaced can go.
         this.#previous?.close()
         this.#previous = undefined
       }
     }
     // RFC 8445 §8.1: every pair failed. The relays we hold may be gone: ask for fresh ones (once per failure).
-    let watched = false
     pc.oniceconnectionstatechange = () => {
-      if (!current()) return
-      if (pc.iceConnectionState === 'failed') this.#askForServers()
-      // ICE up but DTLS not following: seen with libjuice (node-datachannel), which sometimes
-      // sends on a pair it never checked (its host socket, not its relay), so nothing it sends
-      // arrives. A new connection, offered, gets a new pair on both sides.
-      if ((pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed') && pc.connectionState !== 'connected' && !watched) {
-        watched = true
-        setTimeout(() => this.#enqueue(async () => {
-          if (!current() || pc.connectionState === 'connected' || pc.connectionState === 'closed') return
-          this.#rebuild('stalled')
-          await this.#offer()
-        }), this.#stalledMs)
-      }
+      if (current() && pc.iceConnectionState === 'failed') this.#askForServers()
     }
   }
 
@@ -317,9 +307,28 @@ export class PeerLink extends TypedEmitter<PeerLinkEvents> {
   }
 
   async #applyRemote(description: RTCSessionDescriptionInit): Promise<void> {
-    await this.#pc.setRemoteDescription(description)
+    const pc = this.#pc
+    const fresh = pc.remoteDescription == null && pc.connectionState !== 'connected'
+    await pc.setRemoteDescription(description)
+    if (fresh) this.#watchStall(pc)
     this.#remoteFingerprint = dtlsFingerprint(description.sdp ?? '') ?? this.#remoteFingerprint
     for (const candidate of this.#early.splice(0)) await this.#pc.addIceCandidate(candidate).catch(() => { /* of an earlier description */ })
+  }
+
+  /**
+   * A new connection that has not connected `stalledMs` after its first remote description
+   * is replaced by another, offered. Seen with libjuice (node-datachannel): ICE "completed"
+   * but its DTLS sent from its host socket, not its relay (dropped: no permission), or ICE
+   * never connecting after two rebuilds in quick succession; a new connection on both
+   * sides gets new allocations and a new pair.
+   */
+  #watchStall(pc: RTCPeerConnection): void {
+    setTimeout(() => this.#enqueue(async () => {
+      if (pc !== this.#pc || this.#closed || pc.connectionState === 'connected' || pc.connectionState === 'closed') return
+      this.#stalls++
+      this.#rebuild('stalled')
+      await this.#offer()
+    }), this.#stalledMs * 2 ** Math.min(this.#stalls, 4))
   }
 
   async #answer(): Promise<void> {
