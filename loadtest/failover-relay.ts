@@ -26,7 +26,10 @@ if (process.env.BENCH_FAILOVER_DROPS === '1') {
   let fromPeers = 0
   server.fromPeer = (a, address, port, data) => {
     const r = fromPeer(a, address, port, data)
-    if (r === 'no-permission') fromPeers++
+    if (r === 'no-permission') {
+      fromPeers++
+      if (process.env.BENCH_FAILOVER_DROPS_DETAIL === '1') process.stderr.write(`${id}: no permission at relayed :${a.relayed?.port} (client ${a.tupleKey}) from ${address}:${port}, permissions ${JSON.stringify([...a.permissions.keys()])}\n`)
+    }
     return r
   }
   server.events.on('dropped', (reason, count) => {

@@ -15,12 +15,17 @@ import { FakeControlPlane } from './fake-control-plane.js'
 /** Records calls; `restartIce` and the first data channel fire negotiationneeded as a browser does. */
 class RecordingPeerConnection {
   static last: RecordingPeerConnection
+  static all: RecordingPeerConnection[] = []
   readonly calls: string[] = []
   config: RTCConfiguration
   signalingState: RTCSignalingState = 'stable'
   iceConnectionState: RTCIceConnectionState = 'new'
   connectionState: RTCPeerConnectionState = 'new'
+  iceGatheringState: RTCIceGatheringState = 'complete'
+  addEventListener(): void {}
+  removeEventListener(): void {}
   localDescription: { type: string; sdp: string } | null = null
+  remoteDescription: { type: string; sdp: string } | null = null
   onicecandidate: ((e: { candidate: null }) => void) | null = null
   onnegotiationneeded: (() => void) | null = null
   ondatachannel: unknown = null
@@ -31,20 +36,33 @@ class RecordingPeerConnection {
   constructor(config: RTCConfiguration) {
     this.config = config
     RecordingPeerConnection.last = this
+    RecordingPeerConnection.all.push(this)
   }
   getConfiguration(): RTCConfiguration { return this.config }
   setConfiguration(config: RTCConfiguration): void { this.calls.push('setConfiguration'); this.config = config }
-  restartIce(): void { this.calls.push('restartIce'); queueMicrotask(() => this.onnegotiationneeded?.()) }
+  restartIce(): void { this.calls.push('restartIce'); queueMicrotask(() => this.#negotiationNeeded()) }
+  /** As a browser: only fired in the stable state. */
+  #negotiationNeeded(): void { if (this.signalingState === 'stable') this.onnegotiationneeded?.() }
   async setLocalDescription(): Promise<void> {
-    this.#offers += 1
     this.calls.push('setLocalDescription')
+    if (this.signalingState === 'have-remote-offer') {
+      this.localDescription = { type: 'answer', sdp: 'v=0\r\na=ice-ufrag:answer\r\n' }
+      this.signalingState = 'stable'
+      return
+    }
+    this.#offers += 1
     this.localDescription = { type: 'offer', sdp: `v=0\r\na=ice-ufrag:u${this.#offers}\r\n` }
+    this.signalingState = 'have-local-offer'
   }
-  async setRemoteDescription(d: { type: string }): Promise<void> { this.calls.push(`setRemoteDescription:${d.type}`) }
-  async addIceCandidate(): Promise<void> { this.calls.push('addIceCandidate') }
+  async setRemoteDescription(d: { type: string; sdp: string }): Promise<void> {
+    this.calls.push(`setRemoteDescription:${d.type}`)
+    this.remoteDescription = d
+    this.signalingState = d.type === 'offer' ? 'have-remote-offer' : 'stable'
+  }
+  async addIceCandidate(c?: { candidate?: string }): Promise<void> { this.calls.push(`addIceCandidate${c?.candidate === undefined ? '' : `:${c.candidate}`}`) }
   createDataChannel(label: string): { label: string } {
     this.calls.push(`createDataChannel:${label}`)
-    queueMicrotask(() => this.onnegotiationneeded?.()) // the first channel needs negotiation, as in a browser
+    queueMicrotask(() => this.#negotiationNeeded()) // the first channel needs negotiation, as in a browser
     return { label }
   }
   close(): void { this.calls.push('close') }
@@ -52,6 +70,13 @@ class RecordingPeerConnection {
 }
 
 const PC = RecordingPeerConnection as unknown as typeof RTCPeerConnection
+/** An SDP from a remote connection with this DTLS certificate. */
+const sdpOf = (cert: string, ufrag = 'r') => `v=0\r\na=ice-ufrag:${ufrag}\r\na=fingerprint:sha-256 ${cert}\r\n`
+
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+  if (!ok()) throw new Error('timed out')
+}
 const MEETING = 'eu-west.0123456789abcdefghjkmnpqrs'
 const welcome: WelcomeMessage = {
   type: 'welcome', protocol: 1, participantId: 'p_a', displayName: 'A', role: 'attendee', capabilities: [],
@@ -62,7 +87,7 @@ const welcome: WelcomeMessage = {
   },
 }
 
-async function linked(t: Test, options: { iceTransportPolicy?: RTCIceTransportPolicy } = {}) {
+async function linked(t: Test, options: { iceTransportPolicy?: RTCIceTransportPolicy; polite?: boolean; rebuildFallbackMs?: number; stalledMs?: number } = {}) {
   const cp = await FakeControlPlane.start()
   t.teardown(() => cp.stop())
   const client = SignalClient.connect(cp.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, token: 'tok.en.x', reconnect: { initialDelayMs: 5 } })
@@ -86,6 +111,8 @@ t.test('an ice-restart sets the new servers, restarts ICE and sends the new offe
   const { conn, link, pc } = await linked(t)
   link.createDataChannel('chat')
   t.same((await conn.messages.next()), { type: 'signal', to: 'p_b', kind: 'offer', payload: 'v=0\r\na=ice-ufrag:u1\r\n', dataChannels: [{ label: 'chat' }] }, 'the first offer')
+  conn.send({ type: 'signal', from: 'p_b', kind: 'answer', payload: sdpOf('AA') })
+  await until(() => pc.signalingState === 'stable')
   pc.calls.length = 0
   const restarted = new Promise((resolve) => link.once('ice-restart', resolve))
   conn.send({ type: 'ice-restart', reason: 'relay-draining', relayId: 'r1', iceServers: [{ urls: ['turn:127.0.0.2:3478?transport=udp'] }] })
@@ -176,4 +203,125 @@ t.test('a link created inside the app\'s own signal listener is handed the offer
   conn.send({ type: 'signal', from: 'p_late', kind: 'offer', payload: 'v=0\r\n' })
   const answer = await conn.messages.next()
   t.same(answer.type === 'signal' ? [answer.to, answer.kind] : answer.type, ['p_late', 'answer'])
+})
+
+
+/** A link whose connection negotiated with the remote's first connection (certificate AA): we offered, it answered. */
+async function negotiated(t: Test, options: { polite?: boolean } = {}) {
+  const linkedUp = await linked(t, options)
+  const { conn, link, pc } = linkedUp
+  const channels: RTCDataChannel[] = []
+  link.on('datachannel', (dc) => channels.push(dc))
+  link.createDataChannel('probe', { negotiated: true, id: 1 })
+  await conn.messages.next() // our offer
+  conn.send({ type: 'signal', from: 'p_b', kind: 'answer', payload: sdpOf('AA') })
+  await until(() => pc.signalingState === 'stable')
+  pc.connectionState = 'connected'
+  return { ...linkedUp, channels }
+}
+
+t.test('an offer with a new DTLS fingerprint (the remote rebuilt) is answered from a new connection, which keeps the old one until it connects', async (t) => {
+  const { conn, link, pc, channels } = await negotiated(t)
+  const rebuilt = new Promise((resolve) => link.once('rebuilt', resolve))
+  conn.send({ type: 'signal', from: 'p_b', kind: 'offer', payload: sdpOf('BB') })
+  t.equal(await rebuilt, 'remote-restart')
+  const answer = await conn.messages.next()
+  t.same(answer.type === 'signal' ? [answer.kind, answer.payload] : answer.type, ['answer', 'v=0\r\na=ice-ufrag:answer\r\n'], 'answered')
+  const fresh = RecordingPeerConnection.last
+  t.not(fresh, pc, 'from a new peer connection')
+  t.equal(link.pc, fresh as unknown as RTCPeerConnection, 'which is the link\'s pc now')
+  t.same(fresh.calls, ['createDataChannel:probe', 'setRemoteDescription:offer', 'setLocalDescription'], 'with our channel re-created on it before the offer is applied')
+  t.equal(fresh.config.iceTransportPolicy, 'relay', 'relay-only, as the first')
+  t.same(channels.map((c) => c.label), ['probe'], 'and handed to the app as a datachannel')
+  t.notOk(pc.calls.includes('close'), 'the old connection, still connected, is kept')
+  fresh.connectionState = 'connected'
+  fresh.onconnectionstatechange?.()
+  t.ok(pc.calls.includes('close'), 'until the new one connects')
+})
+
+t.test('an offer with the same fingerprint (an ICE restart) is applied to the same connection', async (t) => {
+  const { conn, pc } = await negotiated(t)
+  conn.send({ type: 'signal', from: 'p_b', kind: 'offer', payload: sdpOf('AA', 'r2') })
+  await conn.messages.next()
+  t.equal(RecordingPeerConnection.last, pc, 'no new connection')
+  t.same(pc.calls.slice(-2), ['setRemoteDescription:offer', 'setLocalDescription'])
+})
+
+t.test('an answer with a new fingerprint to our ICE restart: the link rebuilds and offers from the new connection', async (t) => {
+  const { conn, link, pc } = await negotiated(t, { polite: false })
+  link.restartIce()
+  await conn.messages.next() // the restart offer, from the old connection
+  conn.send({ type: 'signal', from: 'p_b', kind: 'answer', payload: sdpOf('BB') })
+  const offer = await conn.messages.next()
+  t.equal(offer.type === 'signal' ? offer.kind : offer.type, 'offer', 'a new offer')
+  t.not(RecordingPeerConnection.last, pc, 'from a new connection')
+  t.equal(pc.calls.filter((c) => c === 'setRemoteDescription:answer').length, 1, 'the old connection took the first answer, never the rebuilt one')
+
+  // The remote now rebuilds: the next ice-restart rebuilds at once on the impolite side, with no restartIce.
+  const before = RecordingPeerConnection.last
+  conn.send({ type: 'signal', from: 'p_b', kind: 'answer', payload: sdpOf('CC') })
+  await until(() => before.signalingState === 'stable')
+  conn.send({ type: 'ice-restart', reason: 'relay-lost', relayId: 'r1', iceServers: [{ urls: ['turn:127.0.0.2:3478?transport=udp'] }] })
+  const again = await conn.messages.next()
+  t.equal(again.type === 'signal' ? again.kind : again.type, 'offer', 'the impolite side offers')
+  const third = RecordingPeerConnection.last
+  t.not(third, before, 'from a rebuilt connection')
+  t.notOk(before.calls.includes('restartIce'), 'not an ICE restart the remote cannot answer')
+  t.same(third.config.iceServers, [{ urls: ['turn:127.0.0.2:3478?transport=udp'] }], 'on the new servers')
+})
+
+t.test('a polite link whose remote rebuilds waits for the remote\'s offer after an ice-restart, and rebuilds itself if none comes', async (t) => {
+  const { conn, link, pc } = await linked(t, { polite: true, rebuildFallbackMs: 200 })
+  link.createDataChannel('probe', { negotiated: true, id: 1 })
+  await conn.messages.next()
+  conn.send({ type: 'signal', from: 'p_b', kind: 'answer', payload: sdpOf('AA') })
+  await until(() => pc.signalingState === 'stable')
+  conn.send({ type: 'signal', from: 'p_b', kind: 'offer', payload: sdpOf('BB') }) // the remote rebuilt once
+  await conn.messages.next()
+  const second = RecordingPeerConnection.last
+  const count = RecordingPeerConnection.all.length
+  conn.send({ type: 'ice-restart', reason: 'relay-lost', relayId: 'r1', iceServers: [{ urls: ['turn:127.0.0.2:3478?transport=udp'] }] })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(RecordingPeerConnection.all.length, count, 'no rebuild at once: the impolite remote rebuilds and offers')
+  t.notOk(second.calls.includes('restartIce'), 'and no ICE restart offer')
+  const offer = await conn.messages.next()
+  t.equal(offer.type === 'signal' ? offer.kind : offer.type, 'offer', 'no offer came within the fallback: it rebuilds and offers itself')
+  t.not(RecordingPeerConnection.last, second)
+})
+
+t.test('a remote candidate that overtakes its description is applied after it, not dropped', async (t) => {
+  const { conn, pc } = await linked(t)
+  conn.send({ type: 'signal', from: 'p_b', kind: 'ice', payload: JSON.stringify({ candidate: 'candidate:1 1 udp 1 127.0.0.9 5000 typ relay', sdpMid: '0' }) })
+  conn.send({ type: 'signal', from: 'p_b', kind: 'offer', payload: sdpOf('AA') })
+  await conn.messages.next()
+  t.same(pc.calls.slice(0, 3), ['setRemoteDescription:offer', 'addIceCandidate:candidate:1 1 udp 1 127.0.0.9 5000 typ relay', 'setLocalDescription'])
+})
+
+t.test('a new connection not connected soon after its remote description is replaced by a new one, offered', async (t) => {
+  const { conn, link, pc } = await linked(t, { stalledMs: 50 })
+  link.createDataChannel('probe', { negotiated: true, id: 1 })
+  await conn.messages.next()
+  const rebuilt = new Promise((resolve) => link.once('rebuilt', resolve))
+  pc.connectionState = 'connecting'
+  conn.send({ type: 'signal', from: 'p_b', kind: 'answer', payload: sdpOf('AA') })
+  t.equal(await rebuilt, 'stalled')
+  const offer = await conn.messages.next()
+  t.equal(offer.type === 'signal' ? offer.kind : offer.type, 'offer', 'the new connection offers')
+  t.not(RecordingPeerConnection.last, pc)
+  t.ok(pc.calls.includes('close'), 'the stalled one, never connected, is closed')
+})
+
+t.test('a new connection that connects in time is kept', async (t) => {
+  const { conn, link, pc } = await linked(t, { stalledMs: 50 })
+  link.createDataChannel('probe', { negotiated: true, id: 1 })
+  await conn.messages.next()
+  let rebuilt = false
+  link.on('rebuilt', () => { rebuilt = true })
+  conn.send({ type: 'signal', from: 'p_b', kind: 'answer', payload: sdpOf('AA') })
+  await until(() => pc.signalingState === 'stable')
+  pc.connectionState = 'connected'
+  pc.onconnectionstatechange?.()
+  await new Promise((resolve) => setTimeout(resolve, 120))
+  t.notOk(rebuilt, 'no rebuild')
+  t.equal(RecordingPeerConnection.last, pc)
 })

@@ -23,7 +23,8 @@ export const ARGS = [
  * imports the SDK from the control plane and joins; `LINK` wires a PeerLink to the other
  * peer: the offerer opens the `probe` channel and sends a number every 20 ms, the answerer
  * echoes (with `negotiated`, the channel is pre-negotiated as id 1 on both sides, as
- * NodePeerLink's are, and opened by either); echo arrival times (performance.now) are kept in `window.probe.echoes`. Each tab
+ * NodePeerLink's are, and opened by either; a link that rebuilt its connection re-creates
+ * it and hands it over as `datachannel`); echo arrival times (performance.now) are kept in `window.probe.echoes`. Each tab
  * also notes (wall clock) its ICE restarts and its ICE transport's pair changes: after a
  * kill the new pair is often found over a second before data flows again (a data
  * channel's SCTP retransmits on its own backoff timer, blind to the path change).
@@ -46,13 +47,18 @@ export const LINK = `({ remote, offerer, negotiated }) => {
   probe.states = []
   link.on('ice-restart', (reason) => probe.states.push([Date.now(), 'ice-restart']))
   link.on('state', (state) => probe.states.push([Date.now(), 'pc ' + state]))
-  link.pc.addEventListener('signalingstatechange', () => probe.states.push([Date.now(), 'sig ' + link.pc.signalingState]))
+  const signaling = (pc) => {
+    pc.addEventListener('signalingstatechange', () => probe.states.push([Date.now(), 'sig ' + pc.signalingState]))
+    pc.addEventListener('iceconnectionstatechange', () => probe.states.push([Date.now(), 'ice ' + pc.iceConnectionState]))
+  }
+  signaling(link.pc)
+  link.on('rebuilt', (reason) => { probe.states.push([Date.now(), 'rebuilt ' + reason]); signaling(link.pc) })
   probe.client.on('signal', (m) => { if (m.kind !== 'ice') probe.states.push([Date.now(), 'got ' + m.kind]) })
-  let watched = false
+  let watched
   const watch = () => {
     const ice = link.pc.sctp && link.pc.sctp.transport.iceTransport
-    if (!ice || watched) return
-    watched = true
+    if (!ice || watched === ice) return
+    watched = ice
     ice.addEventListener('selectedcandidatepairchange', () => {
       const pair = ice.getSelectedCandidatePair()
       probe.states.push([Date.now(), 'pair ' + (pair ? pair.local.address : 'none')])
@@ -69,9 +75,10 @@ export const LINK = `({ remote, offerer, negotiated }) => {
       dc.onmessage = (e) => { if (dc.readyState === 'open') dc.send(e.data) }
     }
   }
+  // The remote's channels, and after a rebuild (a remote that cannot restart ICE) our own, re-created.
+  link.on('datachannel', use)
   if (negotiated) use(link.createDataChannel('probe', { negotiated: true, id: 1 }))
   else if (offerer) use(link.createDataChannel('probe'))
-  else link.on('datachannel', use)
 }`
 
 /** The selected candidate pair of the tab's peer connection, as Chromium's stats report it. */
