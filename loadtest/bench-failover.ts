@@ -16,8 +16,8 @@
  * Target (issue 12): kill p99 under 3 s, no drain gap over 1 s. Bounded by the heartbeat
  * TTL (printed beside the figures): a dead relay is indistinguishable from a slow one
  * until its TTL runs out.
- * Options: --kills <n> (10), --drains <n> (5), --heartbeat-ms <n> (250), --ttl-ms <n>
- * (1000), --watch-ms <n> (200), --settle-ms <n> (0: how long a restarted relay runs before
+ * Options: --kills <n> (10), --drains <n> (5), --heartbeat-ms <n> (500), --ttl-ms <n>
+ * (1500), --watch-ms <n> (250), --settle-ms <n> (0: how long a restarted relay runs before
  * the next kill, which moves the call onto it), --redis <url> (redis://127.0.0.1:6379), --json.
  */
 import nodeDataChannel from 'node-datachannel'
@@ -31,7 +31,8 @@ function arg(name: string, fallback: string): string {
 
 const kills = Number(arg('--kills', '10'))
 const drains = Number(arg('--drains', '5'))
-const timing = { heartbeatMs: Number(arg('--heartbeat-ms', '250')), heartbeatTtlMs: Number(arg('--ttl-ms', '1000')), fleetWatchMs: Number(arg('--watch-ms', '200')), probeMs: 20 }
+// The shipped defaults (config/schema.ts: relay.heartbeat 0.5 s / TTL 1.5 s, fleetWatchSeconds 0.25), which the target is about.
+const timing = { heartbeatMs: Number(arg('--heartbeat-ms', '500')), heartbeatTtlMs: Number(arg('--ttl-ms', '1500')), fleetWatchMs: Number(arg('--watch-ms', '250')), probeMs: 20 }
 const settleMs = Number(arg('--settle-ms', '0'))
 const json = process.argv.includes('--json')
 
