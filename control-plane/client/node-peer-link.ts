@@ -143,6 +143,14 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
   readonly #off: Array<() => void> = []
   /** Every connection built and not yet reported closed: node-datachannel's `cleanup()` must wait for them. */
   readonly #unreleased = new Set<NdcPeerConnection>()
+  /**
+   * Every data channel made, kept reachable until its 'closed' callback ran: node-datachannel
+   * 0.33's DataChannel destructor does not take the channel out of the registry `cleanup()`
+   * walks, so one garbage-collected before it closed leaves a dangling pointer there and
+   * `cleanup()` crashes the process (seen after repeated failovers). A caller that sets its
+   * own `onClosed` replaces ours; the channel then stays here until the link is dropped.
+   */
+  readonly #channels = new Set<NdcDataChannel>()
   #onReleased: Array<() => void> = []
 
   constructor(client: SignalClient, options: NodePeerLinkOptions) {
@@ -241,7 +249,12 @@ export class NodePeerLink extends TypedEmitter<NodePeerLinkEvents> {
       // No ICE restart here: ask for fresh servers; the answering ice-restart rebuilds.
       if (state === 'failed') this.#askForServers()
     })
-    for (const c of this.#options.channels) this.emit('channel', c.label, pc.createDataChannel(c.label, { negotiated: true, id: c.id }))
+    for (const c of this.#options.channels) {
+      const dc = pc.createDataChannel(c.label, { negotiated: true, id: c.id })
+      this.#channels.add(dc)
+      dc.onClosed(() => { this.#channels.delete(dc) })
+      this.emit('channel', c.label, dc)
+    }
     if (offer) pc.setLocalDescription('offer')
   }
 
