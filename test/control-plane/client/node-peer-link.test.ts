@@ -7,7 +7,7 @@
  * TURN allocation), and the (pre-negotiated) data channel carries data again.
  */
 import nodeDataChannel from 'node-datachannel'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 
 import { NodePeerLink, ndcIceServers, type NdcDataChannel, type NdcPeerConnectionConstructor } from '../../../control-plane/client/node-peer-link.js'
@@ -15,7 +15,7 @@ import { SignalClient, type WebSocketConstructor } from '../../../control-plane/
 import type { IceServerShape, WelcomeMessage } from '../../../control-plane/protocol/server-messages.js'
 import { mintTurnCredential } from '../../../relay/auth/index.js'
 import { startRelayNode, type RelayNode } from '../../../relay/relay-node.js'
-import { FakeControlPlane, forwardSignals } from './fake-control-plane.js'
+import { FakeControlPlane, forwardSignals, type FakeConnection } from './fake-control-plane.js'
 
 const SECRET = 'node-peer-link-secret-0123'
 const MEETING = 'eu-west.0123456789abcdefghjkmnpqrs'
@@ -118,6 +118,20 @@ t.test('an ice-restart rebuilds each node-datachannel peer once on the named rel
 })
 
 /** A structural node-datachannel PeerConnection whose state the test moves by hand. */
+/** A signaling client joined as `id` on a fake control plane (one TURN server), with no scripted connection made yet. */
+async function joinedOnFake(t: Test, id: string): Promise<{ client: SignalClient; conn: FakeConnection }> {
+  const cp = await FakeControlPlane.start()
+  t.teardown(() => cp.stop())
+  const client = SignalClient.connect(cp.url, { WebSocket: WS, token: `tok.en.${id}` })
+  t.teardown(() => client.close())
+  const conn = await cp.connections.next()
+  await conn.messages.next()
+  conn.send(welcome(id, [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: 'u', credential: 'c' }]))
+  await client.joined
+  ScriptedPeerConnection.made = []
+  return { client, conn }
+}
+
 class ScriptedPeerConnection {
   static made: ScriptedPeerConnection[] = []
   closed = false
@@ -143,15 +157,7 @@ class ScriptedPeerConnection {
 }
 
 t.test('make before break: a connection still connected when an ice-restart replaces it stays open until the new one connects', async (t) => {
-  const cp = await FakeControlPlane.start()
-  t.teardown(() => cp.stop())
-  const client = SignalClient.connect(cp.url, { WebSocket: WS, token: 'tok.en.p_a' })
-  t.teardown(() => client.close())
-  const conn = await cp.connections.next()
-  await conn.messages.next()
-  conn.send(welcome('p_a', [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: 'u', credential: 'c' }]))
-  await client.joined
-  ScriptedPeerConnection.made = []
+  const { client, conn } = await joinedOnFake(t, 'p_a')
   const link = new NodePeerLink(client, { remote: 'p_b', PeerConnection: ScriptedPeerConnection as unknown as NdcPeerConnectionConstructor, channels: [{ label: 'chat', id: 1 }], offer: true })
   t.teardown(() => link.close())
   link.start()
@@ -186,15 +192,7 @@ t.test('make before break: a connection still connected when an ice-restart repl
 })
 
 t.test('the polite side of an ice-restart keeps the new servers and waits for the other side\'s offer; it offers itself only if none comes', async (t) => {
-  const cp = await FakeControlPlane.start()
-  t.teardown(() => cp.stop())
-  const client = SignalClient.connect(cp.url, { WebSocket: WS, token: 'tok.en.p_b' })
-  t.teardown(() => client.close())
-  const conn = await cp.connections.next()
-  await conn.messages.next()
-  conn.send(welcome('p_b', [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: 'u', credential: 'c' }]))
-  await client.joined
-  ScriptedPeerConnection.made = []
+  const { client, conn } = await joinedOnFake(t, 'p_b')
   // p_b sorts after p_a: the polite side. It answered p_a's first offer.
   const link = new NodePeerLink(client, { remote: 'p_a', PeerConnection: ScriptedPeerConnection as unknown as NdcPeerConnectionConstructor, channels: [{ label: 'chat', id: 1 }], offer: false, restartFallbackMs: 300 })
   t.teardown(() => link.close())
@@ -228,15 +226,7 @@ t.test('the polite side of an ice-restart keeps the new servers and waits for th
 })
 
 t.test('an offer for a connection built on servers an ice-restart since replaced is answered by a new connection on the new ones', async (t) => {
-  const cp = await FakeControlPlane.start()
-  t.teardown(() => cp.stop())
-  const client = SignalClient.connect(cp.url, { WebSocket: WS, token: 'tok.en.p_b' })
-  t.teardown(() => client.close())
-  const conn = await cp.connections.next()
-  await conn.messages.next()
-  conn.send(welcome('p_b', [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: 'u', credential: 'c' }]))
-  await client.joined
-  ScriptedPeerConnection.made = []
+  const { client, conn } = await joinedOnFake(t, 'p_b')
   // The polite side, started but never offered to: the call was not up yet when its relay went.
   const link = new NodePeerLink(client, { remote: 'p_a', PeerConnection: ScriptedPeerConnection as unknown as NdcPeerConnectionConstructor, channels: [{ label: 'chat', id: 1 }], offer: false, restartFallbackMs: 5000 })
   t.teardown(() => link.close())
@@ -252,15 +242,7 @@ t.test('an offer for a connection built on servers an ice-restart since replaced
 })
 
 t.test('released() waits until every connection the link built, replaced ones too, reported closed', async (t) => {
-  const cp = await FakeControlPlane.start()
-  t.teardown(() => cp.stop())
-  const client = SignalClient.connect(cp.url, { WebSocket: WS, token: 'tok.en.p_a' })
-  t.teardown(() => client.close())
-  const conn = await cp.connections.next()
-  await conn.messages.next()
-  conn.send(welcome('p_a', [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: 'u', credential: 'c' }]))
-  await client.joined
-  ScriptedPeerConnection.made = []
+  const { client, conn } = await joinedOnFake(t, 'p_a')
   const link = new NodePeerLink(client, { remote: 'p_b', PeerConnection: ScriptedPeerConnection as unknown as NdcPeerConnectionConstructor, channels: [{ label: 'chat', id: 1 }], offer: true })
   link.start()
   const [first] = ScriptedPeerConnection.made
