@@ -20,7 +20,7 @@
  */
 import { RelayError } from '../errors.js'
 import { COUNTERS, PACKET_FROM_CLIENT, type DataThreadStats, type NativeEngine, type OnPackets, loadEngine } from '../native/index.js'
-import { listenerKey, type Allocation, type FiveTuple, type TransportAddress } from '../server/index.js'
+import type { Allocation, FiveTuple, TransportAddress } from '../server/index.js'
 import type { DataPlane, DataPlaneHost, UdpListen } from './data-plane.js'
 import { EngineBucket } from './engine-bucket.js'
 import type { HostPort } from './host-port.js'
@@ -51,8 +51,7 @@ export class NativePlane implements DataPlane {
   readonly #relayBufferBytes: number
   /** listener index ↔ its address */
   readonly #listeners: (TransportAddress | undefined)[] = []
-  readonly #listenerIndex = new Map<string, number>()
-  /** The same by the address object itself: every UDP tuple's `server` is one of #listeners (no key string per send). */
+  /** By the address object itself: every UDP client's tuple has one of #listeners as its `server` (the hand-up sets it). */
   readonly #indexOf = new Map<TransportAddress, number>()
   /** Per bound allocation: what is installed in the engine (null until it holds anything: most idle allocations never do). */
   readonly #mirrors = new Map<number, Mirror | null>()
@@ -78,14 +77,11 @@ export class NativePlane implements DataPlane {
     if (typeof r === 'number') throw errnoError(r, `udp listen ${hp.host}:${hp.port}`)
     const [index, port] = r
     const address: TransportAddress = { family: hp.family, address: hp.host, port }
-    const key = listenerKey('udp', address)
     this.#listeners[index] = address
-    this.#listenerIndex.set(key, index)
     this.#indexOf.set(address, index)
     return {
       address,
       close: async () => {
-        this.#listenerIndex.delete(key)
         this.#indexOf.delete(address)
         this.#listeners[index] = undefined
         if (!this.#closed) this.#engine.closeListener(index)
@@ -123,14 +119,10 @@ export class NativePlane implements DataPlane {
   }
 
   sendClient(tuple: FiveTuple, data: Buffer): void {
-    const index = this.#listenerOf(tuple.server)
+    const index = this.#indexOf.get(tuple.server)
     if (index === undefined || this.#closed) return
     const r = this.#engine.sendClient(index, tuple.client.address, tuple.client.port, data)
     if (r < 0) this.#sendFailed(r, 'udp listener')
-  }
-
-  #listenerOf(server: TransportAddress): number | undefined {
-    return this.#indexOf.get(server) ?? this.#listenerIndex.get(listenerKey('udp', server))
   }
 
   sendPeer(allocationId: number, peer: TransportAddress, data: Buffer): void {
@@ -169,7 +161,7 @@ export class NativePlane implements DataPlane {
       const actions = host.server.relayBound(allocationId)
       const bound = host.server.allocationById(allocationId)
       if (bound && bound === a && bound.state === 'active' && bound.tuple.transport === 'udp') {
-        const index = this.#listenerOf(bound.tuple.server)
+        const index = this.#indexOf.get(bound.tuple.server)
         if (index !== undefined) this.#engine.setClient(allocationId, index, bound.tuple.client.address, bound.tuple.client.port)
       }
       host.execute(actions)
