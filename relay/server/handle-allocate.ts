@@ -3,17 +3,19 @@
  * phases: this handler reserves a pending allocation and asks the socket layer to bind
  * a relayed socket (`bind-relay`); `TurnServer.relayBound` then sends the response.
  */
+import type { Verdict } from '../../geo/verdict.js'
 import { Attr, StunErrorCode, TRANSPORT_UDP } from '../proto/constants.js'
 import { getAttribute } from '../proto/message.js'
 import type { Action } from './actions.js'
 import { drop } from './actions.js'
-import { consultPolicy } from './consult-policy.js'
+import type { Allocation } from './allocation.js'
+import { consultPolicy, withVerdict } from './consult-policy.js'
 import { allocateLifetime } from './lifetime.js'
 import type { Request } from './request.js'
 import type { ServerCore } from './server-core.js'
 import { readAddressFamily, readEvenPort, readLifetime, readRequestedTransport, unknownAttributesAttr } from './wire.js'
 
-export async function handleAllocate(s: ServerCore, req: Request): Promise<Action[]> {
+export function handleAllocate(s: ServerCore, req: Request): Action[] | Promise<Action[]> {
   const { msg } = req
   // Step 1: "The server MUST require that the request be authenticated."
   const auth = s.authenticate(req)
@@ -92,7 +94,7 @@ export async function handleAllocate(s: ServerCore, req: Request): Promise<Actio
   const allocation = s.newAllocation(req, identity, key, family, allocateLifetime(requestedLifetime, s.lifetimes))
   // Step 8: "Any other checks…the server MAY reject the request for reasons of policy" →
   // the residency hook. 403 (Forbidden) when it says no.
-  const verdict = await consultPolicy(s, () =>
+  const verdict = consultPolicy(s, () =>
     s.policy.allocation({
       identity,
       clientAddress: req.tuple.client.address,
@@ -100,22 +102,27 @@ export async function handleAllocate(s: ServerCore, req: Request): Promise<Actio
       transport: req.tuple.transport,
     }),
   )
+  return withVerdict(verdict, (v) => bindAllowed(s, req, allocation, v, key, evenPort !== undefined))
+}
+
+/** After the policy hook: 403, 508 without a port, or `bind-relay` for the chosen one. */
+function bindAllowed(s: ServerCore, req: Request, allocation: Allocation, verdict: Verdict, key: Buffer, even: boolean): Action[] {
   if (s.table.byId(allocation.id) !== allocation) return [drop('no-allocation')] // revoked meanwhile
   if (!verdict.allow) {
     s.deleteAllocation(allocation, 'bind-failed')
-    s.events.emit('permission-denied', { method: 'allocate', reason: verdict.reason, meetingId: identity.meetingId })
+    s.events.emit('permission-denied', { method: 'allocate', reason: verdict.reason, meetingId: allocation.identity.meetingId })
     return s.failure(req, StunErrorCode.Forbidden, key)
   }
 
-  const pool = s.portPool(family)
-  const port = pool?.acquire(evenPort !== undefined)
+  const pool = s.portPool(allocation.family)
+  const port = pool?.acquire(even)
   if (port === undefined) {
     s.deleteAllocation(allocation, 'bind-failed')
     s.events.emit('quota-exceeded', 'capacity')
     return s.failure(req, StunErrorCode.InsufficientCapacity, key)
   }
   allocation.pendingPort = port
-  allocation.wantEvenPort = evenPort !== undefined
+  allocation.wantEvenPort = even
   allocation.pendingRequest = req
-  return [{ type: 'bind-relay', allocationId: allocation.id, family, address: s.relayAddresses[family]!, port }]
+  return [{ type: 'bind-relay', allocationId: allocation.id, family: allocation.family, address: s.relayAddresses[allocation.family]!, port }]
 }

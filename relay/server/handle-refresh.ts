@@ -2,12 +2,13 @@
  * Refresh (RFC 8656 §7.3): extend or delete (LIFETIME 0) an allocation. The residency
  * hook is consulted again, so a revoked participant cannot keep an allocation alive.
  */
+import type { Verdict } from '../../geo/verdict.js'
 import { Attr, StunErrorCode } from '../proto/constants.js'
 import { getAttribute } from '../proto/message.js'
 import type { Action } from './actions.js'
 import type { Allocation } from './allocation.js'
 import { drop } from './actions.js'
-import { consultPolicy } from './consult-policy.js'
+import { consultPolicy, withVerdict } from './consult-policy.js'
 import { refreshLifetime } from './lifetime.js'
 import { requireAllocation } from './require-allocation.js'
 import type { Request } from './request.js'
@@ -40,8 +41,8 @@ export function handleRefresh(s: ServerCore, req: Request): Action[] | Promise<A
 }
 
 /** A refresh that keeps the allocation asks the policy hook first (a release does not: it only gives up). */
-async function refreshAllowed(s: ServerCore, req: Request, allocation: Allocation, key: Buffer, lifetime: number): Promise<Action[]> {
-  const verdict = await consultPolicy(s, () =>
+function refreshAllowed(s: ServerCore, req: Request, allocation: Allocation, key: Buffer, lifetime: number): Action[] | Promise<Action[]> {
+  const verdict = consultPolicy(s, () =>
     s.policy.allocation({
       identity: allocation.identity,
       clientAddress: req.tuple.client.address,
@@ -49,6 +50,10 @@ async function refreshAllowed(s: ServerCore, req: Request, allocation: Allocatio
       transport: req.tuple.transport,
     }),
   )
+  return withVerdict(verdict, (v) => refreshed(s, req, allocation, key, lifetime, v))
+}
+
+function refreshed(s: ServerCore, req: Request, allocation: Allocation, key: Buffer, lifetime: number, verdict: Verdict): Action[] {
   if (s.table.byId(allocation.id) !== allocation) return [drop('no-allocation')]
   if (!verdict.allow) {
     s.events.emit('permission-denied', { method: 'allocate', reason: verdict.reason, meetingId: allocation.identity.meetingId })

@@ -254,6 +254,37 @@ t.test('a policy hook that fails is a 403 (fail closed) and is reported, not a h
   t.equal(h.server.table.size, 0)
 })
 
+t.test('a hook that answers synchronously decides the Allocate in the same turn; an asynchronous one later', async (t) => {
+  for (const [kind, policy] of [
+    ['synchronous', { allocation: () => allow('home_region'), peer: () => allow('no_residency_policy') }],
+    ['asynchronous', { allocation: async () => allow('home_region'), peer: () => allow('no_residency_policy') }],
+  ] as const) {
+    const h = harness({ policy })
+    const cred = await h.login(udpTuple(1))
+    const result = h.server.handleClientPacket(udpTuple(1), request(Method.Allocate, [transportUdp()], cred))
+    t.equal(Array.isArray(result), kind === 'synchronous', `${kind} hook: ${kind === 'synchronous' ? 'the actions' : 'a promise of them'}`)
+    const actions = await result
+    t.equal(actions[0]?.type, 'bind-relay', `${kind} hook: the relayed socket is asked for`)
+  }
+})
+
+t.test('a hook that throws synchronously fails closed like one that rejects', async (t) => {
+  const failures: unknown[] = []
+  const h = harness({
+    policy: {
+      allocation: () => {
+        throw new Error('bug in the hook')
+      },
+      peer: () => allow('no_residency_policy'),
+    },
+  })
+  h.server.events.on('policy-failed', (e) => failures.push(e))
+  const cred = await h.login(udpTuple(1))
+  t.equal(errorCodeOf(await h.allocate(udpTuple(1), cred)), 403)
+  t.equal(failures.length, 1)
+  t.equal(h.server.table.size, 0, 'the reserved allocation is gone')
+})
+
 t.test('a Binding request is answered with XOR-MAPPED-ADDRESS without authentication', async (t) => {
   const h = harness()
   const res = await h.ask(udpTuple(41000), request(Method.Binding))
