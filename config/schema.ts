@@ -284,6 +284,12 @@ export const RelaySettings = Type.Object({
   quotas: Type.Object({
     allocationsPerParticipant: Type.Integer({ minimum: 1, default: 4 }),
     allocationsPerMeeting: Type.Integer({ minimum: 1, default: 500 }),
+    /**
+     * At allocationsPerParticipant, an Allocate replaces an allocation of that participant's
+     * that has relayed nothing for this long (a connection closed without releasing it) instead
+     * of 486. 0: never.
+     */
+    evictIdleAfterSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 30 }),
     /** Per-allocation token bucket, bytes per second. */
     bandwidthBytesPerSecond: Type.Integer({ minimum: 1000, default: 2_500_000 }),
   }, { additionalProperties: false, default: {} }),

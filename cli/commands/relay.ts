@@ -43,6 +43,7 @@ interface RelayFlags {
   ports?: { min: number; max: number }
   quotaParticipant?: number
   quotaMeeting?: number
+  quotaEvictIdle?: number
   capacity?: number
   bandwidth?: number
   requireMeeting?: boolean
@@ -93,6 +94,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
     .option('--ports <min-max>', 'relayed port range', portRange)
     .option('--quota-participant <n>', 'allocations per participant', positiveInt('quota-participant'))
     .option('--quota-meeting <n>', 'allocations per meeting', positiveInt('quota-meeting'))
+    .option('--quota-evict-idle <seconds>', 'at the participant quota, an Allocate replaces an allocation of theirs that relayed nothing this long (0: never, answer 486; default 30)', positiveInt('quota-evict-idle'))
     .option('--capacity <n>', 'allocations in total before 508', positiveInt('capacity'))
     .option('--bandwidth <bytesPerSecond>', 'per-allocation bandwidth limit', positiveInt('bandwidth'))
     .option('--require-meeting', 'accept only <expiry>:<meetingId>:<participantId> usernames')
@@ -133,6 +135,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
         quotas: {
           ...(flags.quotaParticipant !== undefined ? { allocationsPerParticipant: flags.quotaParticipant } : {}),
           ...(flags.quotaMeeting !== undefined ? { allocationsPerMeeting: flags.quotaMeeting } : {}),
+          ...(flags.quotaEvictIdle !== undefined ? { evictIdleAfterSeconds: flags.quotaEvictIdle } : {}),
           ...(flags.capacity !== undefined ? { capacity: flags.capacity } : {}),
           ...(flags.bandwidth !== undefined ? { bandwidthBytesPerSecond: flags.bandwidth } : {}),
         },

@@ -181,6 +181,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       quotas: {
         allocationsPerParticipant: settings.quotas.allocationsPerParticipant,
         allocationsPerMeeting: settings.quotas.allocationsPerMeeting,
+        evictIdleAfterSeconds: settings.quotas.evictIdleAfterSeconds,
         bandwidthBytesPerSecond: settings.quotas.bandwidthBytesPerSecond,
         ...(instance?.capacity !== undefined ? { capacity: instance.capacity } : {}),
       },

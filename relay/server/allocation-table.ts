@@ -1,8 +1,8 @@
 /**
  * The allocation table: by 5-tuple key (control path), by id (relay sockets), by
  * listener → client port → client address (the per-packet lookup, which builds no
- * strings), and counts per participant and per meeting for the quotas (RFC 8656 §7.2
- * step "486 Allocation Quota Reached").
+ * strings), each participant's allocations and the count per meeting for the quotas
+ * (RFC 8656 §7.2 step "486 Allocation Quota Reached").
  */
 import type { Allocation } from './allocation.js'
 import { hostPort } from './five-tuple.js'
@@ -15,7 +15,7 @@ export class AllocationTable {
   readonly #byTuple = new Map<string, Allocation>()
   readonly #byId = new Map<number, Allocation>()
   readonly #byClient = new Map<string, Map<number, Map<string, Allocation>>>()
-  readonly #perParticipant = new Map<string, number>()
+  readonly #perParticipant = new Map<string, Set<Allocation>>()
   readonly #perMeeting = new Map<string, number>()
 
   get size(): number {
@@ -40,7 +40,12 @@ export class AllocationTable {
   }
 
   participantCount(meetingId: string | undefined, participantId: string | undefined): number {
-    return participantId === undefined ? 0 : this.#perParticipant.get(`${meetingId ?? ''}/${participantId}`) ?? 0
+    return this.participantAllocations(meetingId, participantId).size
+  }
+
+  /** The allocations of one participant of a meeting (none for a username that names no participant). */
+  participantAllocations(meetingId: string | undefined, participantId: string | undefined): ReadonlySet<Allocation> {
+    return (participantId === undefined ? undefined : this.#perParticipant.get(participantKey(meetingId, participantId))) ?? NONE
   }
 
   meetingCount(meetingId: string | undefined): number {
@@ -57,7 +62,12 @@ export class AllocationTable {
     if (!addresses) ports.set(a.tuple.client.port, (addresses = new Map()))
     addresses.set(a.tuple.client.address, a)
     const { meetingId, participantId } = a.identity
-    if (participantId !== undefined) bump(this.#perParticipant, `${meetingId ?? ''}/${participantId}`, 1)
+    if (participantId !== undefined) {
+      const key = participantKey(meetingId, participantId)
+      let own = this.#perParticipant.get(key)
+      if (!own) this.#perParticipant.set(key, (own = new Set()))
+      own.add(a)
+    }
     if (meetingId !== undefined) bump(this.#perMeeting, meetingId, 1)
   }
 
@@ -72,10 +82,21 @@ export class AllocationTable {
     if (addresses?.size === 0) ports?.delete(a.tuple.client.port)
     if (ports?.size === 0) this.#byClient.delete(lk)
     const { meetingId, participantId } = a.identity
-    if (participantId !== undefined) bump(this.#perParticipant, `${meetingId ?? ''}/${participantId}`, -1)
+    if (participantId !== undefined) {
+      const key = participantKey(meetingId, participantId)
+      const own = this.#perParticipant.get(key)
+      own?.delete(a)
+      if (own?.size === 0) this.#perParticipant.delete(key)
+    }
     if (meetingId !== undefined) bump(this.#perMeeting, meetingId, -1)
     return true
   }
+}
+
+const NONE: ReadonlySet<Allocation> = new Set()
+
+function participantKey(meetingId: string | undefined, participantId: string): string {
+  return `${meetingId ?? ''}/${participantId}`
 }
 
 function bump(map: Map<string, number>, key: string, by: number): void {

@@ -38,6 +38,8 @@ export class Allocation {
   expiresAt: number
   /** Kept to answer a retransmitted Allocate (RFC 8656 §7.2, last paragraph). */
   allocateResponse: Buffer | undefined
+  /** When it last relayed a packet either way (server clock; its creation until then), as of the last flush. */
+  lastActiveAt: number
   toPeerBytes = 0
   toPeerPackets = 0
   toClientBytes = 0
@@ -74,6 +76,7 @@ export class Allocation {
     this.allocateTransaction = init.allocateTransaction
     this.expiresAt = init.expiresAt
     this.bucket = new TokenBucket(init.bandwidth, init.now)
+    this.lastActiveAt = init.now
   }
 
   info(): AllocationInfo {

@@ -16,7 +16,7 @@ export interface AllocationInfo {
   readonly participantId: string | undefined
 }
 
-export type DeleteCause = 'refresh' | 'expired' | 'revoked' | 'connection-closed' | 'shutdown' | 'bind-failed'
+export type DeleteCause = 'refresh' | 'expired' | 'revoked' | 'connection-closed' | 'shutdown' | 'bind-failed' | 'evicted-idle'
 export type QuotaKind = 'participant' | 'meeting' | 'capacity' | 'bandwidth'
 export type DropReason =
   | 'not-stun'

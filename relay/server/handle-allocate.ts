@@ -76,12 +76,18 @@ export function handleAllocate(s: ServerCore, req: Request): Action[] | Promise<
     s.events.emit('quota-exceeded', 'capacity')
     return s.failure(req, StunErrorCode.InsufficientCapacity, key)
   }
-  // Step 7: "the server checks if the request can be satisfied by the quota" → 486.
+  // Step 7: "the server checks if the request can be satisfied by the quota" → 486. At the
+  // participant's quota, an allocation of theirs that has relayed nothing for a while (a
+  // connection closed without releasing it) makes room instead: see `idleToEvict`.
+  let replaced: Allocation | undefined
   if (identity.participantId !== undefined && s.table.participantCount(identity.meetingId, identity.participantId) >= s.quotas.allocationsPerParticipant) {
-    s.events.emit('quota-exceeded', 'participant')
-    return s.failure(req, StunErrorCode.AllocationQuotaReached, key)
+    replaced = idleToEvict(s, identity.meetingId, identity.participantId, req.now)
+    if (replaced === undefined) {
+      s.events.emit('quota-exceeded', 'participant')
+      return s.failure(req, StunErrorCode.AllocationQuotaReached, key)
+    }
   }
-  if (identity.meetingId !== undefined && s.table.meetingCount(identity.meetingId) >= s.quotas.allocationsPerMeeting) {
+  if (identity.meetingId !== undefined && s.table.meetingCount(identity.meetingId) - (replaced ? 1 : 0) >= s.quotas.allocationsPerMeeting) {
     s.events.emit('quota-exceeded', 'meeting')
     return s.failure(req, StunErrorCode.AllocationQuotaReached, key)
   }
@@ -90,6 +96,8 @@ export function handleAllocate(s: ServerCore, req: Request): Action[] | Promise<
   const requestedLifetime = lifetimeAttr ? readLifetime(lifetimeAttr.value) : undefined
   if (lifetimeAttr && requestedLifetime === undefined) return s.failure(req, StunErrorCode.BadRequest, key)
 
+  // Every check passed: the idle allocation goes (its relayed socket with it) whatever the policy says next.
+  const evicted = replaced ? s.deleteAllocation(replaced, 'evicted-idle') : []
   // Reserve before asking the policy, so concurrent Allocates count against the quotas.
   const allocation = s.newAllocation(req, identity, key, family, allocateLifetime(requestedLifetime, s.lifetimes))
   // Step 8: "Any other checks…the server MAY reject the request for reasons of policy" →
@@ -102,7 +110,26 @@ export function handleAllocate(s: ServerCore, req: Request): Action[] | Promise<
       transport: req.tuple.transport,
     }),
   )
-  return withVerdict(verdict, (v) => bindAllowed(s, req, allocation, v, key, evenPort !== undefined))
+  return withVerdict(verdict, (v) => {
+    const actions = bindAllowed(s, req, allocation, v, key, evenPort !== undefined)
+    return evicted.length > 0 ? [...evicted, ...actions] : actions
+  })
+}
+
+/**
+ * The participant's allocation that has relayed nothing for `evictIdleAfterSeconds` (the
+ * longest idle first), or undefined. A live call's allocation is never idle that long: ICE
+ * consent checks (RFC 7675) cross it every few seconds. Pending ones are never taken.
+ */
+function idleToEvict(s: ServerCore, meetingId: string | undefined, participantId: string, now: number): Allocation | undefined {
+  const idleMs = s.quotas.evictIdleAfterSeconds * 1000
+  if (idleMs <= 0) return undefined
+  let oldest: Allocation | undefined
+  for (const a of s.table.participantAllocations(meetingId, participantId)) {
+    if (a.state !== 'active' || now - a.lastActiveAt < idleMs) continue
+    if (oldest === undefined || a.lastActiveAt < oldest.lastActiveAt) oldest = a
+  }
+  return oldest
 }
 
 /** After the policy hook: 403, 508 without a port, or `bind-relay` for the chosen one. */

@@ -16,6 +16,13 @@ import type { Request } from './request.js'
 
 export interface Quotas {
   readonly allocationsPerParticipant: number
+  /**
+   * At the per-participant quota, an Allocate takes the place of that participant's
+   * allocation that has relayed nothing for this long (a connection its client closed
+   * without releasing it: libjuice never does) instead of being refused with 486.
+   * 0: never, always 486.
+   */
+  readonly evictIdleAfterSeconds: number
   readonly allocationsPerMeeting: number
   /** Total allocations this server accepts before answering 508. */
   readonly capacity: number

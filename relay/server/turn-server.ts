@@ -69,6 +69,7 @@ export interface TurnServerOptions {
 
 export const DEFAULT_QUOTAS: Quotas = {
   allocationsPerParticipant: 4,
+  evictIdleAfterSeconds: 30,
   allocationsPerMeeting: 500,
   capacity: 10_000,
   bandwidthBytesPerSecond: 2_500_000,
@@ -306,7 +307,9 @@ export class TurnServer implements ServerCore {
     this.#flushSource?.()
     this.#lastFlush = this.now()
     let toPeerBytes = 0, toPeerPackets = 0, toClientBytes = 0, toClientPackets = 0
+    const now = this.#lastFlush
     for (const a of this.table.values()) {
+      if (a.toPeerPackets + a.toClientPackets > 0) a.lastActiveAt = now
       toPeerBytes += a.toPeerBytes; toPeerPackets += a.toPeerPackets
       toClientBytes += a.toClientBytes; toClientPackets += a.toClientPackets
       a.toPeerBytes = a.toPeerPackets = a.toClientBytes = a.toClientPackets = 0

@@ -20,7 +20,8 @@ import {
   TRANSPORT_TCP,
 } from '../../../relay/proto/index.js'
 import { REALM, harness, lifetime, transportUdp, udpTuple } from '../../support/server-harness.js'
-import { errorCodeOf, request, textOf } from '../../support/stun-builder.js'
+import { errorCodeOf, indication, peerAttr, request, textOf } from '../../support/stun-builder.js'
+import { fiveTupleKey } from '../../../relay/server/five-tuple.js'
 
 t.test('an Allocate without credentials is challenged with 401, REALM and NONCE, unsigned', async (t) => {
   const h = harness()
@@ -194,6 +195,44 @@ t.test('allocations per participant and per meeting are limited with 486', async
   t.equal(errorCodeOf(await h.allocate(udpTuple(5), bob)), 486, 'a fourth for the meeting')
   const carol = { ...alice, ...h.credential('m2', 'carol') }
   t.equal((await h.allocate(udpTuple(6), carol)).cls, MessageClass.SuccessResponse, 'other meetings are unaffected')
+})
+
+t.test('at the participant quota, an Allocate replaces the allocation of theirs that has relayed nothing longest', async (t) => {
+  const h = harness({ quotas: { allocationsPerParticipant: 2, evictIdleAfterSeconds: 30 } })
+  const deleted: string[] = []
+  h.server.events.on('allocation-deleted', (i, cause) => deleted.push(`${i.client}:${cause}`))
+  const alice = await h.login(udpTuple(1), h.credential('m1', 'alice'))
+  t.equal((await h.allocate(udpTuple(1), alice)).cls, MessageClass.SuccessResponse)
+  h.advance(10_000)
+  t.equal((await h.allocate(udpTuple(2), alice)).cls, MessageClass.SuccessResponse)
+  const stale = h.server.table.byTuple(fiveTupleKey(udpTuple(1)))!
+  h.advance(15_000)
+  t.equal(errorCodeOf(await h.allocate(udpTuple(3), alice)), 486, 'none has been idle 30 s yet (25 s and 15 s)')
+  // The newer allocation carries a call: a permission and a Send indication, counted at the next flush.
+  const txn = Buffer.alloc(12, 9)
+  await h.ask(udpTuple(2), request(Method.CreatePermission, [peerAttr('192.0.2.50', 40000, txn)], alice, txn))
+  await h.send(udpTuple(2), indication(Method.Send, [peerAttr('192.0.2.50', 40000, txn), { type: Attr.Data, value: Buffer.from('rtp') }], txn))
+  h.advance(10_000)
+  h.server.flush()
+  const actions = await h.send(udpTuple(3), request(Method.Allocate, [transportUdp()], alice))
+  t.same(actions.filter((a) => a.type === 'close-relay'), [{ type: 'close-relay', allocationId: stale.id }], 'the idle allocation and its relayed socket go')
+  t.ok(actions.some((a) => a.type === 'send-client'), 'the Allocate is answered')
+  t.same(deleted, ['192.0.2.1:1:evicted-idle'], 'reported with its own cause')
+  t.equal(h.server.table.byTuple(fiveTupleKey(udpTuple(1))), undefined)
+  t.ok(h.server.table.byTuple(fiveTupleKey(udpTuple(2))), 'the one that relayed stays')
+  t.equal(h.server.table.participantCount('m1', 'alice'), 2, 'still at the quota, never over it')
+  h.advance(15_000)
+  h.server.flush()
+  t.equal(errorCodeOf(await h.allocate(udpTuple(4), alice)), 486, 'the one that relayed did so 25 s ago, the new one is 15 s old')
+})
+
+t.test('with evictIdleAfterSeconds 0 the participant quota is a plain 486, however long an allocation has been idle', async (t) => {
+  const h = harness({ quotas: { allocationsPerParticipant: 1, evictIdleAfterSeconds: 0 } })
+  const alice = await h.login(udpTuple(1), h.credential('m1', 'alice'))
+  t.equal((await h.allocate(udpTuple(1), alice)).cls, MessageClass.SuccessResponse)
+  h.advance(300_000)
+  t.equal(errorCodeOf(await h.allocate(udpTuple(2), alice)), 486)
+  t.equal(h.server.table.size, 1)
 })
 
 t.test('a full or draining server answers 508 Insufficient Capacity', async (t) => {
