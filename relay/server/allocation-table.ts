@@ -39,10 +39,6 @@ export class AllocationTable {
     return this.#byId.values()
   }
 
-  participantCount(meetingId: string | undefined, participantId: string | undefined): number {
-    return this.participantAllocations(meetingId, participantId).size
-  }
-
   /** The allocations of one participant of a meeting (none for a username that names no participant). */
   participantAllocations(meetingId: string | undefined, participantId: string | undefined): ReadonlySet<Allocation> {
     return (participantId === undefined ? undefined : this.#perParticipant.get(participantKey(meetingId, participantId))) ?? NONE

@@ -80,8 +80,9 @@ export function handleAllocate(s: ServerCore, req: Request): Action[] | Promise<
   // participant's quota, an allocation of theirs that has relayed nothing for a while (a
   // connection closed without releasing it) makes room instead: see `idleToEvict`.
   let replaced: Allocation | undefined
-  if (identity.participantId !== undefined && s.table.participantCount(identity.meetingId, identity.participantId) >= s.quotas.allocationsPerParticipant) {
-    replaced = idleToEvict(s, identity.meetingId, identity.participantId, req.now)
+  const own = s.table.participantAllocations(identity.meetingId, identity.participantId)
+  if (own.size >= s.quotas.allocationsPerParticipant) {
+    replaced = idleToEvict(own, s.quotas.evictIdleAfterSeconds, req.now)
     if (replaced === undefined) {
       s.events.emit('quota-exceeded', 'participant')
       return s.failure(req, StunErrorCode.AllocationQuotaReached, key)
@@ -117,15 +118,15 @@ export function handleAllocate(s: ServerCore, req: Request): Action[] | Promise<
 }
 
 /**
- * The participant's allocation that has relayed nothing for `evictIdleAfterSeconds` (the
- * longest idle first), or undefined. A live call's allocation is never idle that long: ICE
- * consent checks (RFC 7675) cross it every few seconds. Pending ones are never taken.
+ * Of a participant's allocations, the one that has relayed nothing for `evictIdleAfterSeconds`
+ * (the longest idle first), or undefined. A live call's allocation is never idle that long:
+ * ICE consent checks (RFC 7675) cross it every few seconds. Pending ones are never taken.
  */
-function idleToEvict(s: ServerCore, meetingId: string | undefined, participantId: string, now: number): Allocation | undefined {
-  const idleMs = s.quotas.evictIdleAfterSeconds * 1000
+function idleToEvict(own: ReadonlySet<Allocation>, evictIdleAfterSeconds: number, now: number): Allocation | undefined {
+  const idleMs = evictIdleAfterSeconds * 1000
   if (idleMs <= 0) return undefined
   let oldest: Allocation | undefined
-  for (const a of s.table.participantAllocations(meetingId, participantId)) {
+  for (const a of own) {
     if (a.state !== 'active' || now - a.lastActiveAt < idleMs) continue
     if (oldest === undefined || a.lastActiveAt < oldest.lastActiveAt) oldest = a
   }

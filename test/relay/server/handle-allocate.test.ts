@@ -220,7 +220,7 @@ t.test('at the participant quota, an Allocate replaces the allocation of theirs 
   t.same(deleted, ['192.0.2.1:1:evicted-idle'], 'reported with its own cause')
   t.equal(h.server.table.byTuple(fiveTupleKey(udpTuple(1))), undefined)
   t.ok(h.server.table.byTuple(fiveTupleKey(udpTuple(2))), 'the one that relayed stays')
-  t.equal(h.server.table.participantCount('m1', 'alice'), 2, 'still at the quota, never over it')
+  t.equal(h.server.table.participantAllocations('m1', 'alice').size, 2, 'still at the quota, never over it')
   h.advance(15_000)
   h.server.flush()
   t.equal(errorCodeOf(await h.allocate(udpTuple(4), alice)), 486, 'the one that relayed did so 25 s ago, the new one is 15 s old')
