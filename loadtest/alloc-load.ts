@@ -96,3 +96,49 @@ export const releaseOp = (c: TurnClient): Promise<unknown> => c.release()
 export async function closeClients(clients: readonly TurnClient[]): Promise<void> {
   await Promise.all(clients.map((c) => c.close()))
 }
+
+export interface PacedResult {
+  /** Operations started, and of those the ones that succeeded. */
+  started: number
+  ok: number
+  failures: Record<string, number>
+  ms: number
+}
+
+/**
+ * Starts `op` on the next client `ratePerSecond` times a second (at most `concurrency` in
+ * flight) until `durationMs` has passed or the clients run out: a steady storm of requests
+ * at a rate the server can keep up with, unlike runPhase, which goes as fast as it can.
+ */
+export async function runPaced(
+  clients: readonly TurnClient[],
+  op: (c: TurnClient) => Promise<unknown>,
+  opts: { ratePerSecond: number; concurrency: number; durationMs: number },
+): Promise<PacedResult> {
+  const failures: Record<string, number> = {}
+  const t0 = performance.now()
+  let started = 0
+  let ok = 0
+  const running = new Set<Promise<void>>()
+  while (started < clients.length) {
+    const now = performance.now() - t0
+    if (now >= opts.durationMs) break
+    const due = (started * 1000) / opts.ratePerSecond
+    if (now < due || running.size >= opts.concurrency) {
+      if (running.size >= opts.concurrency) await Promise.race(running)
+      else await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.floor(due - now))))
+      continue
+    }
+    const c = clients[started++]!
+    const p: Promise<void> = op(c).then(
+      () => { ok++ },
+      (err: unknown) => {
+        const key = err instanceof TurnClientError ? `${err.code}${err.stunCode ? ` ${err.stunCode}` : ''}` : String(err)
+        failures[key] = (failures[key] ?? 0) + 1
+      },
+    ).finally(() => running.delete(p))
+    running.add(p)
+  }
+  await Promise.all(running)
+  return { started, ok, failures, ms: performance.now() - t0 }
+}

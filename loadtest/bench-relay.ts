@@ -12,7 +12,7 @@ import { Command, Option } from 'commander'
 import { cpus as osCpus, setPriority } from 'node:os'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
-import { allocateOp, closeClients, openClients, releaseOp, runPhase, type PhaseResult } from './alloc-load.js'
+import { allocateOp, closeClients, openClients, releaseOp, runPaced, runPhase, type PacedResult, type PhaseResult } from './alloc-load.js'
 import { startEchoPeer } from './echo-peer.js'
 import { meanBatch, type DataThreadWindow } from './engine-metrics.js'
 import { nativeProgram } from './native-build.js'
@@ -54,6 +54,8 @@ interface BenchOptions {
   serverCpuQuota: number
   threadCpuQuota?: number
   dataThreads: number
+  stormMediaRate: number
+  stormRate: number
   loadProcesses: number
   oursSyncLookup: boolean
   nice: number
@@ -166,10 +168,18 @@ async function maxRateAll(flows: Flow[], helpers: readonly LoadHelper[], opts: B
   return mergeRuns(main!, others)
 }
 
-async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerProcess): Promise<{ max: PacketRows; fixed: PacketRows; fixedRate: number }> {
+/** One server's media run at a fixed rate without and then during a storm of allocations. */
+interface StormRun {
+  quiet: PacketRunResult
+  storm: PacketRunResult
+  allocations: PacedResult
+}
+
+async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerProcess): Promise<{ max: PacketRows; fixed: PacketRows; fixedRate: number; storm: Record<ServerName, StormRun[]> }> {
   const running = new Map<ServerName, { server: ServerUnderTest; flows: Flow[]; helpers: LoadHelper[]; native?: NativeFlows }>()
   const max = { ours: [], native: [], coturn: [], floor: [] } as PacketRows
   const fixed = { ours: [], native: [], coturn: [], floor: [] } as PacketRows
+  const storm = { ours: [], native: [], coturn: [], floor: [] } as Record<ServerName, StormRun[]>
   let fixedRate = 0
   try {
     for (const name of opts.servers) {
@@ -224,6 +234,31 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
         }
       }
     }
+    if (opts.scenarios.includes('storm')) {
+      for (let r = 0; r < opts.repeats; r++) {
+        for (const name of order(r)) {
+          if (name === 'floor') continue
+          const { server, native } = running.get(name)!
+          if (!native) throw new Error('the storm scenario needs --load native')
+          const run = stormRun(opts, where, server, echo)
+          const quiet = await runNativeLoad(native, run)
+          const clients = await openClients({ servers: endpoints(server), count: stormClients(opts), credential: (i) => server.credential(2_000_000 + r * 100_000 + i) })
+          try {
+            const media = runNativeLoad(native, run)
+            await new Promise((resolve) => setTimeout(resolve, opts.warmup * 1000))
+            const allocations = await runPaced(clients, allocateOp, { ratePerSecond: opts.stormRate, concurrency: opts.allocConcurrency, durationMs: opts.duration * 1000 })
+            const res = await media
+            storm[name].push({ quiet, storm: res, allocations })
+            log(`${name} storm ${r + 1}/${opts.repeats}: media ${opts.stormMediaRate} pkt/s p50/p99/max ${fmtRtt(quiet)} µs quiet, ${fmtRtt(res)} µs ` +
+              `during ${((allocations.ok / allocations.ms) * 1000).toFixed(0)} allocations/s (${allocations.started - allocations.ok} failed${fmtFailures({ failures: allocations.failures })}), loss ${(res.lossRatio * 100).toFixed(2)} %`)
+          } finally {
+            // Untimed: the next run's allocations need the relayed ports back.
+            await runPhase(clients, releaseOp, { concurrency: opts.allocConcurrency })
+            await closeClients(clients)
+          }
+        }
+      }
+    }
   } finally {
     for (const { server, flows, helpers } of running.values()) {
       await Promise.all(helpers.map((h) => h.close()))
@@ -231,7 +266,21 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
       await server.stop()
     }
   }
-  return { max, fixed, fixedRate }
+  return { max, fixed, fixedRate, storm }
+}
+
+/** Media flows at --storm-media-rate for the warm-up and the measured window. */
+function stormRun(opts: BenchOptions, where: Placement, server: ServerUnderTest, echo: PeerProcess): NativeRunOptions {
+  return nativeRun(opts, where, server, echo, { mode: 'fixed', rate: opts.stormMediaRate })
+}
+
+/** Clients for one storm: one allocation each, for the measured window at --storm-rate. */
+function stormClients(opts: BenchOptions): number {
+  return Math.ceil(opts.stormRate * opts.duration)
+}
+
+function fmtRtt(r: PacketRunResult): string {
+  return `${r.rttUs.p50.toFixed(0)}/${r.rttUs.p99.toFixed(0)}/${r.rttUs.max.toFixed(0)}`
 }
 
 /**
@@ -338,7 +387,7 @@ async function portsRefused(server: ServerUnderTest): Promise<number | undefined
   }
 }
 
-const fmtFailures = (p: PhaseResult): string =>
+const fmtFailures = (p: Pick<PhaseResult, 'failures'>): string =>
   Object.keys(p.failures).length ? `: ${Object.entries(p.failures).map(([k, v]) => `${k}×${v}`).join(', ')}` : ''
 
 interface MemoryRow { heapPerAllocation?: number; rssPerAllocation: number; allocated: number; failed: number }
@@ -446,7 +495,7 @@ async function main(): Promise<void> {
   const program = new Command('bench-relay')
     .description('Benchmark our TURN relay against coturn (one relay thread) on this machine, loopback only')
     .addOption(new Option('--servers <list>', 'servers to run, comma separated: native (our relay on the native engine), ours (our relay on the TypeScript path), coturn, floor').default('native,ours,coturn'))
-    .addOption(new Option('--scenarios <list>', 'max,fixed,allocs,memory,threads (threads: native on 1 vs 2 data threads)').default('max,fixed,allocs,memory,threads'))
+    .addOption(new Option('--scenarios <list>', 'max,fixed,allocs,memory,threads,storm (threads: native on 1 vs 2 data threads; storm: media round trips while the relay takes a steady storm of allocations — not in the default set)').default('max,fixed,allocs,memory,threads'))
     .addOption(new Option('--allocations <n>', 'allocations (channels) carrying packets').default(50).argParser(Number))
     .addOption(new Option('--payload <bytes>', 'ChannelData payload size (audio RTP ~ 100-200, video ~ 1000-1200)').default(200).argParser(Number))
     .addOption(new Option('--window <n>', 'packets in flight per allocation in the max-rate scenario').default(4).argParser(Number))
@@ -455,6 +504,8 @@ async function main(): Promise<void> {
     .addOption(new Option('--repeats <n>', 'runs per server per scenario, alternating servers; medians reported').default(3).argParser(Number))
     .addOption(new Option('--alloc-total <n>', 'allocations created (then released) in the allocation-rate scenario').default(2000).argParser(Number))
     .addOption(new Option('--alloc-concurrency <n>', 'allocations in flight at once').default(64).argParser(Number))
+    .addOption(new Option('--storm-media-rate <pkt/s>', 'storm scenario: media round trips per second in all (native load, --allocations flows)').default(2500).argParser(Number))
+    .addOption(new Option('--storm-rate <n>', 'storm scenario: allocations started per second during the measured window (each on a client of its own)').default(3000).argParser(Number))
     .addOption(new Option('--alloc-warmup <n>', 'untimed allocations (then released) before each timed allocation phase').default(1000).argParser(Number))
     .addOption(new Option('--idle-allocations <n>', 'idle allocations for the memory scenario').default(5000).argParser(Number))
     .addOption(new Option('--no-pin', 'do not pin the server to CPU 1 and the generator and echo peer to CPU 0'))
@@ -508,9 +559,9 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { options: opts, placement: where, runtime, node: process.version, cpu: osCpus()[0]?.model }
   const rows: Row[] = []
   try {
-    if (opts.scenarios.includes('max') || opts.scenarios.includes('fixed')) {
-      const { max, fixed, fixedRate } = await packetScenarios(opts, where, echo)
-      Object.assign(results, { max, fixed, fixedRate })
+    if (opts.scenarios.includes('max') || opts.scenarios.includes('fixed') || opts.scenarios.includes('storm')) {
+      const { max, fixed, fixedRate, storm } = await packetScenarios(opts, where, echo)
+      Object.assign(results, { max, fixed, fixedRate, storm })
       const m = (n: ServerName, f: (r: PacketRunResult) => number, from: PacketRows): number | undefined =>
         from[n].length ? median(from[n].map(f)) : undefined
       const perRt = (r: PacketRunResult): number => (serverCpu(r.cpu) / ((r.pps * r.measuredMs) / 1000)) * 1e6
@@ -548,6 +599,21 @@ async function main(): Promise<void> {
           { scenario: '', metric: 'engine: mean datagrams per recvmmsg', ...perServer((r) => meanBatch(engineOf(r)) ?? Number.NaN, fixed), better: 'info', unit: num(1) },
         )
       }
+    }
+    if (opts.scenarios.includes('storm')) {
+      const { storm } = results as { storm: Record<ServerName, StormRun[]> }
+      const m = (n: ServerName, f: (r: StormRun) => number): number | undefined => (storm[n].length ? median(storm[n].map(f)) : undefined)
+      const per = (f: (r: StormRun) => number): Pick<Row, ServerName> => ({ ours: m('ours', f), native: m('native', f), coturn: m('coturn', f) })
+      rows.push(
+        { scenario: `6 media ${opts.stormMediaRate.toLocaleString('en-US')} pkt/s during ${opts.stormRate.toLocaleString('en-US')} allocations/s`, metric: 'round trip p50 (µs), no storm', ...per((r) => r.quiet.rttUs.p50), better: 'info', unit: num(0) },
+        { scenario: '', metric: 'round trip p99 (µs), no storm', ...per((r) => r.quiet.rttUs.p99), better: 'info', unit: num(0) },
+        { scenario: '', metric: 'round trip p50 (µs), storm', ...per((r) => r.storm.rttUs.p50), better: 'info', unit: num(0) },
+        { scenario: '', metric: 'round trip p99 (µs), storm', ...per((r) => r.storm.rttUs.p99), better: 'lower', unit: num(0) },
+        { scenario: '', metric: 'round trip max (µs), storm', ...per((r) => r.storm.rttUs.max), better: 'info', unit: num(0) },
+        { scenario: '', metric: 'loss, storm', ...per((r) => r.storm.lossRatio), better: 'info', unit: pct },
+        { scenario: '', metric: 'allocations/s achieved', ...per((r) => (r.allocations.ok / r.allocations.ms) * 1000), better: 'info', unit: num(0) },
+        { scenario: '', metric: 'server CPU (% of a core), storm', ...per((r) => serverCpu(r.storm.cpu) / r.storm.measuredMs * 1e5), better: 'info', unit: num(0) },
+      )
     }
     if (opts.scenarios.includes('threads') && opts.servers.includes('native')) {
       const scaling = await threadScaling(opts, echo)
