@@ -142,6 +142,8 @@ function dataThreadMetrics(r: Registry[], read: () => DataThreadStats[]): void {
   total('gso_datagrams_total', 'Datagrams sent inside UDP GSO messages (several datagrams to one destination in one message)', ['thread'], (c, s, thread) => c.inc({ thread }, s.gsoDatagrams))
   total('gso_fallbacks_total', 'UDP GSO messages the kernel refused, sent again one datagram each', ['thread'], (c, s, thread) => c.inc({ thread }, s.gsoFallbacks))
   total('handed_up_total', 'Datagrams handed to the TypeScript server (STUN, indications, unknown channels)', ['thread'], (c, s, thread) => c.inc({ thread }, s.handedUp))
+  total('hand_up_batches_total', 'Batches those datagrams went to the TypeScript server in (handed_up ÷ hand_up_batches = mean batch)', ['thread'], (c, s, thread) => c.inc({ thread }, s.handUpBatches))
+  total('hand_up_waits_total', 'Wake-ups after which a data thread waited (at most 0.5 ms) for the TypeScript server to catch up instead of waking for each datagram', ['thread'], (c, s, thread) => c.inc({ thread }, s.handUpWaits))
   total('drops_total', 'Datagrams a native data thread dropped, by reason', ['thread', 'reason'], (c, s, thread) => {
     for (const [reason, n] of Object.entries(s.drops)) c.inc({ thread, reason }, n)
   })

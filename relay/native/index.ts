@@ -21,8 +21,11 @@ export interface DataThreadStats {
   readonly batches: number
   readonly batchedPackets: number
   readonly maxBatch: number
-  /** Datagrams handed to the TypeScript server. */
+  /** Datagrams handed to the TypeScript server, and the batches they went in. */
   readonly handedUp: number
+  readonly handUpBatches: number
+  /** Wake-ups after which the thread waited for the TypeScript server to run its earlier batches (it was behind) instead of waking for each datagram. */
+  readonly handUpWaits: number
   /** sendmmsg calls, the messages they carried, and the UDP GSO messages among them (gsoDatagrams datagrams in all); gsoFallbacks: GSO messages refused and sent one datagram each. */
   readonly sendCalls: number
   readonly sendMessages: number

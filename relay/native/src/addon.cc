@@ -14,13 +14,29 @@ struct HandUpContext;
 void callJs(Napi::Env env, Napi::Function callback, HandUpContext* context, HandUpBatch* batch);
 using Tsfn = Napi::TypedThreadSafeFunction<HandUpContext, HandUpBatch, callJs>;
 
-struct HandUpContext {};
+// The engine whose hand-ups the thread-safe function carries (set once it exists).
+struct HandUpContext {
+  Engine* engine = nullptr;
+};
+
+// Tells the data thread its batch has been run, however the call ends (a throwing
+// callback included): a thread whose count never fell would wait on every wake-up.
+struct HandUpDone {
+  Engine* engine;
+  uint32_t thread;
+  ~HandUpDone() {
+    if (engine != nullptr) engine->handUpDone(thread);
+  }
+};
 
 // Each hand-up batch reaches JavaScript as (thread, meta, addresses, data): meta holds
 // [kind, ref, port, family, offset, length] per packet, the payloads lie in `data`.
-void callJs(Napi::Env env, Napi::Function callback, HandUpContext*, HandUpBatch* batch) {
+void callJs(Napi::Env env, Napi::Function callback, HandUpContext* context, HandUpBatch* batch) {
   std::unique_ptr<HandUpBatch> owned(batch);
-  if (env == nullptr || callback.IsEmpty() || batch == nullptr) return;
+  // env is null when the function is torn down: the engine is closed (its threads joined) by then.
+  if (env == nullptr || batch == nullptr) return;
+  HandUpDone done{context != nullptr ? context->engine : nullptr, batch->thread};
+  if (callback.IsEmpty()) return;
   const size_t n = batch->packets.size();
   Napi::Uint32Array meta = Napi::Uint32Array::New(env, n * 6);
   Napi::Array addresses = Napi::Array::New(env, n);
@@ -75,11 +91,16 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       return;
     }
     // A bounded queue: when TypeScript falls behind, hand-up batches are dropped and counted.
-    tsfn_ = Tsfn::New(env, info[1].As<Napi::Function>(), "sovereign-relay-engine", 512, 1, &context_);
+    // The context lives as long as the function (its finalizer frees it), past this object
+    // if need be: batches still queued when the engine closes find `engine` null.
+    context_ = new HandUpContext();
+    tsfn_ = Tsfn::New(env, info[1].As<Napi::Function>(), "sovereign-relay-engine", 512, 1, context_,
+                      [](Napi::Env, void*, HandUpContext* context) { delete context; }, static_cast<void*>(nullptr));
     hasTsfn_ = true;
     engine_ = std::make_unique<Engine>(threads, [this](HandUpBatch* b) {
       return tsfn_.NonBlockingCall(b) == napi_ok;
     });
+    context_->engine = engine_.get();
     engine_->start();
     napi_add_env_cleanup_hook(env, &EngineWrap::Cleanup, this);
   }
@@ -95,6 +116,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   void Shutdown() {
     if (engine_) engine_->close();
     if (hasTsfn_) {
+      context_->engine = nullptr;
       hasTsfn_ = false;
       tsfn_.Release();
     }
@@ -263,6 +285,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       o.Set("batchedPackets", num(s[i].batchedPackets));
       o.Set("maxBatch", num(s[i].maxBatch));
       o.Set("handedUp", num(s[i].handedUp));
+      o.Set("handUpBatches", num(s[i].handUpBatches));
+      o.Set("handUpWaits", num(s[i].handUpWaits));
       o.Set("sendCalls", num(s[i].sendCalls));
       o.Set("sendMessages", num(s[i].sendMessages));
       o.Set("gsoMessages", num(s[i].gsoMessages));
@@ -294,7 +318,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return Napi::Number::New(info.Env(), engine_ && !engine_->closed() ? static_cast<double>(engine_->relaySockets()) : 0);
   }
 
-  HandUpContext context_;
+  HandUpContext* context_ = nullptr;  // owned by tsfn_ (freed by its finalizer)
   Tsfn tsfn_;
   bool hasTsfn_ = false;
   std::unique_ptr<Engine> engine_;

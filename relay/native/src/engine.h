@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -101,6 +102,9 @@ struct DropCounts {
 struct ThreadStats {
   uint64_t rxPackets = 0, rxBytes = 0, txPackets = 0, txBytes = 0;
   uint64_t batches = 0, batchedPackets = 0, maxBatch = 0, handedUp = 0;
+  // Hand-up batches queued for TypeScript, and wake-ups after which the thread waited for
+  // TypeScript to catch up (DataThread::awaitTypeScript) instead of going back to epoll.
+  uint64_t handUpBatches = 0, handUpWaits = 0;
   // Send syscalls (sendmmsg), the messages they carried, and of those the UDP GSO ones
   // (one message, several datagrams: gsoDatagrams in all); gsoFallbacks: GSO messages the
   // kernel refused (EIO/EINVAL), sent again one datagram each.
@@ -162,6 +166,8 @@ class Engine {
   // Sends from the JavaScript thread (STUN responses, Data indications, Send indications).
   int sendClient(uint32_t listener, const std::string& ip, uint16_t port, const uint8_t* data, size_t length);
   int sendPeer(uint32_t id, const std::string& ip, uint16_t port, const uint8_t* data, size_t length);
+  // TypeScript has run a hand-up batch of `thread` (see DataThread::awaitTypeScript).
+  void handUpDone(uint32_t thread);
   // Moves every allocation's counters out (id, counters) and resets them.
   void collect(std::vector<std::pair<uint32_t, Counters>>& out);
   void stats(std::vector<ThreadStats>& out, std::vector<double>& cpuSeconds);

@@ -350,10 +350,12 @@ t.test('when the JavaScript thread stalls under a flood, hand-ups are bounded an
   const { spawnSync } = await import('node:child_process')
   const node = await relay(t, { dataThreads: 1, tcp: false })
   const udp = node.addresses.find((a) => a.transport === 'udp')!
-  // spawnSync blocks this (the JavaScript) thread while the child floods the listener with
-  // 60,000 datagrams for the TypeScript server; the engine's queue to it must not grow without bound.
-  const flood = `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(20);let n=0;` +
-    `const go=()=>{for(let i=0;i<2000;i++)s.send(b,${udp.port},'${udp.host}');n+=2000;if(n<60000)setImmediate(go);else s.close()};go()`
+  // spawnSync blocks this (the JavaScript) thread while the child floods the listener for
+  // 1.5 s with datagrams for the TypeScript server; the engine's queue to it must not grow
+  // without bound. (While it is behind, the data thread waits up to 0.5 ms per wake-up for
+  // it, so the 512-batch queue fills after a quarter of a second or so, not at once.)
+  const flood = `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(20);const end=Date.now()+1500;` +
+    `const go=()=>{for(let i=0;i<2000;i++)s.send(b,${udp.port},'${udp.host}');if(Date.now()<end)setImmediate(go);else s.close()};go()`
   const r = spawnSync(process.execPath, ['-e', flood], { timeout: 60_000 })
   t.equal(r.status, 0, 'the flood ran')
   const stats = node.sockets.dataThreadStats()
@@ -368,4 +370,28 @@ t.test('when the JavaScript thread stalls under a flood, hand-ups are bounded an
   }
   t.ok(answered, 'the relay answers again once the JavaScript thread catches up')
   t.ok((await c.allocate()).relayed, 'and allocates')
+})
+
+t.test('while the JavaScript thread is behind, a data thread gathers what arrives into one hand-up per wait, not one per datagram', { skip: load.ok ? false : 'no native engine' }, async (t) => {
+  const { spawnSync } = await import('node:child_process')
+  const node = await relay(t, { dataThreads: 1, tcp: false })
+  const udp = node.addresses.find((a) => a.transport === 'udp')!
+  const before = node.sockets.dataThreadStats()[0]!
+  // The child trickles datagrams (one every ~20 µs, for 150 ms) while spawnSync blocks this
+  // thread: each would wake the data thread on its own, and without the wait each would go
+  // up alone (thousands of batches, more than the 512 the queue holds).
+  const trickle = `const s=require('dgram').createSocket('udp4');const b=Buffer.alloc(20);let sent=0;` +
+    `const end=process.hrtime.bigint()+150000000n;` +
+    `const go=()=>{const stop=process.hrtime.bigint()+5000000n;` +
+    `while(process.hrtime.bigint()<stop){s.send(b,${udp.port},'${udp.host}');sent++;const t=process.hrtime.bigint()+20000n;while(process.hrtime.bigint()<t){}}` +
+    `if(process.hrtime.bigint()<end)setImmediate(go);else s.close(()=>console.log(sent))};go()`
+  const r = spawnSync(process.execPath, ['-e', trickle], { timeout: 60_000 })
+  t.equal(r.status, 0, 'the trickle ran')
+  const after = node.sockets.dataThreadStats()[0]!
+  const handedUp = after.handedUp - before.handedUp
+  const batches = after.handUpBatches - before.handUpBatches
+  t.ok(handedUp > 1000, `${handedUp} of ${String(r.stdout).trim()} datagrams handed up`)
+  t.equal(after.drops.handUpFull - before.drops.handUpFull, 0, 'none dropped at the hand-up queue')
+  t.ok(after.handUpWaits > before.handUpWaits, `the thread waited for TypeScript ${after.handUpWaits - before.handUpWaits} times`)
+  t.ok(handedUp / batches >= 4, `${handedUp} datagrams went up in ${batches} batches (${(handedUp / batches).toFixed(1)} per batch)`)
 })
