@@ -81,26 +81,38 @@ export type EngineLoad =
   | { readonly ok: true; readonly Engine: new (threads: number, onPackets: OnPackets) => NativeEngine }
   | { readonly ok: false; readonly reason: string }
 
+/** The addon's exports, or why it could not be loaded (once per process). */
+export type AddonLoad = { readonly ok: true; readonly addon: Readonly<Record<string, unknown>> } | { readonly ok: false; readonly reason: string }
+
+let addonLoad: AddonLoad | undefined
 let loaded: EngineLoad | undefined
 
 /** Loads the addon once (node-gyp-build looks in build/ and prebuilds/ under the package root). */
-export function loadEngine(): EngineLoad {
-  if (loaded) return loaded
-  if (process.env.SOVEREIGN_NATIVE_DISABLED === '1') return (loaded = { ok: false, reason: 'SOVEREIGN_NATIVE_DISABLED=1' })
+export function loadAddon(): AddonLoad {
+  if (addonLoad) return addonLoad
+  if (process.env.SOVEREIGN_NATIVE_DISABLED === '1') return (addonLoad = { ok: false, reason: 'SOVEREIGN_NATIVE_DISABLED=1' })
   const root = packageRoot()
-  if (root === undefined) return (loaded = { ok: false, reason: 'binding.gyp not found above relay/native' })
+  if (root === undefined) return (addonLoad = { ok: false, reason: 'binding.gyp not found above relay/native' })
   try {
     const require = createRequire(import.meta.url)
     // SOVEREIGN_NATIVE_ADDON: a .node file of its own, e.g. the ASan build of relay/native/asan.sh.
     const override = process.env.SOVEREIGN_NATIVE_ADDON
-    const gypBuild = require('node-gyp-build') as (dir: string) => { Engine?: unknown }
-    const addon = override ? (require(override) as { Engine?: unknown }) : gypBuild(root)
-    if (typeof addon.Engine !== 'function') return (loaded = { ok: false, reason: 'the addon has no Engine export' })
-    return (loaded = { ok: true, Engine: addon.Engine as new (threads: number, onPackets: OnPackets) => NativeEngine })
+    const gypBuild = require('node-gyp-build') as (dir: string) => Record<string, unknown>
+    return (addonLoad = { ok: true, addon: override ? (require(override) as Record<string, unknown>) : gypBuild(root) })
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err)
-    return (loaded = { ok: false, reason: `the native addon did not load (${message}); build it with \`npx node-gyp rebuild\`` })
+    return (addonLoad = { ok: false, reason: `the native addon did not load (${message}); build it with \`npx node-gyp rebuild\`` })
   }
+}
+
+/** The engine class of the addon, or why there is none. */
+export function loadEngine(): EngineLoad {
+  if (loaded) return loaded
+  const load = loadAddon()
+  if (!load.ok) return (loaded = load)
+  const Engine = load.addon.Engine
+  if (typeof Engine !== 'function') return (loaded = { ok: false, reason: 'the addon has no Engine export' })
+  return (loaded = { ok: true, Engine: Engine as new (threads: number, onPackets: OnPackets) => NativeEngine })
 }
 
 /** The folder holding binding.gyp: the repository root from the sources and from dist/. */

@@ -6,9 +6,10 @@
  * to end at the integrity attribute, then the bytes up to the attribute — no copy of the
  * message is made.
  */
-import { hash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import { Attr, HEADER_LENGTH } from './constants.js'
 import { hmacKey } from './hmac.js'
+import { textDigest } from './text-digest.js'
 import type { StunMessage } from './message.js'
 
 /**
@@ -17,12 +18,12 @@ import type { StunMessage } from './message.js'
  * of TURN REST credentials, so no PRECIS profile is applied here.
  */
 export function longTermKey(username: string, realm: string, password: string): Buffer {
-  return hash('md5', `${username}:${realm}:${password}`, 'buffer')
+  return textDigest('md5', `${username}:${realm}:${password}`)
 }
 
 /** RFC 8489 §9.2.2 with PASSWORD-ALGORITHM SHA-256: key = SHA-256(username ":" realm ":" password). */
 export function longTermKeySha256(username: string, realm: string, password: string): Buffer {
-  return hash('sha256', `${username}:${realm}:${password}`, 'buffer')
+  return textDigest('sha256', `${username}:${realm}:${password}`)
 }
 
 /** The short-term credential key is the password itself (RFC 8489 §9.1.1). */

@@ -1,10 +1,12 @@
-// Node-API binding of the engine (relay/native/index.ts is its typed wrapper). Only
+// Node-API binding of the engine (relay/native/index.ts is its typed wrapper) and of the
+// STUN crypto (crypto.cc; relay/native/crypto.ts). Only
 // Node-API is used, so one build serves every Node version with NAPI_VERSION 8.
 #include <napi.h>
 
 #include <cstring>
 #include <memory>
 
+#include "crypto.h"
 #include "engine.h"
 
 namespace sovereign {
@@ -327,6 +329,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 }  // namespace
 }  // namespace sovereign
 
-static Napi::Object InitAll(Napi::Env env, Napi::Object exports) { return sovereign::EngineWrap::Init(env, exports); }
+static Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  sovereign::InitCrypto(env, exports);
+  return sovereign::EngineWrap::Init(env, exports);
+}
 
 NODE_API_MODULE(sovereign_relay_engine, InitAll)
