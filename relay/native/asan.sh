@@ -13,9 +13,9 @@ napi="$(node -p "require('node-addon-api').include_dir")"
 prefix="$(dirname "$(dirname "$(command -v node)")")"
 g++ -std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -fPIC -shared \
   -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -I"$prefix/include/node" -I"$napi" \
-  "$root/relay/native/src/addon.cc" "$root/relay/native/src/engine.cc" -o "$out/sovereign_relay_engine.node"
+  "$root/relay/native/src/addon.cc" "$root/relay/native/src/crypto.cc" "$root/relay/native/src/engine.cc" -o "$out/sovereign_relay_engine.node"
 if [ "$#" -eq 0 ]; then
-  set -- test/relay/node/native-plane.test.ts test/relay/e2e/relay-node.test.ts test/relay/node/socket-layer.test.ts test/relay/interop/node-datachannel.test.ts
+  set -- test/relay/node/native-plane.test.ts test/relay/proto/hmac.test.ts test/relay/e2e/relay-node.test.ts test/relay/node/socket-layer.test.ts test/relay/interop/node-datachannel.test.ts
 fi
 cd "$root"
 export LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)"
