@@ -93,3 +93,41 @@ t.test('checking arbitrary strings never throws and never says valid', async (t)
   )
   t.pass('forgery by chance did not happen')
 })
+
+t.test('every client challenged in one second gets the same nonce, and the next second a new one', async (t) => {
+  const s = new NonceService({ keys: [KEY] })
+  t.equal(s.issue(T0 + 100), s.issue(T0 + 900))
+  t.not(s.issue(T0 + 1000), s.issue(T0 + 900))
+})
+
+t.test('a remembered nonce ages like any other: valid, then stale, and never valid from too far ahead', async (t) => {
+  const s = new NonceService({ keys: [KEY], lifetimeSeconds: 600, maxSkewSeconds: 30 })
+  const nonce = s.issue(T0)
+  t.equal(s.remembered, 1, 'the issued nonce is remembered')
+  t.equal(s.check(nonce, T0 + 599_999), 'valid')
+  t.equal(s.check(nonce, T0 + 600_000), 'stale')
+  t.equal(s.check(nonce, T0 - 31_000), 'invalid', 'checked more than the skew before it was issued')
+  const other = new NonceService({ keys: [KEY], lifetimeSeconds: 600 })
+  t.equal(other.check(nonce, T0 + 600_000), 'stale', 'the same verdicts on a process that verifies it in full')
+})
+
+t.test('only genuine nonces are remembered, and no more than 1,024 of them', async (t) => {
+  const s = new NonceService({ keys: [KEY] })
+  const signer = new NonceService({ keys: [KEY] })
+  t.equal(s.check(new NonceService({ keys: ['some-other-key-0123456789'] }).issue(T0), T0), 'invalid')
+  const genuine = signer.issue(T0)
+  t.equal(s.check(genuine.slice(0, -1) + (genuine.at(-1) === 'A' ? 'B' : 'A'), T0), 'invalid')
+  t.equal(s.remembered, 0, 'a forged or doctored nonce is not remembered')
+  const wrong = Array.from({ length: 2000 }, (_, i) => i).filter((i) => s.check(signer.issue(T0 - i * 1000), T0) !== (i < 600 ? 'valid' : 'stale'))
+  t.same(wrong, [], '2,000 nonces of past seconds: valid within the lifetime, stale after')
+  t.equal(s.remembered, 1024, 'the oldest are forgotten')
+  t.equal(s.check(signer.issue(T0), T0), 'valid', 'a forgotten nonce is verified in full again')
+})
+
+t.test('nonces bound to a client address are not shared or remembered', async (t) => {
+  const s = new NonceService({ keys: [KEY], bindToClient: true })
+  t.not(s.issue(T0, '192.0.2.1:4000'), s.issue(T0, '192.0.2.2:4000'))
+  t.equal(s.check(s.issue(T0, '192.0.2.1:4000'), T0, '192.0.2.1:4000'), 'valid')
+  t.equal(s.check(s.issue(T0, '192.0.2.1:4000'), T0, '192.0.2.2:4000'), 'invalid')
+  t.equal(s.remembered, 0)
+})
