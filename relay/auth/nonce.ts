@@ -13,12 +13,6 @@
  * bid-down by an attacker stripping PASSWORD-ALGORITHMS is detectable (§9.2.1). The
  * feature bits are whatever the operator configures; both default to off, which matches a
  * relay that only speaks the MD5 long-term mechanism and plain USERNAME.
- *
- * Without binding, every client challenged in one second gets the same nonce, and a
- * busy relay sees the same few hundred nonces again and again: the service remembers the
- * one it issues this second and the ones it has verified (at most VERIFIED_KEPT, the
- * oldest forgotten first), so a MAC is computed once per nonce, not once per request.
- * Only what was issued here or verified goes in; everything else is checked in full.
  */
 import { timingSafeEqual } from 'node:crypto'
 
@@ -53,8 +47,6 @@ const LABEL = Buffer.from('sovereign-relay nonce v1\0')
 const MAC_BYTES = 12
 const BODY_BYTES = 4 + MAC_BYTES
 const BODY_CHARS = Math.ceil((BODY_BYTES * 4) / 3) // unpadded base64url
-/** Verified nonces remembered (a 600 s lifetime at one nonce a second needs 600). */
-const VERIFIED_KEPT = 1024
 
 export class NonceService {
   /** The keys with their HMAC pads hashed once (each nonce is one HMAC under a fixed key). */
@@ -85,53 +77,28 @@ export class NonceService {
   /** A fresh nonce; `now` in milliseconds since the epoch. */
   issue(now: number, clientAddress?: string): string {
     const issuedAt = Math.floor(now / 1000) >>> 0
-    const client = this.#client(clientAddress)
-    if (client === '' && this.#issued?.issuedAt === issuedAt) return this.#issued.nonce
     const body = Buffer.allocUnsafe(BODY_BYTES)
     body.writeUInt32BE(issuedAt, 0)
-    this.#mac(this.#keys[0]!, issuedAt, client).copy(body, 4, 0, MAC_BYTES)
-    const nonce = this.#prefix + body.toString('base64url')
-    if (client === '') {
-      this.#issued = { issuedAt, nonce }
-      this.#remember(nonce, issuedAt)
-    }
-    return nonce
+    this.#mac(this.#keys[0]!, issuedAt, this.#client(clientAddress)).copy(body, 4, 0, MAC_BYTES)
+    return this.#prefix + body.toString('base64url')
   }
 
   check(nonce: string, now: number, clientAddress?: string): NonceCheck {
-    const client = this.#client(clientAddress)
-    const known = client === '' ? this.#verified.get(nonce) : undefined
-    if (known !== undefined) return this.#age(known, now)
     if (nonce.length !== this.#prefix.length + BODY_CHARS || !nonce.startsWith(this.#prefix)) return 'invalid'
     const body = Buffer.from(nonce.slice(this.#prefix.length), 'base64url')
     // Buffer's base64url decoder skips foreign characters; re-encoding catches a doctored nonce.
     if (body.length !== BODY_BYTES || body.toString('base64url') !== nonce.slice(this.#prefix.length)) return 'invalid'
     const issuedAt = body.readUInt32BE(0)
     const mac = body.subarray(4)
+    const client = this.#client(clientAddress)
     let genuine = false
     for (const key of this.#keys) {
       if (timingSafeEqual(this.#mac(key, issuedAt, client).subarray(0, MAC_BYTES), mac)) genuine = true
     }
     if (!genuine) return 'invalid'
-    if (client === '') this.#remember(nonce, issuedAt)
-    return this.#age(issuedAt, now)
-  }
-
-  /** How many verified nonces are remembered (tests). */
-  get remembered(): number {
-    return this.#verified.size
-  }
-
-  #age(issuedAt: number, now: number): NonceCheck {
     const age = Math.floor(now / 1000) - issuedAt
     if (age < -this.#skew) return 'invalid'
     return age >= this.#lifetime ? 'stale' : 'valid'
-  }
-
-  #remember(nonce: string, issuedAt: number): void {
-    if (this.#verified.has(nonce)) return
-    if (this.#verified.size >= VERIFIED_KEPT) this.#verified.delete(this.#verified.keys().next().value!)
-    this.#verified.set(nonce, issuedAt)
   }
 
   #client(clientAddress: string | undefined): string {
@@ -145,11 +112,6 @@ export class NonceService {
     ts.writeUInt32BE(issuedAt, 0)
     return key.mac(LABEL, this.#features, ts, Buffer.from(client, 'utf8'))
   }
-
-  /** The nonce issued for one second (unbound nonces only). */
-  #issued: { readonly issuedAt: number; readonly nonce: string } | undefined
-  /** Genuine unbound nonces → their issue time, oldest first (see the file's comment). */
-  readonly #verified = new Map<string, number>()
 
   /** Scratch for the MAC input: `mac` reads it before returning. */
   readonly #issuedAtBytes = Buffer.alloc(4)
