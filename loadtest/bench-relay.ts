@@ -38,6 +38,7 @@ interface BenchOptions {
   allocTotal: number
   allocConcurrency: number
   allocWarmup: number
+  allocSettle: number
   idleAllocations: number
   pin: boolean
   relayProcesses: number
@@ -339,6 +340,10 @@ async function threadScaling(opts: BenchOptions, echo: PeerProcess): Promise<Rec
   return out
 }
 
+/** Warm-up clients: their own source address, at most this many open at once. */
+const WARMUP_HOST = '127.0.0.3'
+const WARMUP_ROUND = 2000
+
 type AllocRows = Record<ServerName, { alloc: PhaseResult; release: PhaseResult }[]>
 
 async function allocationScenario(opts: BenchOptions, where: Placement): Promise<AllocRows> {
@@ -348,17 +353,26 @@ async function allocationScenario(opts: BenchOptions, where: Placement): Promise
     for (const name of r % 2 === 0 ? turnServers : [...turnServers].reverse()) {
       const server = await startFor(name, opts, where)
       try {
-        // Warm-up (JIT, socket and table growth): not timed. Its sockets stay open until the
-        // end so no timed client reuses a just-released 5-tuple (coturn answers those 437).
-        const warm = await openClients({ servers: endpoints(server), count: opts.allocWarmup, credential: (i) => server.credential(1_000_000 + i) })
-        await runPhase(warm, allocateOp, { concurrency: opts.allocConcurrency })
-        await runPhase(warm, releaseOp, { concurrency: opts.allocConcurrency })
+        // Warm-up (JIT, socket and table growth): not timed. V8 is still compiling the
+        // request path's larger functions (10-30 ms of TurboFan each, on its worker threads)
+        // thousands of allocations in, so the warm-up is long, in rounds of fresh clients
+        // (file descriptors and relayed ports are bounded). Its clients bind WARMUP_HOST, so
+        // no timed client can reuse a just-released 5-tuple (coturn answers those 437).
+        for (let done = 0; done < opts.allocWarmup; done += WARMUP_ROUND) {
+          const warm = await openClients({ servers: endpoints(server), count: Math.min(WARMUP_ROUND, opts.allocWarmup - done), localHost: WARMUP_HOST, credential: (i) => server.credential(1_000_000 + r * 100_000 + done + i) })
+          await runPhase(warm, allocateOp, { concurrency: opts.allocConcurrency })
+          await runPhase(warm, releaseOp, { concurrency: opts.allocConcurrency })
+          await closeClients(warm)
+        }
+        // --alloc-settle: a quiet pause between warm-up and the timed phase. coturn keeps state of
+        // the warm-up's released allocations for a while (10,000 of them cost it ~30 % more CPU
+        // per allocation just after, not 20 s later); our relay's JIT, idle, cools instead.
+        if (opts.allocSettle > 0) await new Promise((resolve) => setTimeout(resolve, opts.allocSettle))
         const clients = await openClients({ servers: endpoints(server), count: opts.allocTotal, credential: (i) => server.credential(i) })
         const pids = Object.fromEntries(server.pids.map((pid, i) => [`server${i || ''}`, pid]))
         const alloc = await runPhase(clients, allocateOp, { concurrency: opts.allocConcurrency, cpuPids: pids })
         const release = await runPhase(clients, releaseOp, { concurrency: opts.allocConcurrency, cpuPids: pids })
         await closeClients(clients)
-        await closeClients(warm)
         rows[name].push({ alloc, release })
         const refused = await portsRefused(server)
         log(`${name} allocations ${r + 1}/${opts.repeats}: ${alloc.perSecond.toFixed(0)}/s (${alloc.failed} failed${fmtFailures(alloc)}, ` +
@@ -504,9 +518,10 @@ async function main(): Promise<void> {
     .addOption(new Option('--repeats <n>', 'runs per server per scenario, alternating servers; medians reported').default(3).argParser(Number))
     .addOption(new Option('--alloc-total <n>', 'allocations created (then released) in the allocation-rate scenario').default(2000).argParser(Number))
     .addOption(new Option('--alloc-concurrency <n>', 'allocations in flight at once').default(64).argParser(Number))
+    .addOption(new Option('--alloc-settle <ms>', 'quiet pause between the allocation warm-up and the timed phase').default(0).argParser(Number))
     .addOption(new Option('--storm-media-rate <pkt/s>', 'storm scenario: media round trips per second in all (native load, --allocations flows)').default(2500).argParser(Number))
     .addOption(new Option('--storm-rate <n>', 'storm scenario: allocations started per second during the measured window (each on a client of its own)').default(3000).argParser(Number))
-    .addOption(new Option('--alloc-warmup <n>', 'untimed allocations (then released) before each timed allocation phase').default(1000).argParser(Number))
+    .addOption(new Option('--alloc-warmup <n>', 'untimed allocations (then released, in rounds of 2,000 clients on 127.0.0.3) before each timed allocation phase: long enough for V8 to finish optimizing the request path').default(10000).argParser(Number))
     .addOption(new Option('--idle-allocations <n>', 'idle allocations for the memory scenario').default(5000).argParser(Number))
     .addOption(new Option('--no-pin', 'do not pin the server to CPU 1 and the generator and echo peer to CPU 0'))
     .addOption(new Option('--relay-processes <n>', 'our relay: processes on one host, flows spread over them').default(1).argParser(Number))
