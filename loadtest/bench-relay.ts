@@ -13,6 +13,7 @@ import { cpus as osCpus, setPriority } from 'node:os'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
 import { allocateOp, closeClients, openClients, releaseOp, runPaced, runPhase, type PacedResult, type PhaseResult } from './alloc-load.js'
+import type { TurnClient } from '../relay/client/turn-client.js'
 import { startEchoPeer } from './echo-peer.js'
 import { meanBatch, type DataThreadWindow } from './engine-metrics.js'
 import { nativeProgram } from './native-build.js'
@@ -39,6 +40,7 @@ interface BenchOptions {
   allocConcurrency: number
   allocWarmup: number
   allocSettle: number
+  relayPrewarm: number
   idleAllocations: number
   pin: boolean
   relayProcesses: number
@@ -96,6 +98,7 @@ function startServerPlain(name: ServerName, opts: BenchOptions, where: Placement
     cpus: where.server,
     nice: opts.nice,
     ...(name === 'native' ? { dataThreads: opts.dataThreads } : {}),
+    prewarm: opts.relayPrewarm,
     ...(name === 'ours' || name === 'native' ? { processes: opts.relayProcesses, relayArgs: opts.relayArgs, inspect, entry: opts.oursEntry, nodeArgs: opts.relayNodeArgs, syncLookup: opts.oursSyncLookup } : {}),
   })
 }
@@ -353,16 +356,16 @@ async function allocationScenario(opts: BenchOptions, where: Placement): Promise
     for (const name of r % 2 === 0 ? turnServers : [...turnServers].reverse()) {
       const server = await startFor(name, opts, where)
       try {
-        // Warm-up (JIT, socket and table growth): not timed. V8 is still compiling the
-        // request path's larger functions (10-30 ms of TurboFan each, on its worker threads)
-        // thousands of allocations in, so the warm-up is long, in rounds of fresh clients
-        // (file descriptors and relayed ports are bounded). Its clients bind WARMUP_HOST, so
-        // no timed client can reuse a just-released 5-tuple (coturn answers those 437).
+        // Warm-up (JIT, socket and table growth): not timed, in rounds of 2,000 clients on
+        // WARMUP_HOST, so no timed client can reuse a just-released 5-tuple (coturn answers
+        // those 437). Its sockets stay open until the end: closed ones would make the kernel
+        // answer anything a server still sent them with ICMP errors.
+        const warm: TurnClient[] = []
         for (let done = 0; done < opts.allocWarmup; done += WARMUP_ROUND) {
-          const warm = await openClients({ servers: endpoints(server), count: Math.min(WARMUP_ROUND, opts.allocWarmup - done), localHost: WARMUP_HOST, credential: (i) => server.credential(1_000_000 + r * 100_000 + done + i) })
-          await runPhase(warm, allocateOp, { concurrency: opts.allocConcurrency })
-          await runPhase(warm, releaseOp, { concurrency: opts.allocConcurrency })
-          await closeClients(warm)
+          const round = await openClients({ servers: endpoints(server), count: Math.min(WARMUP_ROUND, opts.allocWarmup - done), localHost: WARMUP_HOST, credential: (i) => server.credential(1_000_000 + r * 100_000 + done + i) })
+          await runPhase(round, allocateOp, { concurrency: opts.allocConcurrency })
+          await runPhase(round, releaseOp, { concurrency: opts.allocConcurrency })
+          warm.push(...round)
         }
         // --alloc-settle: a quiet pause between warm-up and the timed phase. coturn keeps state of
         // the warm-up's released allocations for a while (10,000 of them cost it ~30 % more CPU
@@ -373,6 +376,7 @@ async function allocationScenario(opts: BenchOptions, where: Placement): Promise
         const alloc = await runPhase(clients, allocateOp, { concurrency: opts.allocConcurrency, cpuPids: pids })
         const release = await runPhase(clients, releaseOp, { concurrency: opts.allocConcurrency, cpuPids: pids })
         await closeClients(clients)
+        await closeClients(warm)
         rows[name].push({ alloc, release })
         const refused = await portsRefused(server)
         log(`${name} allocations ${r + 1}/${opts.repeats}: ${alloc.perSecond.toFixed(0)}/s (${alloc.failed} failed${fmtFailures(alloc)}, ` +
@@ -518,10 +522,11 @@ async function main(): Promise<void> {
     .addOption(new Option('--repeats <n>', 'runs per server per scenario, alternating servers; medians reported').default(3).argParser(Number))
     .addOption(new Option('--alloc-total <n>', 'allocations created (then released) in the allocation-rate scenario').default(2000).argParser(Number))
     .addOption(new Option('--alloc-concurrency <n>', 'allocations in flight at once').default(64).argParser(Number))
+    .addOption(new Option('--relay-prewarm <n>', 'our relay: throwaway allocations it runs at start-up before opening its listeners (as `sovereign relay --prewarm`; 0: none)').default(3000).argParser(Number))
     .addOption(new Option('--alloc-settle <ms>', 'quiet pause between the allocation warm-up and the timed phase').default(0).argParser(Number))
     .addOption(new Option('--storm-media-rate <pkt/s>', 'storm scenario: media round trips per second in all (native load, --allocations flows)').default(2500).argParser(Number))
     .addOption(new Option('--storm-rate <n>', 'storm scenario: allocations started per second during the measured window (each on a client of its own)').default(3000).argParser(Number))
-    .addOption(new Option('--alloc-warmup <n>', 'untimed allocations (then released, in rounds of 2,000 clients on 127.0.0.3) before each timed allocation phase: long enough for V8 to finish optimizing the request path').default(10000).argParser(Number))
+    .addOption(new Option('--alloc-warmup <n>', 'untimed allocations (then released, in rounds of 2,000 clients on 127.0.0.3, open until the end: with --alloc-total at most ~18,000 file descriptors) before each timed allocation phase').default(1000).argParser(Number))
     .addOption(new Option('--idle-allocations <n>', 'idle allocations for the memory scenario').default(5000).argParser(Number))
     .addOption(new Option('--no-pin', 'do not pin the server to CPU 1 and the generator and echo peer to CPU 0'))
     .addOption(new Option('--relay-processes <n>', 'our relay: processes on one host, flows spread over them').default(1).argParser(Number))

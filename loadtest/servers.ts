@@ -64,6 +64,8 @@ export interface StartServerOptions {
   entry?: 'cli' | 'api'
   /** Native only: data threads (default 1, as coturn's one relay thread). */
   dataThreads?: number
+  /** Our relay: start-up prewarm, in allocations (default 3,000, as `sovereign relay`). */
+  prewarm?: number
 }
 
 /** The CLI entry: dist/cli/main.js next to a built benchmark, cli/main.ts next to the source. */
@@ -91,6 +93,7 @@ export async function startOurs(opts: StartServerOptions, dataPath: 'ts' | 'nati
             listen: [`${host}:${port}`], secrets: [opts.secret], realm: 'sovereign', allowPeers: ['127.0.0.0/8'], metrics: `${host}:${metricsPort}`,
             ports: { ...BENCH_RELAY_PORTS },
             dataPath, ...(dataPath === 'native' ? { dataThreads } : {}),
+            prewarm: opts.prewarm ?? 3000,
           })]]
         : [cliEntry(), [
             'relay',
@@ -102,6 +105,7 @@ export async function startOurs(opts: StartServerOptions, dataPath: 'ts' | 'nati
             '--grace', '1', // stop() sends SIGTERM; no allocation needs the default grace here
             '--data-path', dataPath,
             ...(dataPath === 'native' ? ['--data-threads', String(dataThreads)] : []),
+            '--prewarm', String(opts.prewarm ?? 3000),
             ...(opts.relayArgs ?? []),
           ]]
       const child = spawnNode(

@@ -16,6 +16,7 @@ import { compilePeerPolicy, peerSafety, RelayServices, type PeerPolicy } from '.
 import { ownRelayEndpoints } from './node/own-endpoints.js'
 import { openPolicy, type RelayPolicy } from './policy.js'
 import { TurnServer, restAuth, type Lifetimes, type Quotas } from './server/index.js'
+import { prewarmTurnServer, type PrewarmResult } from './server/prewarm.js'
 
 export interface RelayNodeOptions {
   /** `host:port` or `[v6]:port`; UDP and TCP on each. Port 0 picks a free one. */
@@ -67,6 +68,12 @@ export interface RelayNodeOptions {
   dataPath?: 'native' | 'ts' | 'auto'
   /** Native data threads; default: the number of cores. */
   dataThreads?: number
+  /**
+   * Calls' worth of requests run through a throwaway server before the listeners open, so
+   * the request path is optimized before the first reconnect storm (relay/server/prewarm.ts).
+   * Default 0 here (tests start many relays); `sovereign relay` and region relays use 3,000.
+   */
+  prewarm?: number
 }
 
 export interface RelayNode {
@@ -94,6 +101,8 @@ export interface RelayNode {
   shutdown(graceMs: number): Promise<void>
   /** Closes everything now. Idempotent. */
   close(): Promise<void>
+  /** What the start-up prewarm did (undefined when none was asked for). */
+  readonly prewarm: PrewarmResult | undefined
 }
 
 export const DEFAULT_SOFTWARE = 'sovereign-relay'
@@ -131,6 +140,8 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     ...(o.lifetimes ? { lifetimes: o.lifetimes } : {}),
     now,
   })
+  // Before the listeners open: a relay takes no traffic until its request path is optimized.
+  const prewarm = o.prewarm ? prewarmTurnServer(o.prewarm) : undefined
   const sockets = await SocketLayer.start({
     server,
     listen,
@@ -171,6 +182,7 @@ export async function startRelayNode(o: RelayNodeOptions): Promise<RelayNode> {
     addresses: sockets.addresses,
     reachableAt: sockets.addresses.map((a) => ({ ...a, host: advertisedAddresses[a.family] ?? a.host })),
     metricsUrl: http?.url,
+    prewarm,
     server,
     sockets,
     metrics,

@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { ConfigStore } from '../../config/config-store.js'
 import { startRegionRelay } from '../../relay/region/region-relay.js'
 import { startRelayNode, type RelayNode, type RelayNodeOptions } from '../../relay/relay-node.js'
+import type { PrewarmResult } from '../../relay/server/prewarm.js'
 import { formatHostPort } from '../../relay/node/host-port.js'
 import { readTlsFiles, renewTlsCertificate, type TlsFiles } from '../../relay/node/tls-files.js'
 import { CliError } from '../cli-error.js'
@@ -58,6 +59,7 @@ interface RelayFlags {
   reusePort?: boolean
   dataPath?: 'native' | 'ts' | 'auto'
   dataThreads?: number
+  prewarm: number
 }
 
 function dataPathFlag(value: string): 'native' | 'ts' | 'auto' {
@@ -109,6 +111,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
     .addOption(logLevelOption())
     .option('--data-path <native|ts>', 'UDP data path: the native engine (batched I/O, one thread per core on one port) or the TypeScript path; default: native when its addon is built', dataPathFlag)
     .option('--data-threads <n>', 'native data threads (default: the number of cores)', dataThreadsFlag)
+    .option('--prewarm <allocations>', 'before opening the listeners, run this many calls\' requests through a throwaway server so the request path is optimized before the first reconnect storm (0: none; in region mode: relay.prewarmAllocations)', positiveInt('prewarm'), 3000)
     .action(async (flags: RelayFlags) => {
       if (flags.config !== undefined || flags.region !== undefined || flags.id !== undefined) {
         if (flags.config === undefined || flags.region === undefined || flags.id === undefined) {
@@ -145,6 +148,7 @@ export function registerRelay(program: Command, drainIo?: DrainIo): void {
         ...(flags.reusePort ? { reusePort: true } : {}),
         ...(flags.dataPath ? { dataPath: flags.dataPath } : {}),
         ...(flags.dataThreads !== undefined ? { dataThreads: flags.dataThreads } : {}),
+        prewarm: flags.prewarm,
         ...(tls ? { tls: { listen: tls.listen, ...(await readTlsFiles(tls)) } } : {}),
       }
       const node = await startRelayNode({ ...options, onError: (err, where) => log.error({ err, where }, `unexpected error in ${where}`) })
@@ -181,6 +185,12 @@ export function announce(node: RelayNode, o: RelayNodeOptions, log: Logger): voi
   log.info({ event: 'auth', realm: o.realm ?? 'sovereign', secretCount: o.secrets.length, allowPeers }, `realm ${o.realm ?? 'sovereign'}, ${o.secrets.length} secret(s), allowed peer ranges: ${allowPeers.join(', ') || 'none beyond public addresses'}`)
   if (node.metricsUrl) log.info({ event: 'metrics', metricsUrl: `${node.metricsUrl}/metrics`, healthUrl: `${node.metricsUrl}/healthz` }, `metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
   log.info({ event: 'data-path', dataPath: node.sockets.dataPath.kind, dataThreads: node.sockets.dataPath.threads }, dataPathLine(node))
+  if (node.prewarm) log.info({ event: 'prewarm', allocations: node.prewarm.allocations, ms: Math.round(node.prewarm.ms) }, prewarmLine(node.prewarm))
+}
+
+/** What the start-up prewarm did, said once. */
+export function prewarmLine(p: PrewarmResult): string {
+  return `request path prewarmed: ${p.allocations} throwaway allocations in ${(p.ms / 1000).toFixed(1)} s`
 }
 
 /** Which UDP data path runs, said once at start-up. */
@@ -254,6 +264,7 @@ async function runRegionRelay(flags: RelayFlags & { config: string; region: stri
   log.info({ event: 'listening', config: config.source, listening, ...buildInfo() }, `${flags.id} joined region ${flags.region} (${config.source}); listening on ${listening.join(' ')}`)
   log.info({ event: 'mode', mode: 'region' }, 'residency policy from the home region of each meeting; registered in the region fleet')
   log.info({ event: 'data-path', dataPath: node.sockets.dataPath.kind, dataThreads: node.sockets.dataPath.threads }, dataPathLine(node))
+  if (node.prewarm) log.info({ event: 'prewarm', allocations: node.prewarm.allocations, ms: Math.round(node.prewarm.ms) }, prewarmLine(node.prewarm))
   if (node.metricsUrl) log.info({ event: 'metrics', metricsUrl: `${node.metricsUrl}/metrics`, healthUrl: `${node.metricsUrl}/healthz` }, `metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
   // SIGHUP: re-read the config; new relay secrets apply at once (rotation by overlap), an
   // invalid file is refused and the running config stays.

@@ -193,6 +193,7 @@ export async function startRegionRelay(o: RegionRelayOptions): Promise<RegionRel
       // Bugs, not bad input (the socket layer keeps running): through the process's logger.
       onError: (err, where) => log(`error: unexpected error in ${where}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`),
       dataPath: o.dataPath ?? settings.dataPath,
+      prewarm: settings.prewarmAllocations,
       ...(o.dataThreads ?? settings.dataThreads) !== undefined ? { dataThreads: (o.dataThreads ?? settings.dataThreads)! } : {},
     })
   } catch (err) {

@@ -33,7 +33,7 @@ regions:${regions.map(region).join('')}
 geo:
   watch: false
   overrides:${geo ? `\n${geo}` : ' []'}
-relay: { allowPeers: [127.0.0.0/8] }
+relay: { allowPeers: [127.0.0.0/8], prewarmAllocations: 0 }
 admin: { apiKeys: [ { id: admin, sha256: "${'a'.repeat(64)}" } ] }
 `
 }

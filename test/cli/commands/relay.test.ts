@@ -42,7 +42,7 @@ t.test('the standalone relay writes its start-up and shutdown as JSON records, a
   r.child.kill('SIGTERM')
   const [code] = await once(r.child, 'exit') as [number | null]
   t.equal(code, 0)
-  t.match(r.records().map((x) => x['event']), ['listening', 'mode', 'auth', 'metrics', 'data-path', 'draining', 'closed'])
+  t.match(r.records().map((x) => x['event']), ['listening', 'mode', 'auth', 'metrics', 'data-path', 'prewarm', 'draining', 'closed'])
   t.notMatch(r.output(), SECRET, 'the secret is in no record')
 })
 

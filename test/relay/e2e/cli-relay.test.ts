@@ -129,6 +129,7 @@ t.test('sovereign relay says which data path runs: --data-path native with --dat
     })
     const [, host, port] = await line(/listening on udp:\/\/([\d.]+):(\d+)/)
     t.ok(await line(path === 'native' ? /data path native \(C\+\+ engine, 3 data threads on each UDP port\)/ : /data path ts \(Node dgram/), `says it runs the ${path} data path`)
+    t.ok(await line(/request path prewarmed: 3000 throwaway allocations in [\d.]+ s/), 'and that it prewarmed its request path (3,000 by default)')
     const peer = await echoPeer('127.0.0.2')
     t.teardown(() => peer.close())
     const username = `${Math.floor(Date.now() / 1000) + 600}:data-path-user`

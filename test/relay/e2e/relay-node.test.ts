@@ -196,3 +196,13 @@ t.test('IPv6: a relay listening on [::1] relays for an IPv6 client', async (t) =
   c.sendChannelData(0x4000, Buffer.from('v6'))
   t.equal((await c.nextData()).data.toString(), 'v6')
 })
+
+t.test('a relay asked to prewarm runs its throwaway allocations before it listens, then serves as any other', async (t) => {
+  const node = await relay(t, { prewarm: 200 })
+  t.equal(node.prewarm?.allocations, 200, 'every throwaway allocation was made and released')
+  t.equal(node.server.table.size, 0, 'none of them is in the relay\'s own table')
+  const c = await client(t, node, 'udp')
+  t.equal((await c.allocate()).relayed.address, '127.0.0.1')
+  t.equal(node.server.table.size, 1)
+  t.equal((await relay(t)).prewarm, undefined, 'no prewarm unless asked')
+})
