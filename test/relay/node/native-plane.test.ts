@@ -395,3 +395,34 @@ t.test('while the JavaScript thread is behind, a data thread gathers what arrive
   t.ok(after.handUpWaits > before.handUpWaits, `the thread waited for TypeScript ${after.handUpWaits - before.handUpWaits} times`)
   t.ok(handedUp / batches >= 4, `${handedUp} datagrams went up in ${batches} batches (${(handedUp / batches).toFixed(1)} per batch)`)
 })
+
+t.test('a data thread that is forwarding media does not wait for a JavaScript thread that is behind', { skip: load.ok ? false : 'no native engine' }, async (t) => {
+  const { spawnSync } = await import('node:child_process')
+  const node = await relay(t, { dataThreads: 1, tcp: false })
+  const udp = node.addresses.find((a) => a.transport === 'udp')!
+  const c = await client(t, node)
+  const { relayed } = await c.allocate()
+  // The peer's port, picked free, then bound by the child that plays the peer.
+  const probe = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.2', resolve))
+  const peerPort = probe.address().port
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  await c.channelBind(0x4000, { family: 4, address: '127.0.0.2', port: peerPort })
+  const before = node.sockets.dataThreadStats()[0]!
+  // While spawnSync blocks this thread, the child sends media from the bound peer (forwarded
+  // natively to the client) and requests for TypeScript, alternately, every ~20 µs for 150 ms.
+  const both = `const d=require('dgram');const m=d.createSocket('udp4');const s=d.createSocket('udp4');const b=Buffer.alloc(20);` +
+    `m.bind(${peerPort},'127.0.0.2',()=>{const end=process.hrtime.bigint()+150000000n;` +
+    `const go=()=>{const stop=process.hrtime.bigint()+5000000n;` +
+    `while(process.hrtime.bigint()<stop){m.send(b,${relayed.port},'${relayed.address}');s.send(b,${udp.port},'${udp.host}');const t=process.hrtime.bigint()+20000n;while(process.hrtime.bigint()<t){}}` +
+    `if(process.hrtime.bigint()<end)setImmediate(go);else{m.close();s.close()}};go()})`
+  const r = spawnSync(process.execPath, ['-e', both], { timeout: 60_000 })
+  t.equal(r.status, 0, `the child ran${r.stderr.length ? `: ${String(r.stderr)}` : ''}`)
+  const after = node.sockets.dataThreadStats()[0]!
+  const forwarded = after.txPackets - before.txPackets
+  const batches = after.handUpBatches - before.handUpBatches
+  const waits = after.handUpWaits - before.handUpWaits
+  t.ok(forwarded > 1000, `${forwarded} media datagrams forwarded natively meanwhile`)
+  t.ok(batches > 10, `${after.handedUp - before.handedUp} requests went up in ${batches} batches`)
+  t.ok(waits <= batches / 10, `the thread waited for TypeScript ${waits} times in ${batches} hand-ups`)
+})
