@@ -426,3 +426,17 @@ t.test('a data thread that is forwarding media does not wait for a JavaScript th
   t.ok(batches > 10, `${after.handedUp - before.handedUp} requests went up in ${batches} batches`)
   t.ok(waits <= batches / 10, `the thread waited for TypeScript ${waits} times in ${batches} hand-ups`)
 })
+
+const [major = 0, minor = 0] = (await import('node:os')).release().split('.').map(Number)
+t.test('data threads are named and, where the kernel has custom slices (Linux 6.12+), ask for a 0.1 ms one', { skip: load.ok && process.platform === 'linux' ? false : 'no native engine' }, async (t) => {
+  const { readdirSync, readFileSync } = await import('node:fs')
+  await relay(t, { dataThreads: 2, tcp: false })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const threads = readdirSync('/proc/self/task')
+    .map((tid) => ({ comm: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(), sched: readFileSync(`/proc/self/task/${tid}/sched`, 'utf8') }))
+    .filter((x) => x.comm.startsWith('sr-data-'))
+  t.same(threads.map((x) => x.comm).sort().slice(0, 2), ['sr-data-0', 'sr-data-1'])
+  if (major > 6 || (major === 6 && minor >= 12)) {
+    for (const x of threads) t.match(x.sched, /se\.slice\s*:\s*100000\b/, `${x.comm}: a 100 µs slice`)
+  }
+})
