@@ -16,7 +16,7 @@ import { compilePeerPolicy, peerSafety, RelayServices, type PeerPolicy } from '.
 import { ownRelayEndpoints } from './node/own-endpoints.js'
 import { openPolicy, type RelayPolicy } from './policy.js'
 import { TurnServer, restAuth, type Lifetimes, type Quotas } from './server/index.js'
-import { prewarmTurnServer, type PrewarmResult } from './server/prewarm.js'
+import { prewarmTurnServer, type PrewarmResult } from './prewarm.js'
 
 export interface RelayNodeOptions {
   /** `host:port` or `[v6]:port`; UDP and TCP on each. Port 0 picks a free one. */

@@ -7,13 +7,15 @@
  * realm and nonce key, documentation addresses (RFC 5737), no sockets — runs the requests a
  * call makes: the 401, an authenticated Allocate, CreatePermission, ChannelBind, a Refresh
  * and the release. Nothing of it is shared with the relay's own server but the code.
+ * It plays both sides, so it lives beside relay-node.ts, which runs it, and not in the
+ * server (which knows nothing of clients).
  */
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 
-import { allow } from '../../geo/verdict.js'
-import { encodeRequest } from '../client/client-messages.js'
-import { turnRestCredential } from '../client/rest-credential.js'
+import { allow } from '../geo/verdict.js'
+import { encodeRequest } from './client/client-messages.js'
+import { turnRestCredential } from './client/rest-credential.js'
 import {
   Attr,
   Method,
@@ -26,11 +28,8 @@ import {
   encodeXorAddress,
   longTermKey,
   type StunMessage,
-} from '../proto/index.js'
-import type { Action } from './actions.js'
-import type { FiveTuple } from './five-tuple.js'
-import { restAuth } from './rest-auth.js'
-import { TurnServer } from './turn-server.js'
+} from './proto/index.js'
+import { TurnServer, restAuth, type Action, type FiveTuple } from './server/index.js'
 
 export interface PrewarmResult {
   /** Allocations made and released. */

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { prewarmTurnServer } from '../../../relay/server/prewarm.js'
+import { prewarmTurnServer } from '../../../relay/prewarm.js'
 
 t.test('a prewarm makes and releases every allocation it is asked for', async (t) => {
   const r = prewarmTurnServer(300)
