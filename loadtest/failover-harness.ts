@@ -52,7 +52,13 @@ export interface FailoverTiming {
 
 export const TEST_TIMING: FailoverTiming = { heartbeatMs: 250, heartbeatTtlMs: 1000, fleetWatchMs: 200, probeMs: 20 }
 
-function configText(redis: string, timing: FailoverTiming): string {
+/** What a test may change of the relays' settings. */
+export interface FailoverRelaySettings {
+  /** relay.quotas.evictIdleAfterSeconds (default 30). */
+  readonly evictIdleAfterSeconds?: number
+}
+
+function configText(redis: string, timing: FailoverTiming, relay: FailoverRelaySettings = {}): string {
   const secret = (r: string) => `${r}-failover-relay-secret-${randomBytes(6).toString('hex')}`
   return `
 version: 1
@@ -84,7 +90,8 @@ relay:
   # connection's TURN allocation to expire (no Refresh 0), so a failover must cost one new
   # connection per side, not a thrown-away one as well.
   # A short heartbeat TTL, so a SIGKILLed relay leaves the fleet in about a second.
-  heartbeat: { intervalSeconds: ${timing.heartbeatMs / 1000}, ttlSeconds: ${timing.heartbeatTtlMs / 1000} }
+  heartbeat: { intervalSeconds: ${timing.heartbeatMs / 1000}, ttlSeconds: ${timing.heartbeatTtlMs / 1000} }${relay.evictIdleAfterSeconds !== undefined ? `
+  quotas: { evictIdleAfterSeconds: ${relay.evictIdleAfterSeconds} }` : ''}
 tenants:
   - id: acme
     apiKeys: [{ id: acme-1, sha256: ${hashApiKey(generateApiKey('test'))} }]
@@ -116,19 +123,19 @@ export class FailoverNetwork {
   #app: ControlPlaneApp | undefined
   #url = ''
 
-  private constructor(timing: FailoverTiming, redis: string) {
+  private constructor(timing: FailoverTiming, redis: string, relay: FailoverRelaySettings) {
     this.timing = timing
     this.prefix = `t-failover-${randomBytes(5).toString('hex')}`
     this.#dir = mkdtempSync(join(tmpdir(), 'sovereign-failover-'))
     this.#configPath = join(this.#dir, 'network.yaml')
-    const text = configText(redis, timing)
+    const text = configText(redis, timing, relay)
     writeFileSync(this.#configPath, text)
     this.config = parseConfig({ text, source: this.#configPath }, { env: {} })
   }
 
   /** The control-plane node of eu-central, listening on loopback; relays are started with `startRelay`. */
-  static async start(timing: FailoverTiming = TEST_TIMING, redis = 'redis://127.0.0.1:6379'): Promise<FailoverNetwork> {
-    const net = new FailoverNetwork(timing, redis)
+  static async start(timing: FailoverTiming = TEST_TIMING, redis = 'redis://127.0.0.1:6379', relay: FailoverRelaySettings = {}): Promise<FailoverNetwork> {
+    const net = new FailoverNetwork(timing, redis, relay)
     const state = openRegionState({ region: 'eu-central', redis: { url: redis }, prefix: net.prefix })
     net.#state = state
     await state.ready()
