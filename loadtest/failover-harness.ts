@@ -329,6 +329,16 @@ export class Call {
     })
   }
 
+  /** True once both sides' selected pairs run relay to relay through `relay`; false after `timeoutMs`. */
+  async movedTo(relay: RelayId, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs
+    while (!this.selectedPairs().every((p) => p.local === RELAY_IPS[relay] && p.remote === RELAY_IPS[relay])) {
+      if (performance.now() > deadline) return false
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    return true
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#timer)
     this.linkA.close()

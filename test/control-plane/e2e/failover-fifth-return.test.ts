@@ -10,7 +10,7 @@
 import nodeDataChannel from 'node-datachannel'
 import t from 'tap'
 
-import { FailoverNetwork, RELAY_IPS, TEST_TIMING, type Call, type RelayId } from '../../../loadtest/failover-harness.js'
+import { FailoverNetwork, TEST_TIMING, type Call, type RelayId } from '../../../loadtest/failover-harness.js'
 
 const DRAINS = 8
 
@@ -31,15 +31,6 @@ t.teardown(async () => {
   await net?.close()
 })
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs
-  while (!condition()) {
-    if (performance.now() > deadline) return false
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return true
-}
-
 t.test(`a call drained back and forth ${DRAINS} times returns to eu-a a fifth time, past the quota its stale allocations fill`, async (t) => {
   let from: RelayId = 'eu-a'
   const visits: Record<string, number> = { 'eu-a': 1, 'eu-b': 0 }
@@ -47,7 +38,7 @@ t.test(`a call drained back and forth ${DRAINS} times returns to eu-a a fifth ti
     const to: RelayId = from === 'eu-a' ? 'eu-b' : 'eu-a'
     for (let k = 0; k < 5; k++) await call.nextEcho()
     await net.drain(from)
-    const moved = await until(() => call.selectedPairs().every((p) => p.local === RELAY_IPS[to] && p.remote === RELAY_IPS[to]), 8000)
+    const moved = await call.movedTo(to, 8000)
     t.ok(moved, `drain ${i}: the call moved from ${from} to ${to} (visit ${visits[to]! + 1} there)`)
     if (!moved) break
     visits[to]!++

@@ -19,7 +19,7 @@ import nodeDataChannel from 'node-datachannel'
 import t from 'tap'
 
 import type { IceRestartMessage } from '../../../control-plane/protocol/server-messages.js'
-import { FailoverNetwork, RELAY_IPS, type Call, type RelayId } from '../../../loadtest/failover-harness.js'
+import { FailoverNetwork, type Call, type RelayId } from '../../../loadtest/failover-harness.js'
 
 const DRAINS = 6
 
@@ -45,15 +45,6 @@ t.teardown(async () => {
   await net?.close()
 })
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs
-  while (!condition()) {
-    if (performance.now() > deadline) return false
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return true
-}
-
 t.test(`a call drained back and forth ${DRAINS} times with the default quota moves every time, one new connection per peer per move`, async (t) => {
   let from: RelayId = 'eu-a'
   for (let i = 1; i <= DRAINS; i++) {
@@ -61,7 +52,7 @@ t.test(`a call drained back and forth ${DRAINS} times with the default quota mov
     for (let k = 0; k < 5; k++) await call.nextEcho()
     const drainedAt = performance.now()
     await net.drain(from)
-    const moved = await until(() => call.selectedPairs().every((p) => p.local === RELAY_IPS[to] && p.remote === RELAY_IPS[to]), 8000)
+    const moved = await call.movedTo(to, 8000)
     t.ok(moved, `drain ${i}: the call moved from ${from} to ${to}`)
     if (!moved) break
     for (let k = 0; k < 5; k++) await call.nextEcho(5000)
@@ -78,7 +69,7 @@ t.test('then two SIGKILLs: onto eu-b, whose quota that fills, and back onto a re
     for (let k = 0; k < 5; k++) await call.nextEcho()
     const killedAt = performance.now()
     await net.kill(victim)
-    const moved = await until(() => call.selectedPairs().every((p) => p.local === RELAY_IPS[to] && p.remote === RELAY_IPS[to]), 10_000)
+    const moved = await call.movedTo(to, 10_000)
     t.ok(moved, `${victim} killed: the call moved to ${to}`)
     if (!moved) return
     await call.nextEcho(5000)
