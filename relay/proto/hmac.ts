@@ -42,21 +42,24 @@ interface Mac {
   mac(parts: readonly Uint8Array[]): Buffer
 }
 
+/** One HMAC through the addon: no key object to make, nothing kept. */
+function nativeHmac(algorithm: Algorithm, key: Uint8Array, parts: readonly Uint8Array[]): Buffer {
+  const out = Buffer.allocUnsafe(OUTPUT[algorithm])
+  native!.hmacInto(out, algorithm === 'sha1' ? NATIVE_SHA1 : NATIVE_SHA256, key, ...parts)
+  return out
+}
+
 class NativeMac implements Mac {
-  readonly #algorithm: typeof NATIVE_SHA1 | typeof NATIVE_SHA256
-  readonly #size: number
+  readonly #algorithm: Algorithm
   readonly #key: Uint8Array
 
   constructor(algorithm: Algorithm, key: Uint8Array) {
-    this.#algorithm = algorithm === 'sha1' ? NATIVE_SHA1 : NATIVE_SHA256
-    this.#size = OUTPUT[algorithm]
+    this.#algorithm = algorithm
     this.#key = Uint8Array.from(key)
   }
 
   mac(parts: readonly Uint8Array[]): Buffer {
-    const out = Buffer.allocUnsafe(this.#size)
-    native!.hmacInto(out, this.#algorithm, this.#key, ...parts)
-    return out
+    return nativeHmac(this.#algorithm, this.#key, parts)
   }
 }
 
@@ -108,6 +111,10 @@ const recent = new Map<number, Recent>()
 export function hmacKey(algorithm: Algorithm, key: Uint8Array, implementation: HmacImplementation = HMAC_IMPLEMENTATION): HmacKey {
   // A native key is a copy of the bytes: nothing to save by finding it again.
   if (implementation === 'native') return new HmacKey(algorithm, key, 'native')
+  return recentNobleKey(algorithm, key)
+}
+
+function recentNobleKey(algorithm: Algorithm, key: Uint8Array): HmacKey {
   // FNV-1a over the key, seeded per algorithm: cheap, and only a hint (the bytes decide).
   let h = algorithm === 'sha1' ? 0x811c9dc5 : 0x050c5d1f
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193)
@@ -125,7 +132,20 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
-/** HMAC of one message (the key's pads come from, or go to, the recent-key window). */
+/**
+ * HMAC of the concatenation of `parts` under a key used for this message only (a
+ * MESSAGE-INTEGRITY): straight through the addon, or with noble's pads from the recent-key
+ * window.
+ */
+export function hmacOf(algorithm: Algorithm, key: Uint8Array, parts: readonly Uint8Array[], implementation: HmacImplementation = HMAC_IMPLEMENTATION): Buffer {
+  if (implementation === 'native') {
+    if (!native) throw new RangeError('the native HMAC is not available: the addon did not load')
+    return nativeHmac(algorithm, key, parts)
+  }
+  return recentNobleKey(algorithm, key).mac(...parts)
+}
+
+/** HMAC of one message (see hmacOf). */
 export function hmac(algorithm: Algorithm, key: Uint8Array, data: Uint8Array, implementation: HmacImplementation = HMAC_IMPLEMENTATION): Buffer {
-  return hmacKey(algorithm, key, implementation).mac(data)
+  return hmacOf(algorithm, key, [data], implementation)
 }

@@ -8,7 +8,7 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import { Attr, HEADER_LENGTH } from './constants.js'
-import { hmacKey } from './hmac.js'
+import { hmacOf } from './hmac.js'
 import { textDigest } from './text-digest.js'
 import type { StunMessage } from './message.js'
 
@@ -35,7 +35,7 @@ const lengthField = Buffer.alloc(2)
 
 function hmacUpTo(algorithm: 'sha1' | 'sha256', key: Buffer, raw: Buffer, offset: number, attrTotal: number): Buffer {
   lengthField.writeUInt16BE(offset + attrTotal - HEADER_LENGTH, 0)
-  return hmacKey(algorithm, key).mac(raw.subarray(0, 2), lengthField, raw.subarray(4, offset))
+  return hmacOf(algorithm, key, [raw.subarray(0, 2), lengthField, raw.subarray(4, offset)])
 }
 
 /** True when the message carries a MESSAGE-INTEGRITY that the key verifies. */
