@@ -185,12 +185,12 @@ export function announce(node: RelayNode, o: RelayNodeOptions, log: Logger): voi
   log.info({ event: 'auth', realm: o.realm ?? 'sovereign', secretCount: o.secrets.length, allowPeers }, `realm ${o.realm ?? 'sovereign'}, ${o.secrets.length} secret(s), allowed peer ranges: ${allowPeers.join(', ') || 'none beyond public addresses'}`)
   if (node.metricsUrl) log.info({ event: 'metrics', metricsUrl: `${node.metricsUrl}/metrics`, healthUrl: `${node.metricsUrl}/healthz` }, `metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
   log.info({ event: 'data-path', dataPath: node.sockets.dataPath.kind, dataThreads: node.sockets.dataPath.threads }, dataPathLine(node))
-  if (node.prewarm) log.info({ event: 'prewarm', allocations: node.prewarm.allocations, ms: Math.round(node.prewarm.ms) }, prewarmLine(node.prewarm))
+  logPrewarm(node.prewarm, log)
 }
 
-/** What the start-up prewarm did, said once. */
-export function prewarmLine(p: PrewarmResult): string {
-  return `request path prewarmed: ${p.allocations} throwaway allocations in ${(p.ms / 1000).toFixed(1)} s`
+/** What the start-up prewarm did, said once (nothing when there was none). */
+function logPrewarm(p: PrewarmResult | undefined, log: Logger): void {
+  if (p) log.info({ event: 'prewarm', allocations: p.allocations, ms: Math.round(p.ms) }, `request path prewarmed: ${p.allocations} throwaway allocations in ${(p.ms / 1000).toFixed(1)} s`)
 }
 
 /** Which UDP data path runs, said once at start-up. */
@@ -264,7 +264,7 @@ async function runRegionRelay(flags: RelayFlags & { config: string; region: stri
   log.info({ event: 'listening', config: config.source, listening, ...buildInfo() }, `${flags.id} joined region ${flags.region} (${config.source}); listening on ${listening.join(' ')}`)
   log.info({ event: 'mode', mode: 'region' }, 'residency policy from the home region of each meeting; registered in the region fleet')
   log.info({ event: 'data-path', dataPath: node.sockets.dataPath.kind, dataThreads: node.sockets.dataPath.threads }, dataPathLine(node))
-  if (node.prewarm) log.info({ event: 'prewarm', allocations: node.prewarm.allocations, ms: Math.round(node.prewarm.ms) }, prewarmLine(node.prewarm))
+  logPrewarm(node.prewarm, log)
   if (node.metricsUrl) log.info({ event: 'metrics', metricsUrl: `${node.metricsUrl}/metrics`, healthUrl: `${node.metricsUrl}/healthz` }, `metrics at ${node.metricsUrl}/metrics (health ${node.metricsUrl}/healthz)`)
   // SIGHUP: re-read the config; new relay secrets apply at once (rotation by overlap), an
   // invalid file is refused and the running config stays.
