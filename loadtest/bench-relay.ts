@@ -343,9 +343,8 @@ async function threadScaling(opts: BenchOptions, echo: PeerProcess): Promise<Rec
   return out
 }
 
-/** Warm-up clients: their own source address, at most this many open at once. */
+/** Warm-up clients' source address: their 5-tuples are never the timed clients'. */
 const WARMUP_HOST = '127.0.0.3'
-const WARMUP_ROUND = 2000
 
 type AllocRows = Record<ServerName, { alloc: PhaseResult; release: PhaseResult }[]>
 
@@ -356,17 +355,13 @@ async function allocationScenario(opts: BenchOptions, where: Placement): Promise
     for (const name of r % 2 === 0 ? turnServers : [...turnServers].reverse()) {
       const server = await startFor(name, opts, where)
       try {
-        // Warm-up (JIT, socket and table growth): not timed, in rounds of 2,000 clients on
-        // WARMUP_HOST, so no timed client can reuse a just-released 5-tuple (coturn answers
-        // those 437). Its sockets stay open until the end: closed ones would make the kernel
-        // answer anything a server still sent them with ICMP errors.
-        const warm: TurnClient[] = []
-        for (let done = 0; done < opts.allocWarmup; done += WARMUP_ROUND) {
-          const round = await openClients({ servers: endpoints(server), count: Math.min(WARMUP_ROUND, opts.allocWarmup - done), localHost: WARMUP_HOST, credential: (i) => server.credential(1_000_000 + r * 100_000 + done + i) })
-          await runPhase(round, allocateOp, { concurrency: opts.allocConcurrency })
-          await runPhase(round, releaseOp, { concurrency: opts.allocConcurrency })
-          warm.push(...round)
-        }
+        // Warm-up (JIT, socket and table growth): not timed. Its clients bind WARMUP_HOST, so no
+        // timed client can reuse a just-released 5-tuple (coturn answers those 437), and stay
+        // open until the end: closed ones would make the kernel answer anything a server still
+        // sent them with ICMP errors.
+        const warm = await openClients({ servers: endpoints(server), count: opts.allocWarmup, localHost: WARMUP_HOST, credential: (i) => server.credential(1_000_000 + i) })
+        await runPhase(warm, allocateOp, { concurrency: opts.allocConcurrency })
+        await runPhase(warm, releaseOp, { concurrency: opts.allocConcurrency })
         // --alloc-settle: a quiet pause between warm-up and the timed phase. coturn keeps state of
         // the warm-up's released allocations for a while (10,000 of them cost it ~30 % more CPU
         // per allocation just after, not 20 s later); our relay's JIT, idle, cools instead.
@@ -526,7 +521,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--alloc-settle <ms>', 'quiet pause between the allocation warm-up and the timed phase').default(0).argParser(Number))
     .addOption(new Option('--storm-media-rate <pkt/s>', 'storm scenario: media round trips per second in all (native load, --allocations flows)').default(2500).argParser(Number))
     .addOption(new Option('--storm-rate <n>', 'storm scenario: allocations started per second during the measured window (each on a client of its own)').default(3000).argParser(Number))
-    .addOption(new Option('--alloc-warmup <n>', 'untimed allocations (then released, in rounds of 2,000 clients on 127.0.0.3, open until the end: with --alloc-total at most ~18,000 file descriptors) before each timed allocation phase').default(1000).argParser(Number))
+    .addOption(new Option('--alloc-warmup <n>', 'untimed allocations (then released; clients on 127.0.0.3, open until the end: with --alloc-total at most ~18,000 file descriptors) before each timed allocation phase').default(1000).argParser(Number))
     .addOption(new Option('--idle-allocations <n>', 'idle allocations for the memory scenario').default(5000).argParser(Number))
     .addOption(new Option('--no-pin', 'do not pin the server to CPU 1 and the generator and echo peer to CPU 0'))
     .addOption(new Option('--relay-processes <n>', 'our relay: processes on one host, flows spread over them').default(1).argParser(Number))
