@@ -200,7 +200,7 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
         allocate: name !== 'floor',
       })
       if (opts.load === 'native') {
-        const native = await handOver(flows, { peer: { family: 4, address: echo.host, port: echo.port }, credential: (i) => server.credential(i), allocated: name !== 'floor' })
+        const native = await handOver(flows, { peer: { family: 4, address: echo.host, port: echo.port }, allocated: name !== 'floor' })
         running.set(name, { server, flows: [], helpers: [], native })
       } else {
         running.set(name, { server, flows, helpers: name === 'floor' ? [] : await loadHelpers(opts, where, server, echo) })
@@ -323,7 +323,7 @@ async function threadScaling(opts: BenchOptions, echo: PeerProcess): Promise<Rec
         })
         let res: PacketRunResult
         if (opts.load === 'native') {
-          const native = await handOver(flows, { peer, credential: (i) => plain.credential(i), allocated: true })
+          const native = await handOver(flows, { peer, allocated: true })
           res = await runNativeLoad(native, nativeRun(opts, { generator: opts.loadCpus }, plain, echo, { mode: 'max', window: opts.window }))
         } else {
           const helpers = await loadHelpers(opts, {}, plain, echo)

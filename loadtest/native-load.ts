@@ -70,9 +70,9 @@ export interface NativeFlows {
 /** Closes the flows' sockets, keeping their allocations and channels on the server. */
 export async function handOver(
   flows: readonly Flow[],
-  opts: { peer: TransportAddress; credential: (i: number) => { username: string; password: string }; allocated: boolean },
+  opts: { peer: TransportAddress; allocated: boolean },
 ): Promise<NativeFlows> {
-  const handed = flows.map((f) => ({ local: f.client.localAddress, server: f.client.server, channel: f.channel, credential: opts.credential(f.index) }))
+  const handed = flows.map((f) => ({ local: f.client.localAddress, server: f.client.server, channel: f.channel, credential: f.credential }))
   await Promise.all(flows.map((f) => f.client.close()))
   return { flows: handed, peer: opts.peer, allocated: opts.allocated, boundAt: Date.now() }
 }

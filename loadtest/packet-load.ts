@@ -31,6 +31,11 @@ export interface Flow {
   readonly index: number
   readonly client: TurnClient
   readonly channel: number
+  /**
+   * The credential the flow allocated with. A REST username carries its expiry, so one
+   * minted again a second later is another user: the allocation's requests must reuse this.
+   */
+  readonly credential: { username: string; password: string }
 }
 
 export interface SetupOptions {
@@ -57,9 +62,10 @@ export async function setupFlows(opts: SetupOptions): Promise<Flow[]> {
   const worker = async (): Promise<void> => {
     while (next < opts.count) {
       const i = next++
+      const credential = opts.credential(i)
       const client = await TurnClient.open({
         server: opts.servers[i % opts.servers.length]!,
-        ...opts.credential(i),
+        ...credential,
         ...(opts.bufferBytes !== undefined ? { bufferBytes: opts.bufferBytes } : {}),
         ...(opts.localHost !== undefined ? { localHost: opts.localHost } : {}),
         ...(opts.local ? { localHost: opts.local(i).host, localPort: opts.local(i).port } : {}),
@@ -68,7 +74,7 @@ export async function setupFlows(opts: SetupOptions): Promise<Flow[]> {
         await allocateRetrying(client)
         await client.channelBind(0x4000, opts.peer)
       }
-      flows[i] = { index: i, client, channel: 0x4000 }
+      flows[i] = { index: i, client, channel: 0x4000, credential }
     }
   }
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 16, opts.count) }, worker))

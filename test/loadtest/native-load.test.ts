@@ -15,17 +15,20 @@ import { startRelayNode } from '../../relay/relay-node.js'
 const SECRET = 'native-load-secret'
 const hasCompiler = ['cc', 'gcc', 'clang'].some((c) => onPath(c))
 
-async function handedFlows(t: Test, count: number): Promise<NativeFlows> {
+/** Mints as the REST API does: the username carries an expiry, so a later call can differ. */
+type Mint = (i: number) => { username: string; password: string }
+const mintNow: Mint = (i) => turnRestCredential(SECRET, `load-${i}`)
+
+async function handedFlows(t: Test, count: number, credential: Mint = mintNow): Promise<NativeFlows> {
   const node = await startRelayNode({ listen: ['127.0.0.1:0'], secrets: [SECRET], realm: 'sovereign', allowPeers: ['127.0.0.0/8'], dataPath: 'ts' })
   t.teardown(() => node.close())
   const echo = await startNativeEcho()
   t.teardown(() => echo.stop())
   const udp = node.addresses.find((a) => a.transport === 'udp')!
   const peer = { family: 4 as const, address: echo.host, port: echo.port }
-  const credential = (i: number): { username: string; password: string } => turnRestCredential(SECRET, `load-${i}`)
   const locals = await pickSourceAddresses(count)
   const flows = await setupFlows({ servers: [{ host: udp.host, port: udp.port }], count, peer, credential, local: (i) => locals[i]! })
-  return handOver(flows, { peer, credential, allocated: true })
+  return handOver(flows, { peer, allocated: true })
 }
 
 t.test('the C generator moves stamped ChannelData through a relay and times every echo', { skip: !hasCompiler && 'no C compiler' }, async (t) => {
@@ -54,4 +57,13 @@ t.test('a re-bind from the same ports keeps the channels working', { skip: !hasC
   await rebind(flows)
   const res = await runNativeLoad(flows, { mode: 'max', window: 2, payloadBytes: 20, warmupMs: 50, durationMs: 200 })
   t.ok(res.received > 0 && res.lost === 0, 'packets still go through after the re-bind')
+})
+
+t.test('a re-bind uses the credential each flow allocated with, not one minted again later', { skip: !hasCompiler && 'no C compiler' }, async (t) => {
+  // Each call mints a later expiry, as minting again a second later would: another username.
+  let calls = 0
+  const flows = await handedFlows(t, 2, (i) => turnRestCredential(SECRET, `load-${i}`, 3600 + calls++))
+  await rebind(flows)
+  const res = await runNativeLoad(flows, { mode: 'max', window: 2, payloadBytes: 20, warmupMs: 50, durationMs: 200 })
+  t.ok(res.received > 0 && res.lost === 0, 'the re-bind was accepted (no 441) and packets still go through')
 })
