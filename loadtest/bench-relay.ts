@@ -40,6 +40,7 @@ interface BenchOptions {
   allocConcurrency: number
   allocWarmup: number
   allocSettle: number
+  fixedRate: number
   relayPrewarm: number
   idleAllocations: number
   pin: boolean
@@ -207,7 +208,7 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
       }
     }
     const order = (r: number): ServerName[] => (r % 2 === 0 ? opts.servers : [...opts.servers].reverse())
-    if (opts.scenarios.includes('max') || opts.scenarios.includes('fixed')) {
+    if (opts.scenarios.includes('max') || (opts.scenarios.includes('fixed') && opts.fixedRate <= 0)) {
       for (let r = 0; r < opts.repeats; r++) {
         for (const name of order(r)) {
           const { server, flows, helpers, native } = running.get(name)!
@@ -223,7 +224,7 @@ async function packetScenarios(opts: BenchOptions, where: Placement, echo: PeerP
     }
     if (opts.scenarios.includes('fixed')) {
       const reference = opts.servers.some((n) => n !== 'floor') ? opts.servers.filter((n) => n !== 'floor') : opts.servers
-      fixedRate = Math.round(0.5 * Math.min(...reference.map((n) => median(max[n].map((x) => x.pps)))))
+      fixedRate = opts.fixedRate > 0 ? opts.fixedRate : Math.round(0.5 * Math.min(...reference.map((n) => median(max[n].map((x) => x.pps)))))
       for (let r = 0; r < opts.repeats; r++) {
         for (const name of order(r)) {
           const { server, flows, native } = running.get(name)!
@@ -515,6 +516,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--warmup <s>', 'seconds before each measurement').default(1).argParser(Number))
     .addOption(new Option('--duration <s>', 'seconds measured per packet run').default(5).argParser(Number))
     .addOption(new Option('--repeats <n>', 'runs per server per scenario, alternating servers; medians reported').default(3).argParser(Number))
+    .addOption(new Option('--fixed-rate <pkt/s>', 'fixed scenario: this rate instead of half the slower maximum (then the max runs can be left out)').default(0).argParser(Number))
     .addOption(new Option('--alloc-total <n>', 'allocations created (then released) in the allocation-rate scenario').default(2000).argParser(Number))
     .addOption(new Option('--alloc-concurrency <n>', 'allocations in flight at once').default(64).argParser(Number))
     .addOption(new Option('--relay-prewarm <n>', 'our relay: throwaway allocations it runs at start-up before opening its listeners (as `sovereign relay --prewarm`; 0: none)').default(3000).argParser(Number))
@@ -603,7 +605,7 @@ async function main(): Promise<void> {
         )
       }
       if (opts.scenarios.includes('fixed')) {
-        const s = `2 fixed ${fixedRate.toLocaleString('en-US')} pkt/s (½ slower max)`
+        const s = `2 fixed ${fixedRate.toLocaleString('en-US')} pkt/s (${opts.fixedRate > 0 ? '--fixed-rate' : '½ slower max'})`
         rows.push(
           { scenario: s, metric: 'round trip p50 (µs)', ours: m('ours', (r) => r.rttUs.p50, fixed), native: m('native', (r) => r.rttUs.p50, fixed), coturn: m('coturn', (r) => r.rttUs.p50, fixed), floor: m('floor', (r) => r.rttUs.p50, fixed), better: 'info', unit: num(0) },
           { scenario: '', metric: 'round trip p99 (µs)', ours: m('ours', (r) => r.rttUs.p99, fixed), native: m('native', (r) => r.rttUs.p99, fixed), coturn: m('coturn', (r) => r.rttUs.p99, fixed), floor: m('floor', (r) => r.rttUs.p99, fixed), better: 'lower', target: '≤ 1.0', unit: num(0) },
