@@ -53,6 +53,11 @@ export function pinProcess(pid: number, cpus: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' })
 }
 
+/** Pins one thread (by its thread id), not the rest of its process. */
+export function pinThread(tid: number, cpus: string): void {
+  execFileSync('taskset', ['-p', '-c', cpus, String(tid)], { stdio: 'ignore' })
+}
+
 /** Whether `command` is on PATH. */
 export function onPath(command: string): boolean {
   try {
