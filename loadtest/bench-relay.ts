@@ -568,7 +568,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--floor-lookup <how>', "floor relay: dgram's default address lookup or a synchronous one").choices(['default', 'sync']).default('default'))
     .addOption(new Option('--heap-breakdown', 'memory scenario: diff two heap snapshots of our relay by constructor (slow)').default(false))
     .addOption(new Option('--server-cpu-quota <fraction>', 'cap each server process at this fraction of a CPU (cgroup v1 CFS quota, root) so the load side can saturate it; 0 = no cap').default(0).argParser(Number))
-    .addOption(new Option('--thread-cpu-quota <fraction>', 'threads scenario: cap per data thread (1 thread at this, 2 at twice it); default --server-cpu-quota').argParser(Number))
+    .addOption(new Option('--thread-cpu-quota <fraction>', 'threads scenario: cap per data thread, each in a cgroup of its own (and, unless --no-pin, data thread k on CPU k); default --server-cpu-quota').argParser(Number))
     .addOption(new Option('--ours-sync-lookup', 'lever experiment: our relay\'s sockets get a synchronous address lookup (api entry only)').default(false))
     .addOption(new Option('--nice <n>', 'nice value for every benchmark process (e.g. -10 on a machine busy with other work; needs root)').default(0).argParser(Number))
     .addOption(new Option('--load-processes <n>', 'generators at once, each with --allocations flows of its own (node: processes, max-rate runs only; native: threads of the one generator, every run); rates add up, the CPU printed for the generator is all of them').default(2).argParser(Number))
