@@ -140,6 +140,7 @@ function dataThreadMetrics(r: Registry[], read: () => DataThreadStats[]): void {
   total('batched_packets_total', 'Datagrams returned by those calls (÷ batches = mean batch size)', ['thread'], (c, s, thread) => c.inc({ thread }, s.batchedPackets))
   total('send_calls_total', 'sendmmsg calls of a native data thread (÷ tx packets = syscalls per datagram sent)', ['thread'], (c, s, thread) => c.inc({ thread }, s.sendCalls))
   total('gso_datagrams_total', 'Datagrams sent inside UDP GSO messages (several datagrams to one destination in one message)', ['thread'], (c, s, thread) => c.inc({ thread }, s.gsoDatagrams))
+  total('gro_datagrams_total', 'Datagrams from peers received inside UDP GRO buffers (a burst the peer sent as one GSO message, e.g. another relay)', ['thread'], (c, s, thread) => c.inc({ thread }, s.groDatagrams))
   total('gso_fallbacks_total', 'UDP GSO messages the kernel refused, sent again one datagram each', ['thread'], (c, s, thread) => c.inc({ thread }, s.gsoFallbacks))
   total('handed_up_total', 'Datagrams handed to the TypeScript server (STUN, indications, unknown channels)', ['thread'], (c, s, thread) => c.inc({ thread }, s.handedUp))
   total('hand_up_batches_total', 'Batches those datagrams went to the TypeScript server in (handed_up ÷ hand_up_batches = mean batch)', ['thread'], (c, s, thread) => c.inc({ thread }, s.handUpBatches))

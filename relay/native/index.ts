@@ -32,6 +32,9 @@ export interface DataThreadStats {
   readonly gsoMessages: number
   readonly gsoDatagrams: number
   readonly gsoFallbacks: number
+  /** Buffers from peers that UDP GRO coalesced (a burst the peer sent as one GSO message), and the datagrams they held. */
+  readonly groMessages: number
+  readonly groDatagrams: number
   readonly drops: { readonly bandwidth: number; readonly malformed: number; readonly truncated: number; readonly sendFailed: number; readonly handUpFull: number }
   readonly cpuSeconds: number
 }

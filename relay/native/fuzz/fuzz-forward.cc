@@ -1,5 +1,5 @@
 // libFuzzer target for the engine's parsing and forwarding decisions (relay/native/src/
-// classify.h, forward.h, the address helpers of engine.cc), run by run.sh under ASan and
+// classify.h, forward.h, gro.h, the address helpers of engine.cc), run by run.sh under ASan and
 // UBSan. The input builds an allocation (channels, permissions, deadlines, a bucket) and
 // a datagram; the checks are the engine's bounds contracts.
 #include <cstdlib>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../src/forward.h"
+#include "../src/gro.h"
 
 using namespace sovereign;
 
@@ -74,6 +75,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(a.hasClient && len <= 0xffff && p.channel != nullptr && permitted(a, from.ip, now));
     check(writeChannelHeader(buf, p.channel->number, len));
     check(((buf[2] << 8) | buf[3]) == static_cast<int>(len));
+  }
+
+  // The datagram as a GRO buffer, its segment size taken from its first bytes: spread in a
+  // buffer with exactly the room gro.h asks for, each segment must be the original's bytes.
+  if (len >= 2) {
+    const size_t segment = 1 + (static_cast<size_t>((dgram[0] << 8) | dgram[1]) % len);
+    const int n = groSegments(len, segment);
+    if (n > 0) {
+      check(n >= 2 && n <= kGroMaxSegments);
+      uint8_t* spread = static_cast<uint8_t*>(malloc(len + 4 * static_cast<size_t>(n - 1)));
+      if (spread != nullptr) {
+        memcpy(spread, dgram, len);
+        groSpread(spread, len, segment, n);
+        size_t total = 0;
+        for (int k = 0; k < n; k++) {
+          const size_t l = groSegmentLength(len, segment, n, k);
+          check(l >= 1 && l <= segment);
+          check(memcmp(spread + static_cast<size_t>(k) * (segment + 4), dgram + static_cast<size_t>(k) * segment, l) == 0);
+          total += l;
+        }
+        check(total == len);
+        free(spread);
+      }
+    }
   }
 
   // Address helpers: any text to makeEndpoint, any bytes back to text.

@@ -294,6 +294,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       o.Set("gsoMessages", num(s[i].gsoMessages));
       o.Set("gsoDatagrams", num(s[i].gsoDatagrams));
       o.Set("gsoFallbacks", num(s[i].gsoFallbacks));
+      o.Set("groMessages", num(s[i].groMessages));
+      o.Set("groDatagrams", num(s[i].groDatagrams));
       Napi::Object d = Napi::Object::New(env);
       d.Set("bandwidth", num(s[i].drops.bandwidth));
       d.Set("malformed", num(s[i].drops.malformed));

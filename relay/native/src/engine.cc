@@ -19,6 +19,7 @@
 
 #include "classify.h"
 #include "forward.h"
+#include "gro.h"
 
 namespace sovereign {
 
@@ -28,8 +29,10 @@ constexpr uint64_t kWake = 0;
 constexpr uint64_t kListenerBit = 1ull << 63;
 // recvmmsg/sendmmsg batch size: coturn's profile shows the syscall, not the copy, dominates.
 constexpr int kBatch = 64;
-// Room for any UDP payload (65,507 on IPv4) plus the 4-byte ChannelData header in front.
-constexpr size_t kSlot = 65536 + 4;
+// Room for any UDP payload (65,507 on IPv4) plus the 4-byte ChannelData header in front, and
+// behind it the room to spread a GRO buffer's segments apart (gro.h).
+constexpr size_t kSlotPayload = 65536;
+constexpr size_t kSlot = 4 + kSlotPayload + kGroSpreadBytes;
 // Hand-up batches bigger than this are sent in several pieces; with the queue bound of
 // addon.cc (512 batches) a stalled JavaScript thread costs at most ~32 MiB, then drops.
 constexpr size_t kHandUpMaxBytes = 64 * 1024;
@@ -50,6 +53,9 @@ constexpr int UDP_SEGMENT = 103;
 #ifndef SOL_UDP
 constexpr int SOL_UDP = 17;
 #endif
+#ifndef UDP_GRO
+constexpr int UDP_GRO = 104;
+#endif
 // UDP GSO: at most 64 segments per send (UDP_MAX_SEGMENTS on older kernels) and a total
 // that fits one UDP datagram's length field.
 constexpr int kGsoMaxSegments = 64;
@@ -62,6 +68,26 @@ static bool gsoDisabledByEnv() {
   const char* v = getenv("SOVEREIGN_NATIVE_GSO");
   return v != nullptr && std::strcmp(v, "0") == 0;
 }
+
+static bool groDisabledByEnv() {
+  const char* v = getenv("SOVEREIGN_NATIVE_GRO");
+  return v != nullptr && std::strcmp(v, "0") == 0;
+}
+
+bool udpGroSupported() {
+  static const bool supported = [] {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    int on = 0;
+    socklen_t len = sizeof on;
+    const bool ok = getsockopt(fd, SOL_UDP, UDP_GRO, &on, &len) == 0;
+    ::close(fd);
+    return ok;
+  }();
+  return supported;
+}
+
+static bool groWanted() { return udpGroSupported() && !groDisabledByEnv(); }
 
 bool udpGsoSupported() {
   static const bool supported = [] {
@@ -386,19 +412,19 @@ class DataThread {
   // every socket read in one wake-up leave together (one sendmmsg per destination socket
   // instead of one per relayed socket that was readable). Returns how many arrived;
   // `base` is the first slot used, `full` whether they filled every slot offered.
-  int receive(int fd, int& base, bool& full) {
+  int receive(int fd, int& base, bool& full, bool gro = false) {
     full = false;
     if (slotNext_ == kBatch) flushSends();
     base = slotNext_;
     for (int i = base; i < kBatch; i++) {
       iov_[i].iov_base = slots_.get() + static_cast<size_t>(i) * kSlot + 4;
-      iov_[i].iov_len = kSlot - 4;
+      iov_[i].iov_len = kSlotPayload;
       msgs_[i].msg_hdr.msg_iov = &iov_[i];
       msgs_[i].msg_hdr.msg_iovlen = 1;
       msgs_[i].msg_hdr.msg_name = &from_[i];
       msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-      msgs_[i].msg_hdr.msg_control = nullptr;
-      msgs_[i].msg_hdr.msg_controllen = 0;
+      msgs_[i].msg_hdr.msg_control = gro ? rxControl_[i] : nullptr;
+      msgs_[i].msg_hdr.msg_controllen = gro ? sizeof rxControl_[i] : 0;
       msgs_[i].msg_hdr.msg_flags = 0;
       msgs_[i].msg_len = 0;
     }
@@ -417,6 +443,9 @@ class DataThread {
   uint8_t* payload(int i) { return slots_.get() + static_cast<size_t>(i) * kSlot + 4; }
 
   void queueSend(int fd, uint8_t* data, size_t length, const Endpoint& to) {
+    // One slot queues one send, except a GRO buffer (up to kGroMaxSegments): send what is
+    // queued so far, keeping the slots (the rest of this batch is still being read).
+    if (outCount_ == kBatch) sendQueued();
     OutMsg& o = out_[outCount_++];
     o.fd = fd;
     o.data = data;
@@ -434,6 +463,11 @@ class DataThread {
   // of one size (the last may be shorter) leave as one UDP GSO message (UDP_SEGMENT):
   // the kernel cuts it into the same datagrams, for one pass through the stack.
   void flushSends() {
+    sendQueued();
+    slotNext_ = 0;
+  }
+
+  void sendQueued() {
     // Insertion sort: stable, no allocation, and linear on what is mostly runs already.
     for (int k = 1; k < outCount_; k++) {
       if (out_[k - 1].fd <= out_[k].fd) continue;
@@ -495,7 +529,6 @@ class DataThread {
       i = j;
     }
     outCount_ = 0;
-    slotNext_ = 0;
   }
 
   void countSent(const SendMsg& sm) {
@@ -647,7 +680,7 @@ class DataThread {
   void readRelay(Alloc* a, std::unique_ptr<HandUpBatch>& up) {
     int base = 0;
     bool full = false;
-    int n = receive(a->fd, base, full);
+    int n = receive(a->fd, base, full, gro_);
     if (n == 0) return;
     const int64_t now = now_;
     const int clientFd = a->hasClient ? listenerFd(a->clientKey.listener) : -1;
@@ -660,18 +693,55 @@ class DataThread {
       }
       Endpoint from;
       if (!endpointFrom(from_[i], msgs_[i].msg_hdr.msg_namelen, from)) continue;
-      const Decision d = clientFd >= 0 ? fromPeer(*a, from, size, now) : Decision{Verdict::HandUp, nullptr, 0};
-      switch (d.verdict) {
-        case Verdict::Forward:
-          writeChannelHeader(data - 4, d.channel->number, size);
-          queueSend(clientFd, data - 4, size + 4, a->client);
-          lastForwardNs_ = now;
-          break;
-        case Verdict::DropBandwidth: stats.drops.bandwidth++; break;
-        case Verdict::DropMalformed: stats.drops.malformed++; break;
-        case Verdict::HandUp: addHandUp(up, 1, a->id, from, data, size); break;
+      const size_t segment = groSegmentSize(msgs_[i].msg_hdr);
+      const int segments = segment > 0 ? groSegments(size, segment) : 0;
+      if (segments == 0) {
+        if (segment > 0 && segment < size) {  // more segments than the kernel coalesces: not ours to guess
+          stats.drops.malformed++;
+          continue;
+        }
+        fromPeerDatagram(*a, clientFd, from, data, size, now, up);
+        continue;
+      }
+      // Several of the peer's datagrams in one buffer: each is forwarded (and counted,
+      // and metered) as the datagram it was.
+      groSpread(data, size, segment, segments);
+      stats.groMessages++;
+      stats.groDatagrams += static_cast<uint64_t>(segments);
+      stats.rxPackets += static_cast<uint64_t>(segments - 1);
+      stats.batchedPackets += static_cast<uint64_t>(segments - 1);
+      for (int k = 0; k < segments; k++) {
+        fromPeerDatagram(*a, clientFd, from, data + static_cast<size_t>(k) * (segment + 4), groSegmentLength(size, segment, segments, k), now, up);
       }
     }
+  }
+
+  // One datagram from a peer on a relayed socket, at `data` with 4 bytes of room before it.
+  void fromPeerDatagram(Alloc& a, int clientFd, const Endpoint& from, uint8_t* data, size_t size, int64_t now, std::unique_ptr<HandUpBatch>& up) {
+    const Decision d = clientFd >= 0 ? fromPeer(a, from, size, now) : Decision{Verdict::HandUp, nullptr, 0};
+    switch (d.verdict) {
+      case Verdict::Forward:
+        writeChannelHeader(data - 4, d.channel->number, size);
+        queueSend(clientFd, data - 4, size + 4, a.client);
+        lastForwardNs_ = now;
+        break;
+      case Verdict::DropBandwidth: stats.drops.bandwidth++; break;
+      case Verdict::DropMalformed: stats.drops.malformed++; break;
+      case Verdict::HandUp: addHandUp(up, 1, a.id, from, data, size); break;
+    }
+  }
+
+  // The segment size of a GRO buffer (the UDP_GRO cmsg), 0 when the message has none.
+  static size_t groSegmentSize(msghdr& h) {
+    if (h.msg_control == nullptr) return 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+        int v = 0;
+        std::memcpy(&v, CMSG_DATA(c), sizeof v);
+        return v > 0 ? static_cast<size_t>(v) : 0;
+      }
+    }
+    return 0;
   }
 
 
@@ -699,8 +769,12 @@ class DataThread {
   SendMsg send_[kBatch];
   mmsghdr sendMsgs_[kBatch];
   alignas(cmsghdr) char control_[kBatch][CMSG_SPACE(sizeof(uint16_t))];
+  // A relayed socket's UDP_GRO cmsg per slot (the segment size of a coalesced buffer).
+  alignas(cmsghdr) char rxControl_[kBatch][CMSG_SPACE(sizeof(int))];
   // SOVEREIGN_NATIVE_GSO=0 turns UDP GSO off (A/B measurements, a kernel that misbehaves).
   bool gso_ = udpGsoSupported() && !gsoDisabledByEnv();
+  // SOVEREIGN_NATIVE_GRO=0: relayed sockets do not ask for UDP GRO (A/B measurements).
+  bool gro_ = groWanted();
   int gsoRefusedInARow_ = 0;
   int64_t now_ = 0;
   // When this thread last forwarded a datagram natively (see run()).
@@ -816,6 +890,11 @@ int Engine::bindRelay(uint32_t id, uint32_t thread, int family, const std::strin
     int err = errno;
     ::close(fd);
     return -err;
+  }
+  if (groWanted()) {
+    // Bursts a peer sends as one GSO message (another relay) then arrive as one buffer.
+    int one = 1;
+    setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
   }
   auto a = std::make_unique<Alloc>();
   a->id = id;

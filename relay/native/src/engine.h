@@ -109,6 +109,8 @@ struct ThreadStats {
   // (one message, several datagrams: gsoDatagrams in all); gsoFallbacks: GSO messages the
   // kernel refused (EIO/EINVAL), sent again one datagram each.
   uint64_t sendCalls = 0, sendMessages = 0, gsoMessages = 0, gsoDatagrams = 0, gsoFallbacks = 0;
+  // Buffers received from peers coalesced by UDP GRO, and the datagrams they held.
+  uint64_t groMessages = 0, groDatagrams = 0;
   DropCounts drops;
 };
 
@@ -191,5 +193,6 @@ class Engine {
 int64_t monotonicNs();
 // Whether this kernel takes UDP_SEGMENT (UDP GSO, Linux >= 4.18); probed once.
 bool udpGsoSupported();
+bool udpGroSupported();
 
 }  // namespace sovereign

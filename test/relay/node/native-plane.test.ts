@@ -11,7 +11,7 @@ import dgram from 'node:dgram'
 import t, { type Test } from 'tap'
 
 import { mintTurnCredential } from '../../../relay/auth/index.js'
-import { loadEngine } from '../../../relay/native/index.js'
+import { loadEngine, type DataThreadStats } from '../../../relay/native/index.js'
 import { startRelayNode, type RelayNode, type RelayNodeOptions } from '../../../relay/relay-node.js'
 import type { TransportAddress } from '../../../relay/server/index.js'
 import { newMeetingId, newParticipantId } from '../../../state/meeting-id.js'
@@ -257,6 +257,69 @@ function suite(): void {
     const body = await metrics(node)
     t.match(body, new RegExp(`sovereign_relay_relayed_packets_total\\{direction="to_client"\\} ${peers.length * perPeer}\\b`))
     t.match(body, /sovereign_relay_relayed_packets_total\{direction="to_peer"\} 70\b/)
+  })
+
+  t.test('relay to relay: a burst one relay sends as GSO arrives at the other as one GRO buffer and reaches its client datagram by datagram, whole and in order', async (t) => {
+    // Two relays, as when both participants of a call are on relays (relay/relay pairs): B's
+    // burst leaves relay 2 as GSO messages to A's relayed address on relay 1, whose relayed
+    // socket (UDP_GRO) takes each as one buffer. The second relay has an address of its own,
+    // so neither relay's relayed range covers the other's relayed addresses (hairpin guard).
+    const r1 = await relay(t)
+    const r2 = await relay(t, { listen: ['127.0.0.5:0'] })
+    const a = await client(t, r1)
+    const b = await client(t, r2)
+    const { relayed: ra } = await a.allocate()
+    const { relayed: rb } = await b.allocate()
+    await a.channelBind(0x4000, rb)
+    await b.channelBind(0x4001, ra)
+    const size = (n: number): number => (n % 16 === 15 ? 300 : 900) // runs of equal sizes, each ended by a shorter one
+    const frame = (n: number): Buffer => {
+      const f = Buffer.alloc(size(n), n & 0xff)
+      f.writeUInt32BE(n, 0)
+      return f
+    }
+    const sum = (stats: readonly DataThreadStats[], k: 'groMessages' | 'groDatagrams' | 'gsoDatagrams' | 'txPackets'): number => stats.reduce((n, s) => n + s[k], 0)
+    const before1 = r1.sockets.dataThreadStats()
+    const before2 = r2.sockets.dataThreadStats()
+    let sent = 0
+    // Bursts until relay 2 has sent some as GSO (a wake-up of its data thread must find several
+    // of B's datagrams waiting; the first burst nearly always does).
+    for (let burst = 0; burst < 5 && sum(r2.sockets.dataThreadStats(), 'gsoDatagrams') === sum(before2, 'gsoDatagrams'); burst++) {
+      for (let k = 0; k < 64; k++) b.sendChannelData(0x4001, frame(sent + k))
+      for (let k = 0; k < 64; k++) {
+        const r = await a.nextData((r) => r.channel === 0x4000)
+        if (!r.data.equals(frame(sent + k))) return t.fail(`datagram ${sent + k}: got ${r.data.length} bytes, seq ${r.data.readUInt32BE(0)}`)
+      }
+      sent += 64
+    }
+    t.pass(`all ${sent} datagrams reached A whole and in order`)
+    const after1 = r1.sockets.dataThreadStats()
+    const after2 = r2.sockets.dataThreadStats()
+    t.ok(sum(after2, 'gsoDatagrams') > sum(before2, 'gsoDatagrams'), 'relay 2 sent some of the bursts as GSO messages')
+    const groDatagrams = sum(after1, 'groDatagrams') - sum(before1, 'groDatagrams')
+    t.ok(sum(after1, 'groMessages') > sum(before1, 'groMessages') && groDatagrams >= 2, `relay 1 received them as GRO buffers (${groDatagrams} datagrams)`)
+    t.equal(sum(after1, 'txPackets') - sum(before1, 'txPackets'), sent, 'relay 1 sent each datagram once, counted once')
+    const body = await metrics(r1)
+    t.match(body, new RegExp(`sovereign_relay_relayed_packets_total\\{direction="to_client"\\} ${sent}\\b`), 'and its relayed-packet metric counts datagrams, not buffers')
+    t.match(body, /sovereign_relay_data_thread_gro_datagrams_total\{thread="\d+"\} [1-9]/)
+
+    // The same burst to an allocation with a permission for relay 2 but no channel: every
+    // datagram of the GRO buffers is handed up and reaches C as a Data indication of its own.
+    const c = await client(t, r1)
+    const { relayed: rc } = await c.allocate()
+    await c.createPermission(rb)
+    await b.channelBind(0x4002, rc)
+    const groBefore = sum(r1.sockets.dataThreadStats(), 'groDatagrams')
+    let indicated = 0
+    for (let burst = 0; burst < 5 && (burst === 0 || sum(r1.sockets.dataThreadStats(), 'groDatagrams') === groBefore); burst++) {
+      for (let k = 0; k < 64; k++) b.sendChannelData(0x4002, frame(indicated + k))
+      for (let k = 0; k < 64; k++) {
+        const r = await c.nextData()
+        if (r.channel !== undefined || !r.data.equals(frame(indicated + k))) return t.fail(`indication ${indicated + k}: got ${r.data.length} bytes on channel ${r.channel}`)
+      }
+      indicated += 64
+    }
+    t.ok(sum(r1.sockets.dataThreadStats(), 'groDatagrams') > groBefore, `without a channel too, ${indicated} datagrams arrived in GRO buffers and each reached C as a Data indication, in order`)
   })
 
   t.test('malformed ChannelData and garbage are dropped without harm; the relay keeps relaying', async (t) => {
