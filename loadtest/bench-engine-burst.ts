@@ -14,11 +14,13 @@
  * client (many relayed sockets, one destination: GSO through the listener); burst: 8 clients
  * sending 8 in a row to their one peer, and the peers 8 in a row back (GSO both ways).
  * SOVEREIGN_NATIVE_ADDON=<file.node> runs another build (A/B); SOVEREIGN_NATIVE_GSO=0
- * turns GSO off.
+ * turns GSO off. --peer-gso 1: the peers send each burst as one UDP GSO message, as another
+ * relay does (relay/relay pairs), which the relayed sockets take as GRO buffers;
+ * SOVEREIGN_NATIVE_GRO=0 turns GRO off.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import dgram from 'node:dgram'
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -33,12 +35,14 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.repla
 const scenario = args.get('scenario') ?? 'spread'
 const seconds = Number(args.get('seconds') ?? 3)
 const payload = Number(args.get('payload') ?? 200)
+const peerGso = args.get('peer-gso') === '1'
 const shape = { spread: { clients: 50, peers: 1, burst: 1 }, fanin: { clients: 1, peers: 8, burst: 8 }, burst: { clients: 8, peers: 1, burst: 8 } }[scenario]
 if (!shape) throw new Error(`unknown scenario ${scenario}`)
 
 const blast = join(tmpdir(), 'sovereign-burst-blast')
-if (!existsSync(blast)) {
-  const r = spawnSync('cc', ['-O2', '-o', blast, new URL('./burst-blast.c', import.meta.url).pathname], { stdio: 'inherit' })
+const blastSource = new URL('./burst-blast.c', import.meta.url).pathname
+if (!existsSync(blast) || statSync(blastSource).mtimeMs > statSync(blast).mtimeMs) {
+  const r = spawnSync('cc', ['-O2', '-o', blast, blastSource], { stdio: 'inherit' })
   if (r.status !== 0) throw new Error('cc failed')
 }
 
@@ -71,13 +75,13 @@ for (const h of held) await h.close()
 
 const before = node.sockets.dataThreadStats()[0]!
 const processBefore = process.cpuUsage()
-const run = (src: string, dst: string, flows: string[]) => new Promise<string>((resolve) => {
-  const child = spawn(blast, [String(seconds), String(payload), String(shape.burst), src, dst, ...flows], { stdio: ['ignore', 'pipe', 'inherit'] })
+const run = (src: string, dst: string, flows: string[], gso = false) => new Promise<string>((resolve) => {
+  const child = spawn(blast, [String(seconds), String(payload), String(shape.burst), src, dst, ...flows], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BLAST_PEER_GSO: gso ? '1' : '0' } })
   let out = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
   child.on('exit', () => resolve(out.trim()))
 })
-const sent = await Promise.all([scenario === 'fanin' ? Promise.resolve('0 0') : run('127.0.0.1', udp.host, toRelay), run('127.0.0.2', '127.0.0.1', toClient)])
+const sent = await Promise.all([scenario === 'fanin' ? Promise.resolve('0 0') : run('127.0.0.1', udp.host, toRelay), run('127.0.0.2', '127.0.0.1', toClient, peerGso)])
 await new Promise((resolve) => setTimeout(resolve, 200))
 const after = node.sockets.dataThreadStats()[0]!
 const processCpu = process.cpuUsage(processBefore)
@@ -94,6 +98,8 @@ console.log(JSON.stringify({
   sendCallsPerTx: after.sendCalls === undefined ? null : +(d('sendCalls') / tx).toFixed(3),
   gsoShare: after.gsoDatagrams === undefined ? null : +(d('gsoDatagrams') / tx).toFixed(3),
   gsoFallbacks: after.gsoFallbacks === undefined ? null : d('gsoFallbacks'),
+  peerGso, gro: process.env.SOVEREIGN_NATIVE_GRO !== '0',
+  groShareOfRx: after.groDatagrams === undefined ? null : +(d('groDatagrams') / d('rxPackets')).toFixed(3),
   drops: after.drops,
 }))
 await node.close()

@@ -4,7 +4,8 @@
 // not delivery). Usage:
 //   burst-blast SECONDS PAYLOAD BURST SRC_IP DST_IP  [srcPort:dstPort:channel]...
 // channel > 0: ChannelData on that channel (a client's socket to the relay's listener);
-// channel 0: the raw payload (a peer's socket to a relayed address).
+// channel 0: the raw payload (a peer's socket to a relayed address). BLAST_PEER_GSO=1: a
+// peer's burst leaves as one UDP GSO message, as another relay sends it.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,12 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAXF 4096
 #define B 64
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 static double now(void) {
   struct timespec ts;
@@ -60,10 +65,29 @@ int main(int argc, char** argv) {
   }
   struct mmsghdr m[B];
   struct iovec iov[B];
+  const char* g = getenv("BLAST_PEER_GSO");
+  const int peerGso = g != NULL && strcmp(g, "1") == 0;
+  char control[CMSG_SPACE(sizeof(uint16_t))];
   unsigned long long sent = 0, calls = 0;
   double end = now() + seconds;
   while (now() < end) {
     for (int i = 0; i < n; i++) {
+      if (peerGso && burst > 1 && len[i] == payload) {
+        // One message of `burst` segments (channel 0: a peer's socket).
+        for (int k = 0; k < burst; k++) { iov[k].iov_base = buf[i]; iov[k].iov_len = len[i]; }
+        struct msghdr h = {0};
+        h.msg_iov = iov; h.msg_iovlen = burst;
+        h.msg_name = &dst[i]; h.msg_namelen = sizeof dst[i];
+        memset(control, 0, sizeof control);
+        h.msg_control = control; h.msg_controllen = sizeof control;
+        struct cmsghdr* c = CMSG_FIRSTHDR(&h);
+        c->cmsg_level = SOL_UDP; c->cmsg_type = UDP_SEGMENT; c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        uint16_t seg = (uint16_t)len[i];
+        memcpy(CMSG_DATA(c), &seg, sizeof seg);
+        calls++;
+        if (sendmsg(fds[i], &h, 0) > 0) sent += burst;
+        continue;
+      }
       for (int k = 0; k < burst; k++) {
         iov[k].iov_base = buf[i]; iov[k].iov_len = len[i];
         memset(&m[k], 0, sizeof m[k]);
