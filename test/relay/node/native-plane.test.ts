@@ -259,17 +259,19 @@ function suite(): void {
     t.match(body, /sovereign_relay_relayed_packets_total\{direction="to_peer"\} 70\b/)
   })
 
-  t.test('relay to relay: a burst one relay sends as GSO arrives at the other as one GRO buffer and reaches its client datagram by datagram, whole and in order', async (t) => {
+  for (const family of [4, 6] as const) t.test(`IPv${family}, relay to relay: a burst one relay sends as GSO arrives at the other as one GRO buffer and reaches its client datagram by datagram, whole and in order`, async (t) => {
     // Two relays, as when both participants of a call are on relays (relay/relay pairs): B's
     // burst leaves relay 2 as GSO messages to A's relayed address on relay 1, whose relayed
-    // socket (UDP_GRO) takes each as one buffer. The second relay has an address of its own,
-    // so neither relay's relayed range covers the other's relayed addresses (hairpin guard).
-    const r1 = await relay(t)
-    const r2 = await relay(t, { listen: ['127.0.0.5:0'] })
+    // socket (UDP_GRO) takes each as one buffer. On IPv6 both share ::1, the one loopback
+    // address; the hairpin guard lets a relay's address through on relayed ports only.
+    const v6 = { listen: ['[::1]:0'], allowPeers: ['::1/128'], ports: { min: 1024, max: 65535 } }
+    const r1 = await relay(t, family === 4 ? {} : v6)
+    const r2 = await relay(t, family === 4 ? { listen: ['127.0.0.5:0'] } : v6)
     const a = await client(t, r1)
     const b = await client(t, r2)
-    const { relayed: ra } = await a.allocate()
-    const { relayed: rb } = await b.allocate()
+    const inFamily = family === 4 ? [] : [{ type: 0x0017, value: Buffer.from([0x02, 0, 0, 0]) }] // REQUESTED-ADDRESS-FAMILY
+    const { relayed: ra } = await a.allocate(inFamily)
+    const { relayed: rb } = await b.allocate(inFamily)
     await a.channelBind(0x4000, rb)
     await b.channelBind(0x4001, ra)
     const size = (n: number): number => (n % 16 === 15 ? 300 : 900) // runs of equal sizes, each ended by a shorter one
@@ -306,7 +308,7 @@ function suite(): void {
     // The same burst to an allocation with a permission for relay 2 but no channel: every
     // datagram of the GRO buffers is handed up and reaches C as a Data indication of its own.
     const c = await client(t, r1)
-    const { relayed: rc } = await c.allocate()
+    const { relayed: rc } = await c.allocate(inFamily)
     await c.createPermission(rb)
     await b.channelBind(0x4002, rc)
     const groBefore = sum(r1.sockets.dataThreadStats(), 'groDatagrams')
