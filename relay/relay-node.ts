@@ -70,7 +70,7 @@ export interface RelayNodeOptions {
   dataThreads?: number
   /**
    * Calls' worth of requests run through a throwaway server before the listeners open, so
-   * the request path is optimized before the first reconnect storm (relay/server/prewarm.ts).
+   * the request path is optimized before the first reconnect storm (relay/prewarm.ts).
    * Default 0 here (tests start many relays); `sovereign relay` and region relays use 3,000.
    */
   prewarm?: number

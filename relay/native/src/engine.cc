@@ -64,42 +64,37 @@ constexpr size_t kGsoMaxBytes = 65507;
 constexpr int kGsoMaxRefusedInARow = 16;
 }  // namespace
 
-static bool gsoDisabledByEnv() {
-  const char* v = getenv("SOVEREIGN_NATIVE_GSO");
+// Whether this kernel knows a UDP-level socket option (asked once per option of a throwaway socket).
+static bool udpOptionKnown(int option) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int value = 0;
+  socklen_t len = sizeof value;
+  const bool ok = getsockopt(fd, SOL_UDP, option, &value, &len) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// `name`=0 in the environment turns an offload off (A/B measurements, a kernel that misbehaves).
+static bool turnedOff(const char* name) {
+  const char* v = getenv(name);
   return v != nullptr && std::strcmp(v, "0") == 0;
 }
-
-static bool groDisabledByEnv() {
-  const char* v = getenv("SOVEREIGN_NATIVE_GRO");
-  return v != nullptr && std::strcmp(v, "0") == 0;
-}
-
-bool udpGroSupported() {
-  static const bool supported = [] {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    int on = 0;
-    socklen_t len = sizeof on;
-    const bool ok = getsockopt(fd, SOL_UDP, UDP_GRO, &on, &len) == 0;
-    ::close(fd);
-    return ok;
-  }();
-  return supported;
-}
-
-static bool groWanted() { return udpGroSupported() && !groDisabledByEnv(); }
 
 bool udpGsoSupported() {
-  static const bool supported = [] {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    int size = 0;
-    socklen_t len = sizeof size;
-    const bool ok = getsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, &len) == 0;
-    ::close(fd);
-    return ok;
-  }();
+  static const bool supported = udpOptionKnown(UDP_SEGMENT);
   return supported;
+}
+
+// SOVEREIGN_NATIVE_GSO=0 turns UDP GSO off; read when a data thread starts.
+static bool gsoWanted() { return udpGsoSupported() && !turnedOff("SOVEREIGN_NATIVE_GSO"); }
+
+// UDP GRO on relayed sockets (Linux >= 5.0); SOVEREIGN_NATIVE_GRO=0 turns it off. Decided
+// once per process: the relayed sockets that ask for it and the data threads that read its
+// cmsg must agree.
+static bool groWanted() {
+  static const bool wanted = udpOptionKnown(UDP_GRO) && !turnedOff("SOVEREIGN_NATIVE_GRO");
+  return wanted;
 }
 
 int64_t monotonicNs() {
@@ -694,17 +689,17 @@ class DataThread {
       Endpoint from;
       if (!endpointFrom(from_[i], msgs_[i].msg_hdr.msg_namelen, from)) continue;
       const size_t segment = groSegmentSize(msgs_[i].msg_hdr);
-      const int segments = segment > 0 ? groSegments(size, segment) : 0;
-      if (segments == 0) {
-        if (segment > 0 && segment < size) {  // more segments than the kernel coalesces: not ours to guess
-          stats.drops.malformed++;
-          continue;
-        }
+      if (segment == 0 || segment >= size) {  // one datagram
         fromPeerDatagram(*a, clientFd, from, data, size, now, up);
         continue;
       }
       // Several of the peer's datagrams in one buffer: each is forwarded (and counted,
       // and metered) as the datagram it was.
+      const int segments = groSegments(size, segment);
+      if (segments == 0) {  // more than the kernel ever coalesces: not ours to guess
+        stats.drops.malformed++;
+        continue;
+      }
       groSpread(data, size, segment, segments);
       stats.groMessages++;
       stats.groDatagrams += static_cast<uint64_t>(segments);
@@ -744,7 +739,6 @@ class DataThread {
     return 0;
   }
 
-
   Engine& engine_;
   uint32_t index_;
   int epfd_ = -1;
@@ -771,10 +765,9 @@ class DataThread {
   alignas(cmsghdr) char control_[kBatch][CMSG_SPACE(sizeof(uint16_t))];
   // A relayed socket's UDP_GRO cmsg per slot (the segment size of a coalesced buffer).
   alignas(cmsghdr) char rxControl_[kBatch][CMSG_SPACE(sizeof(int))];
-  // SOVEREIGN_NATIVE_GSO=0 turns UDP GSO off (A/B measurements, a kernel that misbehaves).
-  bool gso_ = udpGsoSupported() && !gsoDisabledByEnv();
-  // SOVEREIGN_NATIVE_GRO=0: relayed sockets do not ask for UDP GRO (A/B measurements).
-  bool gro_ = groWanted();
+  bool gso_ = gsoWanted();
+  // Whether relayed sockets carry a UDP_GRO cmsg to read (groWanted).
+  const bool gro_ = groWanted();
   int gsoRefusedInARow_ = 0;
   int64_t now_ = 0;
   // When this thread last forwarded a datagram natively (see run()).

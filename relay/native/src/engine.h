@@ -193,6 +193,5 @@ class Engine {
 int64_t monotonicNs();
 // Whether this kernel takes UDP_SEGMENT (UDP GSO, Linux >= 4.18); probed once.
 bool udpGsoSupported();
-bool udpGroSupported();
 
 }  // namespace sovereign
